@@ -1,0 +1,82 @@
+"""`rulwb compare`: every (method, seed) pair, resumable, with honest statistics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from core.cli.options import add_preprocess_arguments, add_source_arguments
+from core.cli.progress import ProgressLine
+from core.cli.train_cmd import HEADLINE, add_training_arguments, experiment_from_args
+from core.comparison import summarise, summary_to_json
+from core.training.comparison_runs import ComparisonPlan, run_comparison
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    compare = subparsers.add_parser("compare", help="compare methods over several seeds")
+    compare.add_argument("--methods", required=True, help="comma-separated method names")
+    compare.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
+    compare.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="METHOD.K=V",
+        help="a method's setting, e.g. --param fixed.lambda_rul=0.7",
+    )
+    compare.add_argument("--out", type=Path, required=True, help="comparison folder")
+    compare.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_source_arguments(compare)
+    add_preprocess_arguments(compare)
+    add_training_arguments(compare)
+    compare.set_defaults(handler=run_compare, config=None, method="fixed", seed=0)
+
+
+def method_params(pairs: list[str], methods: list[str]) -> dict[str, dict[str, str]]:
+    params: dict[str, dict[str, str]] = {m: {} for m in methods}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        method, dot, name = key.partition(".")
+        if not sep or not dot or method not in params:
+            raise ValueError(
+                f"--param expects METHOD.KEY=VALUE for a compared method, got '{pair}'"
+            )
+        params[method][name.strip()] = value.strip()
+    return params
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    args.param, pairs = [], args.param
+    base = experiment_from_args(args)
+    plan = ComparisonPlan(base, methods, seeds, method_params(pairs, methods))
+    table = run_comparison(plan, args.out, progress=lambda label: ProgressLine(label))
+    summary = summarise(table, metrics=[*HEADLINE, "seconds"])
+    summary.to_csv(args.out / "summary.csv", index=False)
+    as_json = summary_to_json(summary)
+    (args.out / "summary.json").write_text(json.dumps(as_json, indent=2))
+    if args.json:
+        print(json.dumps(as_json, indent=2))
+    else:
+        print(_format(summary))
+    return 0
+
+
+def _format(summary: pd.DataFrame) -> str:
+    lines = [
+        f"{'method':<14}{'n':>3}  {'RMSE':>14}  {'NASA':>16}  {'accuracy':>14}  {'macro-F1':>14}"
+    ]
+    for _, row in summary.iterrows():
+        cells = [
+            f"{row[f'{m}_mean']:.3f} ± {row[f'{m}_std']:.3f}"
+            for m in ("rmse", "nasa_score", "accuracy", "macro_f1")
+        ]
+        p = row.get("rmse_wilcoxon_p")
+        test = f"  Wilcoxon p={p:.3f}" if pd.notna(p) else ""
+        lines.append(
+            f"{row['method']:<14}{int(row['n']):>3}  " + "  ".join(f"{c:>14}" for c in cells) + test
+        )
+    return "\n".join(lines)

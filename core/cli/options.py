@@ -1,0 +1,70 @@
+"""Command-line options shared by several `rulwb` commands."""
+
+from __future__ import annotations
+
+import argparse
+
+from core.data.config import HealthThresholds, PreprocessConfig
+from core.data.sources import SourceSpec
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--source`` and the options of each kind of source."""
+    group = parser.add_argument_group("data source")
+    group.add_argument(
+        "--source",
+        default="demo",
+        help="demo | cmapss:FD001..FD004 | csv:PATH (default: demo)",
+    )
+    group.add_argument("--cmapss-dir", help="C-MAPSS folder or zip ($RUL_WORKBENCH_CMAPSS)")
+    group.add_argument("--unit-col", help="CSV: unit/engine id column (default: detected)")
+    group.add_argument("--time-col", help="CSV: cycle/time column (default: detected)")
+    group.add_argument("--setting-cols", type=_names, default=(), help="CSV: a,b,c")
+    group.add_argument("--ignore-cols", type=_names, default=(), help="CSV: a,b,c")
+    group.add_argument("--test-csv", help="CSV: in-service fleet (cut before failure)")
+    group.add_argument("--truth-csv", help="CSV: true RUL per in-service unit")
+
+
+def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data-protocol settings (METHODS.md section 1)."""
+    defaults = PreprocessConfig()
+    group = parser.add_argument_group("preprocessing")
+    group.add_argument("--window", type=int, default=defaults.window)
+    group.add_argument("--rul-cap", type=float, default=defaults.rul_cap)
+    group.add_argument("--degrading-below", type=float, default=defaults.health.degrading)
+    group.add_argument("--critical-below", type=float, default=defaults.health.critical)
+    group.add_argument("--sensors", type=_names, default=None, help="feature columns a,b,c")
+    group.add_argument("--include-settings", action="store_true")
+    group.add_argument("--conditions", type=int, default=None, help="KMeans k (default: source)")
+    group.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
+    group.add_argument("--data-seed", type=int, default=defaults.seed)
+
+
+def source_from_args(args: argparse.Namespace) -> SourceSpec:
+    return SourceSpec.parse(
+        args.source,
+        cmapss_dir=args.cmapss_dir,
+        unit_col=args.unit_col,
+        time_col=args.time_col,
+        setting_cols=args.setting_cols,
+        ignore_cols=args.ignore_cols,
+        test_csv=args.test_csv,
+        truth_csv=args.truth_csv,
+    )
+
+
+def preprocess_from_args(args: argparse.Namespace) -> PreprocessConfig:
+    return PreprocessConfig(
+        window=args.window,
+        rul_cap=args.rul_cap,
+        health=HealthThresholds(degrading=args.degrading_below, critical=args.critical_below),
+        sensors=args.sensors,
+        include_settings=args.include_settings,
+        conditions=args.conditions,
+        val_fraction=args.val_fraction,
+        seed=args.data_seed,
+    )

@@ -1,0 +1,50 @@
+"""A one-line progress display on stderr, fed by trainer events."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
+
+
+class ProgressLine:
+    """Redraws ``label  epoch e/E  [#####.....]  losses  val RMSE`` at most ~5 times a second."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, interval_s: float = 0.2) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.interval_s = interval_s
+        self._last = 0.0
+        self._val = ""
+        self._started = time.perf_counter()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepEvent):
+            self._step(event)
+        elif isinstance(event, EpochEvent):
+            mark = " *" if event.improved else ""
+            self._val = f"val RMSE {event.row['val_rmse']:.2f}{mark}"
+            if not self.stream.isatty():  # a log file gets one line per epoch
+                self.stream.write(
+                    f"{self.label}  epoch {event.epoch}/{event.epochs}  {self._val}\n"
+                )
+        elif isinstance(event, FinishedEvent | FailedEvent):
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _step(self, event: StepEvent) -> None:
+        now = time.perf_counter()
+        if now - self._last < self.interval_s or not self.stream.isatty():
+            return
+        self._last = now
+        done = (event.step % event.steps_per_epoch + 1) / event.steps_per_epoch
+        bar = "#" * int(20 * done) + "." * (20 - int(20 * done))
+        text = (
+            f"\r{self.label}  epoch {event.epoch} [{bar}]  L_rul {event.loss_rul:9.2f}  "
+            f"L_health {event.loss_health:6.3f}  w {event.weight_rul:.2f}/{event.weight_health:.2f}"
+            f"  {self._val}  {now - self._started:6.0f}s"
+        )
+        self.stream.write(text)
+        self.stream.flush()

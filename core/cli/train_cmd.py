@@ -1,0 +1,137 @@
+"""`rulwb methods` and `rulwb train`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.cli.options import (
+    add_preprocess_arguments,
+    add_source_arguments,
+    preprocess_from_args,
+    source_from_args,
+)
+from core.cli.progress import ProgressLine
+from core.methods.registry import METHODS, describe_methods
+from core.model import PRESETS
+from core.runs import RunStore
+from core.training.config import TrainConfig
+from core.training.experiment import ExperimentConfig, run_experiment
+
+HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    methods = subparsers.add_parser("methods", help="list the balancing methods")
+    methods.add_argument("--json", action="store_true")
+    methods.set_defaults(handler=run_methods)
+    train = subparsers.add_parser("train", help="train one model and evaluate it on the test set")
+    train.add_argument("--config", type=Path, help="re-run a saved run's config.json")
+    train.add_argument("--method", default="fixed", choices=sorted(METHODS))
+    train.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="method setting, e.g. --param lambda_rul=0.7 (repeatable)",
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=Path, default=Path("runs"), help="run store folder")
+    train.add_argument("--json", action="store_true", help="print the test metrics as JSON")
+    add_source_arguments(train)
+    add_preprocess_arguments(train)
+    add_training_arguments(train)
+    train.set_defaults(handler=run_train)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig()
+    group = parser.add_argument_group("training")
+    group.add_argument("--preset", default="compact", choices=sorted(PRESETS))
+    group.add_argument("--epochs", type=int, default=defaults.epochs)
+    group.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    group.add_argument("--lr", type=float, default=defaults.lr)
+    group.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.early_stopping_patience,
+        help="early-stopping patience in epochs (0: off)",
+    )
+    group.add_argument("--probe-every", type=int, default=defaults.probe_every)
+    group.add_argument("--probe-blocks", action="store_true", help="per-block gradient figures")
+    group.add_argument("--device", default=defaults.device, help="auto | cpu | cuda")
+    group.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA")
+
+
+def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        early_stopping_patience=args.patience,
+        probe_every=args.probe_every,
+        probe_blocks=args.probe_blocks,
+        device=args.device,
+        bf16=args.bf16,
+        trajectories=False,
+    )
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--param expects KEY=VALUE, got '{pair}'")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def experiment_from_args(args: argparse.Namespace) -> ExperimentConfig:
+    if args.config is not None:
+        try:
+            return ExperimentConfig.from_dict(json.loads(args.config.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{args.config}: cannot read the run config ({exc})") from None
+    return ExperimentConfig(
+        source=source_from_args(args),
+        preprocess=preprocess_from_args(args),
+        preset=args.preset,
+        method=args.method,
+        method_params=parse_params(args.param),
+        train=train_config_from_args(args),
+        seed=args.seed,
+    )
+
+
+def run_methods(args: argparse.Namespace) -> int:
+    described = describe_methods()
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    for m in described:
+        print(f"{m['name']:<14} {m['description']}")
+        for h in m["hyperparameters"]:
+            print(f"{'':<16}{h['name']} = {h['default']}  ({h['description']})")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    config = experiment_from_args(args)
+    progress = ProgressLine(f"{config.method} s{config.seed}")
+    result, run = run_experiment(config, RunStore(args.out), on_event=progress)
+    summary = {k: result.metrics.get(k) for k in HEADLINE}
+    summary.update(
+        status=result.status.value,
+        best_epoch=result.best_epoch,
+        epochs_run=len(result.history),
+        run_dir=str(run.path),
+        detail=result.detail,
+    )
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for key, value in summary.items():
+            print(f"{key:<14} {value:.4g}" if isinstance(value, float) else f"{key:<14} {value}")
+    return 0 if result.status.value in ("finished", "stopped") else 1

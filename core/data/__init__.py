@@ -1,0 +1,1 @@
+"""Data sources (C-MAPSS, user CSV, demo fleet), preprocessing and windows."""

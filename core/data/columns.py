@@ -1,0 +1,359 @@
+"""Which column of a user's CSV is the unit id, the time, a setting or a sensor.
+
+Historian exports name columns freely ("ESN", "Engine Serial", "op_setting_1",
+"Operating Hours") and in any order, so roles are guessed from name hints and
+from whether a column holds numbers. The user's explicit
+:class:`ColumnMapping` (``--unit-col``, ``--time-col``, ``--setting-cols``,
+``--ignore-cols``) overrides the guess field by field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.data.csv_format import MISSING_TOKENS
+from core.errors import DataError
+
+UNIT_HINTS = ("unit", "engine", "esn", "serial", "asset", "machine", "id")
+TIME_HINTS = (
+    "cycle",
+    "cycles",
+    "time",
+    "step",
+    "hours",
+    "hour",
+    "operating_hours",
+    "flight",
+    "flights",
+    "runtime",
+    "t",
+    "timestamp",
+)
+SETTING_HINTS = (
+    "setting",
+    "settings",
+    "op_setting",
+    "condition",
+    "conditions",
+    "altitude",
+    "mach",
+    "tra",
+    "throttle",
+    "regime",
+)
+TIMESTAMP_HINTS = ("timestamp", "date", "datetime", "comment", "comments", "note", "notes")
+TARGET_HINTS = ("rul", "remaining_useful_life")
+# Too short to trust inside longer names ("T24" is a temperature, "valve_id" no unit).
+EXACT_ONLY = frozenset({"t", "id"})
+NUMERIC = "numeric"
+TEXT = "text"
+EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """The role of each column; ``None``/empty fields are detected.
+
+    Attributes
+    ----------
+    unit
+        Unit (engine, asset) identifier column.
+    time
+        Time or cycle column (numeric, strictly increasing within a unit).
+    settings
+        Operating-setting columns (for condition clustering); empty: detected.
+    ignore
+        Columns to leave out (timestamps, comments, ...).
+    sensors
+        Sensor columns; ``None`` means every remaining numeric column.
+    """
+
+    unit: str | None = None
+    time: str | None = None
+    settings: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    sensors: tuple[str, ...] | None = None
+
+
+def name_tokens(name: str) -> list[str]:
+    """Lower-case words of a column name: ``"machineID"`` -> ``["machine", "id"]``."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return [token for token in re.split(r"[^0-9a-z]+", spaced.lower()) if token]
+
+
+def hint_score(name: str, hints: tuple[str, ...]) -> tuple | None:
+    """How well ``name`` matches ``hints`` (smaller is better), ``None`` if not at all.
+
+    An exact name beats a word inside a longer name; a name made mostly of
+    hint words beats one that merely contains one ("Engine Serial" beats
+    "engine_temp"); earlier hints in the list rank higher.
+    """
+    tokens = name_tokens(name)
+    joined = "_".join(tokens)
+    matched = [
+        rank
+        for rank, hint in enumerate(hints)
+        if joined == hint or (hint not in EXACT_ONLY and f"_{hint}_" in f"_{joined}_")
+    ]
+    if not matched:
+        return None
+    words = {word for hint in hints if f"_{hint}_" in f"_{joined}_" for word in hint.split("_")}
+    coverage = sum(token in words for token in tokens) / max(len(tokens), 1)
+    return (joined not in hints, -coverage, min(matched))
+
+
+def column_kind(values: pd.Series, decimal: str = ".") -> str:
+    """``numeric`` when most filled cells are numbers, else ``text`` (or ``empty``).
+
+    A mostly numeric column with a few bad cells stays numeric, so the reader
+    reports those cells instead of silently dropping a sensor.
+    """
+    if is_number_dtype(values.dtype):
+        return NUMERIC
+    text = values.astype(str).str.strip()
+    filled = text[~text.str.lower().isin(MISSING_TOKENS)]
+    if filled.empty:
+        return EMPTY
+    if decimal != ".":
+        filled = filled.str.replace(decimal, ".", regex=False)
+    share = pd.to_numeric(filled, errors="coerce").notna().mean()
+    return NUMERIC if share >= 0.5 else TEXT
+
+
+def is_number_dtype(dtype) -> bool:
+    """Integer or float; booleans parsed from "True"/"False" count as text."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def unit_column(header: list[str], mapping: ColumnMapping | None = None) -> str:
+    """The unit column: the user's choice, else the best name match.
+
+    Needs only the header, so the reader can keep unit ids as text while parsing.
+    """
+    user = _checked_user_mapping(header, mapping or ColumnMapping())
+    if user.unit is not None:
+        return user.unit
+    return _best_match(header, UNIT_HINTS, _explicit_columns(user)) or _missing_unit(header)
+
+
+def detect_columns(
+    header: list[str],
+    sample: pd.DataFrame,
+    mapping: ColumnMapping | None = None,
+    *,
+    decimal: str = ".",
+) -> ColumnMapping:
+    """Fully resolved mapping (every column given a role) for a file's header and rows.
+
+    Parameters
+    ----------
+    header
+        Column names in file order.
+    sample
+        Some or all rows, columns named as in ``header`` (strings or parsed numbers).
+    mapping
+        The user's explicit choices; they override detection field by field.
+    decimal
+        Decimal mark of string cells in ``sample``.
+
+    Raises
+    ------
+    DataError
+        Duplicate names, a mapped column that does not exist, a column given two
+        roles, or no unit, time or sensor column found.
+    """
+    return resolve_columns(header, sample, mapping, decimal=decimal)[0]
+
+
+def resolve_columns(
+    header: list[str],
+    sample: pd.DataFrame,
+    mapping: ColumnMapping | None = None,
+    *,
+    decimal: str = ".",
+) -> tuple[ColumnMapping, list[tuple[str, str]]]:
+    """:func:`detect_columns` plus why each auto-ignored column was left out."""
+    user = _checked_user_mapping(header, mapping or ColumnMapping())
+    taken = _explicit_columns(user)
+    unit = user.unit or _best_match(header, UNIT_HINTS, taken) or _missing_unit(header)
+    taken.add(unit)
+    kinds = {name: _kind(sample, name, decimal) for name in header if name not in taken}
+    time = user.time or _find_time(header, kinds, taken)
+    taken.add(time)
+    settings = user.settings or _find_settings(header, kinds, taken)
+    taken.update(settings)
+    if user.sensors is not None:
+        sensors, notes = user.sensors, []
+    else:
+        sensors, notes = _remaining_sensors(header, kinds, taken)
+    if not sensors:
+        raise DataError(
+            "no sensor columns: every column other than unit and time is a setting, "
+            "text, empty or ignored",
+            row=1,
+            hint="a run-to-failure log needs at least one numeric sensor column",
+        )
+    used = {unit, time, *settings, *sensors}
+    ignore = tuple(name for name in header if name not in used)
+    return ColumnMapping(unit, time, tuple(settings), ignore, tuple(sensors)), notes
+
+
+def _kind(sample: pd.DataFrame, name: str, decimal: str) -> str:
+    return column_kind(sample[name], decimal) if name in sample.columns else NUMERIC
+
+
+def _explicit_columns(user: ColumnMapping) -> set[str]:
+    named = {user.unit, user.time, *user.settings, *user.ignore, *(user.sensors or ())}
+    return named - {None}
+
+
+def _best_match(header: list[str], hints: tuple[str, ...], exclude: set[str]) -> str | None:
+    scored = [
+        (score, position, name)
+        for position, name in enumerate(header)
+        if name not in exclude and (score := hint_score(name, hints)) is not None
+    ]
+    return min(scored)[2] if scored else None
+
+
+def _find_time(header: list[str], kinds: dict[str, str], taken: set[str]) -> str:
+    not_numeric = {name for name, kind in kinds.items() if kind != NUMERIC}
+    found = _best_match(header, TIME_HINTS, not_numeric | taken)
+    if found is not None:
+        return found
+    text = _best_match(header, TIME_HINTS, taken)
+    if text is not None:
+        raise DataError(
+            "the time column holds text, not numbers",
+            row=1,
+            column=text,
+            hint="the reader needs a numeric cycle or operating-hours column; "
+            "name it with --time-col; text timestamps are not used",
+        )
+    raise DataError(
+        "no time/cycle column found",
+        row=1,
+        hint="name it with --time-col; looked for numeric columns named like cycle, time, "
+        f"step, hours or t; columns are: {_listing(header)}",
+    )
+
+
+def _find_settings(header: list[str], kinds: dict[str, str], taken: set[str]) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name in header
+        if name not in taken
+        and kinds.get(name) == NUMERIC
+        and hint_score(name, SETTING_HINTS) is not None
+    )
+
+
+def _remaining_sensors(
+    header: list[str], kinds: dict[str, str], taken: set[str]
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    sensors: list[str] = []
+    notes: list[tuple[str, str]] = []
+    for name in header:
+        if name in taken:
+            continue
+        reason = _ignore_reason(name, kinds.get(name, NUMERIC))
+        if reason is None:
+            sensors.append(name)
+        else:
+            notes.append((name, reason))
+    return tuple(sensors), notes
+
+
+def _ignore_reason(name: str, kind: str) -> str | None:
+    if hint_score(name, TARGET_HINTS) is not None:
+        return "looks like a RUL target and was ignored (the reader computes RUL from cycles)"
+    if hint_score(name, TIMESTAMP_HINTS) is not None:
+        return "looks like a timestamp, date or comment and was ignored"
+    if kind == TEXT:
+        return "holds text, not numbers, and was ignored"
+    if kind == EMPTY:
+        return "is empty and was ignored"
+    return None
+
+
+def _checked_user_mapping(header: list[str], user: ColumnMapping) -> ColumnMapping:
+    """The user's mapping with names matched to the header and roles checked."""
+    _check_unique(header)
+
+    def one(name: str | None) -> str | None:
+        return None if name is None else _header_name(name, header)
+
+    def many(names) -> tuple[str, ...]:
+        names = (names,) if isinstance(names, str) else names  # one name, not its letters
+        return tuple(dict.fromkeys(_header_name(name, header) for name in names))
+
+    sensors = None if user.sensors is None else many(user.sensors)
+    checked = ColumnMapping(
+        one(user.unit), one(user.time), many(user.settings), many(user.ignore), sensors
+    )
+    _check_single_roles(checked)
+    return checked
+
+
+def _check_unique(header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataError("duplicate column name", row=1, column=name)
+        seen.add(name)
+
+
+def _header_name(name: str, header: list[str]) -> str:
+    """``name`` as spelled in the header; case and surrounding spaces are forgiven."""
+    if name in header:
+        return name
+    folded = [column for column in header if column.strip().lower() == name.strip().lower()]
+    if len(folded) == 1:
+        return folded[0]
+    close = difflib.get_close_matches(name, header, n=3)
+    suggestion = f"did you mean {', '.join(close)}? " if close else ""
+    raise DataError(
+        "the column mapping names a column that is not in the file",
+        row=1,
+        column=name,
+        hint=f"{suggestion}columns are: {_listing(header)}",
+    )
+
+
+def _check_single_roles(user: ColumnMapping) -> None:
+    roles: dict[str, str] = {}
+    for role, names in (
+        ("unit", [user.unit]),
+        ("time", [user.time]),
+        ("setting", user.settings),
+        ("ignored", user.ignore),
+        ("sensor", user.sensors or ()),
+    ):
+        for name in names:
+            if name is None:
+                continue
+            if name in roles:
+                raise DataError(
+                    f"the column mapping gives this column two roles ({roles[name]} and {role})",
+                    column=name,
+                    hint="give each column one role",
+                )
+            roles[name] = role
+
+
+def _missing_unit(header: list[str]) -> str:
+    raise DataError(
+        "no unit/engine id column found",
+        row=1,
+        hint="name it with --unit-col; looked for names like unit, engine, id, serial, esn, "
+        f"asset or machine; columns are: {_listing(header)}",
+    )
+
+
+def _listing(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -1,0 +1,148 @@
+"""The whole data protocol in one call: fleets in, windows ready for training out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.data.config import HealthThresholds, PreprocessConfig
+from core.data.fleet import UNIT, Fleet, FleetPair
+from core.data.preprocess import (
+    ConditionNormaliser,
+    FeatureChoice,
+    OperatingConditions,
+    choose_features,
+    rul_targets,
+    unit_codes,
+    validation_units,
+)
+from core.data.windows import WindowSet, build_windows
+from core.errors import DataError, DataWarning
+
+
+@dataclass
+class FittedPipeline:
+    """Feature choice, condition model and normaliser fitted on training units.
+
+    Applying it to any fleet (validation, test, a user's in-service export)
+    gives windows normalised exactly like the training windows.
+    """
+
+    config: PreprocessConfig
+    features: FeatureChoice
+    conditions: OperatingConditions
+    normaliser: ConditionNormaliser
+
+    @classmethod
+    def fit(cls, train: Fleet, config: PreprocessConfig, pair: FleetPair) -> FittedPipeline:
+        features = choose_features(train, config, None if config.sensors else pair.sensors)
+        k = config.conditions or pair.conditions or 1
+        conditions = OperatingConditions(k, config.seed).fit(train)
+        values = train.frame[list(features.used)].to_numpy(np.float64)
+        normaliser = ConditionNormaliser(k, config.eps).fit(values, conditions.assign(train))
+        return cls(config, features, conditions, normaliser)
+
+    def windows(self, fleet: Fleet) -> WindowSet:
+        """Normalised, labelled windows of every unit of ``fleet``."""
+        missing = [c for c in self.features.used if c not in fleet.frame.columns]
+        if missing:
+            raise DataError(f"column(s) {missing} used in training are missing", file=fleet.name)
+        values = fleet.frame[list(self.features.used)].to_numpy(np.float64)
+        normalised = self.normaliser.transform(values, self.conditions.assign(fleet))
+        rul = rul_targets(fleet)
+        capped = np.minimum(rul, self.config.rul_cap)
+        health = self.config.health.classify(np.nan_to_num(capped, nan=self.config.rul_cap))
+        codes, ids = unit_codes(fleet)
+        cycles = fleet.frame["cycle"].to_numpy()
+        return build_windows(
+            normalised, codes, cycles, capped, rul, health, ids, self.config.window
+        )
+
+
+@dataclass
+class PreparedData:
+    """Training, validation and test windows plus everything a summary reports."""
+
+    config: PreprocessConfig
+    source: str
+    pipeline: FittedPipeline
+    train: WindowSet
+    val: WindowSet
+    test: WindowSet | None
+    rows: dict[str, int]
+    warnings: list[DataWarning] = field(default_factory=list)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.pipeline.features.used
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features)
+
+    @property
+    def test_last(self) -> WindowSet | None:
+        """The test set: one window per in-service unit, ending at its last cycle."""
+        return None if self.test is None else self.test.last_windows()
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        """Windows per health state in each split (test: last windows)."""
+        splits = {"train": self.train, "val": self.val, "test": self.test_last}
+        return {
+            split: _count_classes(windows.health)
+            for split, windows in splits.items()
+            if windows is not None
+        }
+
+
+def _count_classes(labels: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(labels, minlength=3)
+    return {name: int(n) for name, n in zip(HealthThresholds.NAMES, counts, strict=True)}
+
+
+def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> PreparedData:
+    """Split by unit, fit the pipeline on training units, and window every split."""
+    config = config or PreprocessConfig()
+    units = pair.train.unit_ids
+    held_out = validation_units(units, config.val_fraction, config.seed)
+    train_fleet = pair.train.subset([u for u in units if u not in set(held_out)])
+    val_fleet = pair.train.subset(held_out)
+    pipeline = FittedPipeline.fit(train_fleet, config, pair)
+    test = pipeline.windows(pair.test) if pair.test is not None else None
+    rows = {"train": train_fleet.n_rows, "val": val_fleet.n_rows}
+    if pair.test is not None:
+        rows["test"] = pair.test.n_rows
+    warnings = list(pair.train.warnings) + (list(pair.test.warnings) if pair.test else [])
+    warnings += _short_unit_warnings(pair, config.window)
+    return PreparedData(
+        config=config,
+        source=pair.source,
+        pipeline=pipeline,
+        train=pipeline.windows(train_fleet),
+        val=pipeline.windows(val_fleet),
+        test=test,
+        rows=rows,
+        warnings=warnings,
+    )
+
+
+def _short_unit_warnings(pair: FleetPair, window: int) -> list[DataWarning]:
+    """Units shorter than a window are kept and front-padded; say so, per fleet."""
+    out = []
+    for fleet in (pair.train, pair.test):
+        if fleet is None:
+            continue
+        lengths = fleet.frame.groupby(UNIT, sort=False).size()
+        short = lengths[lengths < window]
+        if len(short):
+            shown = ", ".join(str(u) for u in short.index[:10])
+            more = f" and {len(short) - 10} more" if len(short) > 10 else ""
+            out.append(
+                DataWarning(
+                    f"{len(short)} unit(s) shorter than the {window}-cycle window were kept "
+                    f"and front-padded by repeating their first row: {shown}{more}",
+                    file=fleet.name,
+                )
+            )
+    return out

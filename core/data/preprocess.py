@@ -1,0 +1,164 @@
+"""The steps of the data protocol: features, operating conditions, z-score, labels.
+
+Every statistic (constant columns, KMeans centres, means and standard
+deviations) is fitted on the training units only and then applied unchanged
+to validation, test and in-service units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+
+from core.data.config import PreprocessConfig
+from core.data.fleet import CYCLE, UNIT, Fleet
+from core.errors import DataError
+
+
+@dataclass(frozen=True)
+class FeatureChoice:
+    """Columns fed to the model, and the candidates left out with the reason."""
+
+    used: tuple[str, ...]
+    dropped: dict[str, str]
+
+
+def choose_features(
+    train: Fleet, config: PreprocessConfig, recommended: tuple[str, ...] | None
+) -> FeatureChoice:
+    """Pick feature columns: explicit list, else the source's list, else non-constant sensors."""
+    candidates = list(train.sensor_columns)
+    if config.sensors is not None:
+        _check_columns_exist(train, config.sensors)
+        used = list(config.sensors)
+        dropped = {c: "not selected" for c in candidates if c not in used}
+    elif recommended is not None:
+        used = [c for c in recommended if c in candidates]
+        dropped = {c: "not informative for this data set" for c in candidates if c not in used}
+    else:
+        std = train.frame[candidates].std(ddof=0)
+        constant = std < config.constant_tolerance
+        used = [c for c in candidates if not constant[c]]
+        dropped = {c: f"constant on training units (std {std[c]:.3g})" for c in std.index[constant]}
+    if config.include_settings:
+        used += [c for c in train.setting_columns if c not in used]
+    if not used:
+        raise DataError(
+            "no usable feature column: every sensor is constant on the training units",
+            file=train.name,
+        )
+    return FeatureChoice(tuple(used), dropped)
+
+
+def _check_columns_exist(fleet: Fleet, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in fleet.frame.columns]
+    if missing:
+        raise DataError(
+            f"feature column(s) {missing} not in the data",
+            file=fleet.name,
+            hint=f"available: {fleet.sensor_columns}",
+        )
+
+
+class OperatingConditions:
+    """KMeans clustering of the operating settings into ``k`` conditions.
+
+    Settings are standardised before clustering so that altitude (tens of
+    thousands of feet) does not drown Mach number; with ``k == 1`` no model is
+    fitted and every row is condition 0.
+    """
+
+    def __init__(self, k: int, seed: int):
+        self.k = k
+        self.seed = seed
+        self._kmeans: KMeans | None = None
+        self._centre = self._scale = None
+
+    def fit(self, fleet: Fleet) -> OperatingConditions:
+        if self.k == 1:
+            return self
+        if not fleet.setting_columns:
+            raise DataError(
+                f"{self.k} operating conditions requested but the data has no setting columns",
+                file=fleet.name,
+                hint="name the setting columns, or use one condition",
+            )
+        values = fleet.frame[fleet.setting_columns].to_numpy(np.float64)
+        self._centre = values.mean(axis=0)
+        self._scale = values.std(axis=0) + 1e-12
+        n_distinct = len(np.unique(values, axis=0))
+        if n_distinct < self.k:
+            raise DataError(
+                f"{self.k} operating conditions requested but the settings take only "
+                f"{n_distinct} distinct values",
+                file=fleet.name,
+            )
+        self._kmeans = KMeans(n_clusters=self.k, n_init=10, random_state=self.seed)
+        self._kmeans.fit((values - self._centre) / self._scale)
+        return self
+
+    def assign(self, fleet: Fleet) -> np.ndarray:
+        """Condition index of every row."""
+        if self._kmeans is None:
+            return np.zeros(fleet.n_rows, dtype=np.int64)
+        values = fleet.frame[fleet.setting_columns].to_numpy(np.float64)
+        return self._kmeans.predict((values - self._centre) / self._scale).astype(np.int64)
+
+
+class ConditionNormaliser:
+    """Per-(condition, feature) z-score with statistics from the training units."""
+
+    def __init__(self, k: int, eps: float):
+        self.k = k
+        self.eps = eps
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, values: np.ndarray, conditions: np.ndarray) -> ConditionNormaliser:
+        n_features = values.shape[1]
+        self.mean = np.zeros((self.k, n_features))
+        self.std = np.ones((self.k, n_features))
+        for c in range(self.k):
+            rows = values[conditions == c]
+            if len(rows):
+                self.mean[c] = rows.mean(axis=0)
+                self.std[c] = rows.std(axis=0)
+        return self
+
+    def transform(self, values: np.ndarray, conditions: np.ndarray) -> np.ndarray:
+        return (values - self.mean[conditions]) / (self.std[conditions] + self.eps)
+
+
+def rul_targets(fleet: Fleet) -> np.ndarray:
+    """Uncapped RUL of every row.
+
+    Run-to-failure units fail at their last cycle; in-service units have
+    ``truth_rul`` cycles left after their last recorded cycle (NaN when the
+    truth is unknown).
+    """
+    frame = fleet.frame
+    last = frame.groupby(UNIT, sort=False)[CYCLE].transform("max").to_numpy(np.float64)
+    remaining = last - frame[CYCLE].to_numpy(np.float64)
+    if fleet.run_to_failure:
+        return remaining
+    if fleet.truth_rul is None:
+        return np.full(len(frame), np.nan)
+    return remaining + frame[UNIT].map(fleet.truth_rul).to_numpy(np.float64)
+
+
+def unit_codes(fleet: Fleet) -> tuple[np.ndarray, tuple]:
+    """Integer code of each row's unit (0..n-1 in order of appearance) and the ids."""
+    codes, ids = pd.factorize(fleet.frame[UNIT], sort=False)
+    return codes.astype(np.int64), tuple(ids.tolist())
+
+
+def validation_units(units: list, fraction: float, seed: int) -> list:
+    """Seeded choice of whole units for validation (never windows of one unit on both sides)."""
+    n_val = 0
+    if fraction > 0 and len(units) >= 2:
+        n_val = min(max(round(fraction * len(units)), 1), len(units) - 1)
+    order = np.random.default_rng(seed).permutation(len(units))
+    return [units[i] for i in sorted(order[:n_val])]

@@ -1,0 +1,59 @@
+"""A plain-dict summary of prepared data, for the CLI (`rulwb data summary`) and the GUI."""
+
+from __future__ import annotations
+
+from core.data.prepare import PreparedData
+
+
+def summarise(data: PreparedData) -> dict:
+    """Units, rows and windows per split, features used and dropped, conditions, classes."""
+    test_last = data.test_last
+    return {
+        "source": data.source,
+        "train_units": data.train.n_units,
+        "val_units": data.val.n_units,
+        "test_units": 0 if test_last is None else len(test_last),
+        "train_rows": data.rows["train"],
+        "val_rows": data.rows["val"],
+        "test_rows": data.rows.get("test", 0),
+        "train_windows": len(data.train),
+        "val_windows": len(data.val),
+        "test_windows": 0 if test_last is None else len(test_last),
+        "test_trajectory_windows": 0 if data.test is None else len(data.test),
+        "features": list(data.features),
+        "dropped_features": dict(data.pipeline.features.dropped),
+        "conditions": data.pipeline.conditions.k,
+        "class_counts": data.class_counts(),
+        "rul_cap": data.config.rul_cap,
+        "window": data.config.window,
+        "health_thresholds": {
+            "degrading": data.config.health.degrading,
+            "critical": data.config.health.critical,
+        },
+        "warnings": [str(w) for w in data.warnings],
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """The summary as aligned text for a terminal."""
+    lines = [f"source            {summary['source']}"]
+    for split in ("train", "val", "test"):
+        lines.append(
+            f"{split:<6} units {summary[f'{split}_units']:>6}   rows {summary[f'{split}_rows']:>7}"
+            f"   windows {summary[f'{split}_windows']:>7}"
+        )
+    lines.append(f"window            {summary['window']} cycles, RUL cap {summary['rul_cap']:g}")
+    thresholds = summary["health_thresholds"]
+    lines.append(
+        f"health states     normal > {thresholds['degrading']:g} >= degrading > "
+        f"{thresholds['critical']:g} >= critical"
+    )
+    lines.append(f"conditions        {summary['conditions']}")
+    lines.append(f"features ({len(summary['features'])})     {', '.join(summary['features'])}")
+    for name, why in summary["dropped_features"].items():
+        lines.append(f"  dropped {name:<8} {why}")
+    for split, counts in summary["class_counts"].items():
+        text = ", ".join(f"{k} {v}" for k, v in counts.items())
+        lines.append(f"classes {split:<6}    {text}")
+    lines += [f"warning: {w}" for w in summary["warnings"]]
+    return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""The one interface every loss/gradient balancing method implements.
+
+A method is a small object that turns the two per-task losses (and, for
+gradient methods, the 2x2 Gram matrix of the per-task gradients on the
+shared parameters) into task weights. The trainer never changes between
+methods; it only asks the method, following the pattern of TorchJD and
+LibMTL (DESIGN.md, "Models to learn from").
+
+How the trainer uses a method, per optimiser step:
+
+* Without per-task gradients (``needs_gradients`` False and no probe this
+  step): ``method.combine(losses).backward()``.
+* With per-task gradients ``g_k`` on the shared parameters (always when
+  ``needs_gradients`` is True): ``w = method.weigh(gram, losses.detach())``
+  exactly once; the shared update is ``sum_k w_k g_k``; each head gets its
+  own task's gradient times ``method.head_weights(w)[k]``. Learnable
+  method parameters (``method.parameters()``) then get their gradients from
+  ``method.combine(losses.detach()).backward()``, which only involves them.
+
+Tasks are always ordered as :data:`TASKS`: index 0 is RUL, index 1 health.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+TASKS: tuple[str, str] = ("rul", "health")
+K = len(TASKS)
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+_KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number"}
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """A setting of a balancing method, as the GUI and the CLI show it.
+
+    The type of ``default`` (bool, int or float) is the setting's type;
+    ``minimum`` and ``maximum`` are inclusive bounds, ``None`` when open.
+    """
+
+    name: str
+    default: float | int | bool
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def kind(self) -> type:
+        """``bool``, ``int`` or ``float``: what values of this setting are."""
+        return type(self.default)
+
+    def coerce(self, value: Any, method: str = "") -> float | int | bool:
+        """``value`` as this setting's type and within its bounds.
+
+        Strings (from a command line or a settings file) are parsed; a bool
+        is never taken for a number, and a float is taken for an int only if
+        it is whole.
+
+        Raises
+        ------
+        ValueError
+            Naming the method, the setting and what was wrong.
+        """
+        where = f"{method}: " if method else ""
+        try:
+            result = _convert(value, self.kind)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{where}{self.name} must be {_KIND_WORDS[self.kind]}, got {value!r}"
+            ) from None
+        self._check_range(result, where)
+        return result
+
+    def _check_range(self, value: float | int | bool, where: str) -> None:
+        if self.kind is bool:
+            return
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{where}{self.name} must be >= {self.minimum}, got {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{where}{self.name} must be <= {self.maximum}, got {value}")
+
+    def describe(self) -> dict[str, Any]:
+        """Plain-JSON description for ``rulwb methods --json`` and the GUI."""
+        return {
+            "name": self.name,
+            "type": self.kind.__name__,
+            "default": self.default,
+            "description": self.description,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+        }
+
+
+def _convert(value: Any, kind: type) -> float | int | bool:
+    """Convert one value to ``kind``; raises TypeError/ValueError when it cannot."""
+    if isinstance(value, str):
+        return _parse(value.strip(), kind)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(value)
+    if kind is int:
+        if float(value) != int(value):
+            raise ValueError(value)
+        return int(value)
+    return float(value)
+
+
+def _parse(text: str, kind: type) -> float | int | bool:
+    """Parse a setting typed by a person, e.g. ``"0.7"``, ``"100"``, ``"true"``."""
+    if kind is bool:
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError(text)
+    number = float(text)
+    return _convert(number, kind)
+
+
+class BalancingMethod:
+    """Base class: fixed loss weights, MSE for RUL, no learnable parameters.
+
+    Subclasses set the class attributes, override the rules that differ,
+    and keep whatever state they need in :meth:`state_dict`.
+
+    Parameters
+    ----------
+    **params
+        Values for the names in :attr:`hyperparameters`; missing ones take
+        their defaults. Strings are parsed (``"0.7"``), so CLI values can be
+        passed straight through.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
+    needs_gradients: ClassVar[bool] = False
+    trains_health: ClassVar[bool] = True
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = self._resolve(params)
+        self._weights = torch.full((K,), 1.0 / K, dtype=torch.float64)
+
+    @classmethod
+    def _resolve(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """Defaults filled in, names and values checked, types coerced."""
+        known = {h.name: h for h in cls.hyperparameters}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            valid = ", ".join(known) or "none"
+            raise ValueError(
+                f"{cls.name}: unknown setting(s) {', '.join(unknown)}; valid settings: {valid}"
+            )
+        return {
+            h.name: h.coerce(given[h.name], cls.name) if h.name in given else h.default
+            for h in cls.hyperparameters
+        }
+
+    # ------------------------------------------------------------------ losses
+    def rul_loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        """Batch RUL loss (scalar); plain MSE against the capped RUL."""
+        return torch.mean((pred - target) ** 2)
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        """Learnable weights the MODEL's optimiser trains with the network.
+
+        Empty for most methods. Their gradients come from :meth:`combine`.
+        """
+        return []
+
+    def combine(self, losses: Tensor) -> Tensor:
+        """Total loss ``sum_k w_k L_k`` to backward on steps without gradients.
+
+        Parameters
+        ----------
+        losses
+            ``[L_rul, L_health]``, shape ``(2,)``.
+        """
+        return torch.sum(self.current_weights().to(losses) * losses)
+
+    # ---------------------------------------------------------------- weights
+    def weigh(self, gram: Tensor, losses: Tensor) -> Tensor:
+        """Shared-parameter weights ``w`` (2,) for this step's update ``sum_k w_k g_k``.
+
+        Called exactly once per optimiser step on steps with per-task
+        gradients, so stateful methods (EMA, step counters) advance here.
+
+        Parameters
+        ----------
+        gram
+            2x2 Gram matrix ``G[i, j] = g_i . g_j`` of the shared gradients.
+        losses
+            Detached ``[L_rul, L_health]``.
+
+        Returns
+        -------
+        Tensor
+            Weights with ``gram``'s dtype and device.
+        """
+        return self.current_weights().to(gram)
+
+    def head_weights(self, weights: Tensor) -> Tensor:
+        """Multiplier of each head's own-task gradient, given the step's weights.
+
+        Returning ``weights`` makes a gradient step identical to backward of
+        ``sum_k w_k L_k``, which is what a loss-weighting method means.
+        """
+        return weights
+
+    def current_weights(self) -> Tensor:
+        """Weights in force on ``[L_rul, L_health]`` (float64, detached), for reports."""
+        return self._weights.detach().clone()
+
+    def end_epoch(self, mean_train_losses: Tensor) -> None:
+        """Hook called after each training epoch with the epoch's mean losses (2,)."""
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly where training stopped."""
+        return {"params": dict(self.params), "weights": self._weights.clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; settings must match this method's."""
+        if state["params"] != self.params:
+            raise ValueError(
+                f"{self.name}: saved settings {state['params']} differ from {self.params}"
+            )
+        self._weights = state["weights"].detach().clone().to(torch.float64)
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({settings})"
+
+
+def gram_norms(gram: Tensor) -> Tensor:
+    """Per-task gradient norms ``||g_k||`` from the Gram diagonal (float64, CPU).
+
+    The diagonal can be a hair below zero from rounding; clamp before the root.
+    """
+    return gram.detach().to("cpu", torch.float64).diagonal().clamp_min(0.0).sqrt()

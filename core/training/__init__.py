@@ -1,0 +1,1 @@
+"""Training: settings, progress events, the step, the trainer and experiments."""

@@ -1,0 +1,77 @@
+"""Progress records the trainer emits; the CLI prints them, the GUI turns them into signals.
+
+They are plain dataclasses holding Python numbers and detached CPU numpy
+arrays (snapshots), never live tensors, so they may cross threads safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One optimiser step done."""
+
+    step: int
+    epoch: int
+    steps_per_epoch: int
+    loss_rul: float
+    loss_health: float
+    weight_rul: float
+    weight_health: float
+    lr: float
+
+
+@dataclass(frozen=True)
+class ProbeEvent:
+    """The gradient probe's record of a step (see :class:`core.probe.ProbeRecord`)."""
+
+    record: dict
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """One epoch done: its history row (train/validation losses, metrics, weights, probe)."""
+
+    epoch: int
+    epochs: int
+    row: dict
+    improved: bool
+
+
+@dataclass(frozen=True)
+class PredictionsEvent:
+    """Every window's prediction for one split, for per-engine trajectories."""
+
+    epoch: int
+    split: str
+    unit_ids: tuple
+    unit: np.ndarray
+    cycle: np.ndarray
+    true_rul: np.ndarray
+    pred_rul: np.ndarray
+    pred_health: np.ndarray
+
+
+@dataclass(frozen=True)
+class FinishedEvent:
+    """The run ended: finished, stopped or diverged, with test metrics when evaluated."""
+
+    status: str
+    metrics: dict = field(default_factory=dict)
+    run_dir: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    """The run failed with an error; ``message`` is meant for the user."""
+
+    message: str
+    run_dir: str | None = None
+
+
+Event = StepEvent | ProbeEvent | EpochEvent | PredictionsEvent | FinishedEvent | FailedEvent

@@ -1,0 +1,125 @@
+"""An experiment: data source + preprocessing + model preset + method + training settings + seed.
+
+:class:`ExperimentConfig` is exactly what a run's ``config.json`` holds, so
+``rulwb train --config RUN/config.json`` repeats the run.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from core import __version__
+from core.data.config import PreprocessConfig
+from core.data.prepare import PreparedData, prepare
+from core.data.sources import SourceSpec, load_source
+from core.methods.registry import create_method
+from core.model import DualTaskModel, resolve_preset
+from core.runs import RunDir, RunStatus, RunStore
+from core.training.config import TrainConfig
+from core.training.control import TrainingControl
+from core.training.events import Event, FailedEvent
+from core.training.trainer import Trainer, TrainResult
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that determines a run."""
+
+    source: SourceSpec = field(default_factory=SourceSpec)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    preset: str = "compact"
+    method: str = "fixed"
+    method_params: dict = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready, with the resolved method settings and library versions."""
+        method = create_method(self.method, **self.method_params)
+        return {
+            "source": self.source.to_dict(),
+            "preprocess": self.preprocess.to_dict(),
+            "preset": self.preset,
+            "model": resolve_preset(self.preset).to_dict(),
+            "method": self.method,
+            "method_params": dict(method.params),
+            "train": self.train.to_dict(),
+            "seed": self.seed,
+            "versions": versions(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExperimentConfig:
+        return cls(
+            source=SourceSpec.from_dict(data.get("source", {})),
+            preprocess=PreprocessConfig.from_dict(data.get("preprocess", {})),
+            preset=data.get("preset", "compact"),
+            method=data.get("method", "fixed"),
+            method_params=dict(data.get("method_params", {})),
+            train=TrainConfig.from_dict(data.get("train", {})),
+            seed=int(data.get("seed", 0)),
+        )
+
+    def with_(self, **changes) -> ExperimentConfig:
+        return replace(self, **changes)
+
+
+def versions() -> dict:
+    return {
+        "rul_workbench": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same initial weights (the batch order has its own seeded generator)."""
+    torch.manual_seed(seed)
+
+
+def load_data(config: ExperimentConfig) -> PreparedData:
+    return prepare(load_source(config.source), config.preprocess)
+
+
+def build_trainer(
+    config: ExperimentConfig,
+    data: PreparedData,
+    run: RunDir | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    control: TrainingControl | None = None,
+) -> Trainer:
+    """Model and method built under the run's seed, wired to a trainer."""
+    seed_everything(config.seed)
+    model = DualTaskModel(data.n_features, config.preset)
+    method = create_method(config.method, **config.method_params)
+    return Trainer(data, method, model, config.train, config.seed, run, on_event, control)
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    store: RunStore | None = None,
+    data: PreparedData | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    control: TrainingControl | None = None,
+) -> tuple[TrainResult, RunDir | None]:
+    """Load (or reuse) the data, train, and record everything in a new run folder.
+
+    An unexpected error marks the run as failed (with the message) before it
+    propagates, so the folder never claims to be running.
+    """
+    data = data or load_data(config)
+    run = store.create_run(config.to_dict()) if store is not None else None
+    try:
+        return build_trainer(config, data, run, on_event, control).fit(), run
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        if run is not None:
+            run.set_status(RunStatus.FAILED, message)
+        (on_event or (lambda e: None))(FailedEvent(message, None if run is None else str(run.path)))
+        raise

@@ -1,0 +1,130 @@
+"""One optimiser step of the dual-task model under a balancing method.
+
+Two paths, chosen per step:
+
+* plain: ``method.combine(losses).backward()`` -- one backward pass;
+* with per-task gradients (the method needs them, or the probe is due): one
+  backward per task with ``torch.autograd.grad``, the method weighs the Gram
+  matrix, and the update ``sum_k w_k g_k`` is written into ``.grad`` -- two
+  backward passes, never a third.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from core.methods.base import BalancingMethod
+from core.model import DualTaskModel
+from core.probe import TaskGradients, block_statistics, probe_record, task_gradients, write_update
+
+
+class Diverged(Exception):
+    """A loss or gradient became non-finite; carries the step and what went wrong."""
+
+    def __init__(self, step: int, what: str) -> None:
+        super().__init__(f"{what} at step {step}")
+        self.step = step
+        self.what = what
+
+
+@dataclass
+class StepOutcome:
+    losses: Tensor  # (2,) detached
+    weights: Tensor  # (2,) weights in force this step
+    probe: dict | None  # probe record row when probed
+
+
+class TrainingStep:
+    """Holds what a step needs (model, method, optimiser) and performs steps."""
+
+    def __init__(
+        self,
+        model: DualTaskModel,
+        method: BalancingMethod,
+        optimizer: torch.optim.Optimizer,
+        clip_norm: float,
+        bf16: bool = False,
+    ) -> None:
+        self.model = model
+        self.method = method
+        self.optimizer = optimizer
+        self.clip_norm = clip_norm
+        groups = model.parameter_groups()
+        self.shared = groups.shared
+        self.heads = (groups.rul_head, groups.health_head)
+        self.blocks = model.blocks()
+        self.bf16 = bf16
+
+    def _autocast(self):
+        if self.bf16:
+            device = next(self.model.parameters()).device.type
+            return torch.autocast(device_type=device, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def losses(self, x: Tensor, rul: Tensor, health: Tensor) -> Tensor:
+        """``[L_rul, L_health]`` of a batch, with the method's RUL loss."""
+        with self._autocast():
+            pred_rul, logits = self.model(x)
+        loss_rul = self.method.rul_loss(pred_rul.float(), rul)
+        loss_health = F.cross_entropy(logits.float(), health)
+        return torch.stack([loss_rul, loss_health])
+
+    def __call__(
+        self,
+        x: Tensor,
+        rul: Tensor,
+        health: Tensor,
+        *,
+        step: int,
+        epoch: int,
+        probe: bool,
+        probe_blocks: bool = False,
+    ) -> StepOutcome:
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        losses = self.losses(x, rul, health)
+        if not torch.isfinite(losses).all():
+            raise Diverged(step, f"non-finite loss {losses.detach().tolist()}")
+        record = None
+        if self.method.needs_gradients or probe:
+            grads = task_gradients(losses.unbind(), self.shared, self.heads)
+            weights = self.method.weigh(grads.gram, losses.detach())
+            self._write(grads, weights, losses)
+            if probe:
+                record = self._record(grads, weights, step, epoch, probe_blocks)
+        else:
+            self.method.combine(losses).backward()
+            weights = self.method.current_weights()
+        if not self.method.trains_health:
+            for p in self.heads[1]:
+                p.grad = None
+        self._clip(step)
+        self.optimizer.step()
+        return StepOutcome(losses.detach(), weights.detach().cpu(), record)
+
+    def _write(self, grads: TaskGradients, weights: Tensor, losses: Tensor) -> None:
+        """The update from per-task gradients, plus the method's own learnable weights."""
+        head_weights = self.method.head_weights(weights)
+        write_update(grads, weights, head_weights, self.shared, self.heads)
+        if self.method.parameters():
+            # Only the method's parameters are in this graph (the losses are detached).
+            self.method.combine(losses.detach()).backward()
+
+    def _record(
+        self, grads: TaskGradients, weights: Tensor, step: int, epoch: int, blocks: bool
+    ) -> dict:
+        per_block = block_statistics(grads, self.shared, self.blocks) if blocks else None
+        return probe_record(grads, weights, step, epoch, per_block).row()
+
+    def _clip(self, step: int) -> None:
+        """Clip the whole model's gradient; a non-finite gradient means divergence."""
+        params = [p for p in self.model.parameters() if p.grad is not None]
+        max_norm = self.clip_norm if self.clip_norm > 0 else float("inf")
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm)
+        if not torch.isfinite(total):
+            raise Diverged(step, "non-finite gradient")

@@ -1,0 +1,351 @@
+"""The training loop: plain Python, reporting progress as events, checking stop/pause.
+
+The same trainer serves the CLI and the GUI's worker thread. It selects the
+model on validation only (early stopping, best checkpoint) and evaluates the
+test set once, at the end, on the selected weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core.data.prepare import PreparedData
+from core.methods.base import BalancingMethod
+from core.model import DualTaskModel
+from core.runs import RunDir, RunStatus
+from core.training.batches import DeviceWindows, steps_per_epoch
+from core.training.config import TrainConfig
+from core.training.control import TrainingControl
+from core.training.ema import WeightAverage
+from core.training.evaluation import (
+    predict,
+    prediction_table,
+    test_metrics,
+    trajectory_table,
+    validation_figures,
+)
+from core.training.events import (
+    EpochEvent,
+    Event,
+    FinishedEvent,
+    PredictionsEvent,
+    ProbeEvent,
+    StepEvent,
+)
+from core.training.step import Diverged, TrainingStep
+
+PROBE_COLUMNS = ("norm_rul", "norm_health", "ratio", "cosine", "effective_ratio")
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("CUDA was requested but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def start_at_mean_rul(model: DualTaskModel, mean_rul: float) -> None:
+    """Set the RUL head's output bias so the untrained model predicts about the mean."""
+    last = [m for m in model.rul_head.modules() if isinstance(m, torch.nn.Linear)][-1]
+    last.bias.fill_(mean_rul)
+
+
+@dataclass
+class TrainResult:
+    """How a run ended and what it produced."""
+
+    status: RunStatus
+    history: list[dict]
+    metrics: dict = field(default_factory=dict)
+    best_epoch: int = 0
+    detail: str = ""
+
+
+class Trainer:
+    """Trains one dual-task model under one balancing method.
+
+    Parameters
+    ----------
+    data
+        Prepared windows (train, validation, optional test).
+    method
+        The balancing method (fresh; it keeps per-run state).
+    model
+        The model to train (built by the caller under the run's seed).
+    config
+        Training settings.
+    seed
+        Seed of the batch order.
+    run
+        Run folder to write history, probe, checkpoint and results to (optional).
+    on_event
+        Called with each :mod:`core.training.events` record, in this thread.
+    control
+        Stop/pause flags another thread may set.
+    """
+
+    def __init__(
+        self,
+        data: PreparedData,
+        method: BalancingMethod,
+        model: DualTaskModel,
+        config: TrainConfig,
+        seed: int = 0,
+        run: RunDir | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        control: TrainingControl | None = None,
+    ) -> None:
+        self.data, self.method, self.config, self.run = data, method, config, run
+        self.emit = on_event or (lambda event: None)
+        self.control = control or TrainingControl()
+        self.device = resolve_device(config.device)
+        self.bf16 = config.bf16 and self.device.type == "cuda"
+        self.model = model.to(self.device)
+        if config.rul_bias_init:
+            start_at_mean_rul(self.model, float(data.train.rul.mean()))
+        for p in method.parameters():
+            p.data = p.data.to(self.device)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.train_set = DeviceWindows(data.train, self.device)
+        self.val_set = DeviceWindows(data.val, self.device)
+        self.test_set = DeviceWindows(data.test, self.device) if data.test is not None else None
+        self.optimizer = self._optimizer()
+        self.plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer,
+            "min",
+            config.plateau_factor,
+            config.plateau_patience,
+            min_lr=config.min_lr,
+        )
+        self.ema = WeightAverage(self.model, config.ema_decay)
+        self.step_fn = TrainingStep(self.model, method, self.optimizer, config.clip_norm, self.bf16)
+        self.steps_per_epoch = steps_per_epoch(len(self.train_set), config.batch_size)
+        self.history: list[dict] = []
+        self.step = 0
+        self.best = (math.inf, 0, None)  # (val rmse, epoch, EMA state)
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        groups = [
+            {"params": list(self.model.parameters()), "weight_decay": self.config.weight_decay}
+        ]
+        if self.method.parameters():
+            groups.append({"params": self.method.parameters(), "weight_decay": 0.0})
+        fused = self.device.type == "cuda"
+        return torch.optim.AdamW(groups, lr=self.config.lr, fused=fused)
+
+    # ------------------------------------------------------------------ loop
+    def fit(self) -> TrainResult:
+        """Train until the epoch budget, early stopping, a stop request or divergence."""
+        status, detail = RunStatus.FINISHED, ""
+        try:
+            for epoch in range(1, self.config.epochs + 1):
+                if not self._train_epoch(epoch):
+                    status, detail = RunStatus.STOPPED, f"stopped by request in epoch {epoch}"
+                    break
+                if self._end_epoch(epoch):
+                    detail = f"early stopping after epoch {epoch}"
+                    break
+        except Diverged as exc:
+            status, detail = RunStatus.DIVERGED, str(exc)
+        return self._finish(status, detail)
+
+    def _train_epoch(self, epoch: int) -> bool:
+        """One pass over the training windows; False when a stop was requested."""
+        started = time.perf_counter()
+        loss_sum = torch.zeros(2, dtype=torch.float64, device=self.device)
+        weight_sum, probes, n = torch.zeros(2, dtype=torch.float64), [], 0
+        for _, x, rul, health in self.train_set.batches(self.config.batch_size, self.generator):
+            self.control.wait_if_paused()
+            if self.control.stop_requested:
+                return False
+            outcome = self._one_step(epoch, x, rul, health)
+            loss_sum += outcome.losses.double()
+            weight_sum += outcome.weights.double()
+            n += 1
+            if outcome.probe is not None:
+                probes.append(outcome.probe)
+        self._epoch_stats = {
+            "losses": (loss_sum / max(n, 1)).cpu(),
+            "weights": weight_sum / max(n, 1),
+            "probes": probes,
+            "seconds": time.perf_counter() - started,
+        }
+        return True
+
+    def _one_step(self, epoch: int, x, rul, health):
+        self._warm_up_lr()
+        probe_due = self.config.probe_every > 0 and self.step % self.config.probe_every == 0
+        outcome = self.step_fn(
+            x,
+            rul,
+            health,
+            step=self.step,
+            epoch=epoch,
+            probe=probe_due,
+            probe_blocks=self.config.probe_blocks,
+        )
+        self.ema.update(self.model)
+        losses = outcome.losses.tolist()
+        self.emit(
+            StepEvent(
+                self.step,
+                epoch,
+                self.steps_per_epoch,
+                losses[0],
+                losses[1],
+                float(outcome.weights[0]),
+                float(outcome.weights[1]),
+                self.optimizer.param_groups[0]["lr"],
+            )
+        )
+        if outcome.probe is not None:
+            self.emit(ProbeEvent(outcome.probe))
+        self.step += 1
+        return outcome
+
+    def _warm_up_lr(self) -> None:
+        """Linear warm-up from lr/10 to lr over the first ``warmup_epochs`` epochs."""
+        total = self.config.warmup_epochs * self.steps_per_epoch
+        if self.step > total or total == 0:
+            return
+        lr = self.config.lr * (0.1 + 0.9 * min(self.step / total, 1.0))
+        self.optimizer.param_groups[0]["lr"] = lr
+        for group in self.optimizer.param_groups[1:]:
+            group["lr"] = lr
+
+    # ------------------------------------------------------------ per epoch
+    def _end_epoch(self, epoch: int) -> bool:
+        """Validate, schedule, checkpoint, report; True when early stopping fires."""
+        stats = self._epoch_stats
+        self.method.end_epoch(stats["losses"].float())
+        val_rul, val_logits = predict(
+            self.ema.model, self.val_set, self.config.eval_batch_size, self.bf16
+        )
+        row = self._history_row(epoch, stats, val_rul, val_logits)
+        if epoch > self.config.warmup_epochs:
+            self.plateau.step(row["val_rmse"])
+        improved = row["val_rmse"] < self.best[0]
+        if improved:
+            self.best = (row["val_rmse"], epoch, copy.deepcopy(self.ema.model.state_dict()))
+        self.history.append(row)
+        self._save_epoch(stats["probes"], improved)
+        self.emit(EpochEvent(epoch, self.config.epochs, row, improved))
+        if self.config.trajectories:
+            self._emit_predictions(epoch, val_rul, val_logits)
+        patience = self.config.early_stopping_patience
+        return patience > 0 and epoch - self.best[1] >= patience
+
+    def _history_row(self, epoch: int, stats: dict, val_rul, val_logits) -> dict:
+        losses, weights = stats["losses"].tolist(), stats["weights"].tolist()
+        row = {
+            "epoch": epoch,
+            "step": self.step,
+            "train_loss_rul": losses[0],
+            "train_loss_health": losses[1],
+            "train_loss_total": weights[0] * losses[0] + weights[1] * losses[1],
+            **validation_figures(self.data.val, val_rul, val_logits, self.data.config.rul_cap),
+            "weight_rul": weights[0],
+            "weight_health": weights[1],
+        }
+        for name in PROBE_COLUMNS:
+            values = [p[name] for p in stats["probes"] if np.isfinite(p[name])]
+            row[name] = float(np.median(values)) if values else math.nan
+        row["lr"] = self.optimizer.param_groups[0]["lr"]
+        row["seconds"] = stats["seconds"]
+        return row
+
+    def _save_epoch(self, probes: list[dict], improved: bool) -> None:
+        if self.run is None:
+            return
+        self.run.write_history(self.history)
+        if probes:
+            self.run.append_probe(probes)
+        if improved:
+            self.run.save_checkpoint(self._checkpoint(self.best[2]), "best.pt")
+
+    def _checkpoint(self, weights: dict) -> dict:
+        return {
+            "model": weights,
+            "n_features": self.data.n_features,
+            "preset": self.model.preset.to_dict(),
+            "epoch": self.best[1],
+            "val_rmse": self.best[0],
+        }
+
+    def _emit_predictions(self, epoch: int, val_rul, val_logits) -> None:
+        splits = [("val", self.data.val, val_rul, val_logits)]
+        if self.test_set is not None:
+            rul, logits = predict(
+                self.ema.model, self.test_set, self.config.eval_batch_size, self.bf16
+            )
+            splits.append(("test", self.data.test, rul, logits))
+        for split, windows, rul, logits in splits:
+            self.emit(
+                PredictionsEvent(
+                    epoch,
+                    split,
+                    windows.unit_ids,
+                    windows.unit.copy(),
+                    windows.cycle.copy(),
+                    windows.rul.copy(),
+                    rul,
+                    logits.argmax(1),
+                )
+            )
+
+    # ------------------------------------------------------------- the end
+    def _finish(self, status: RunStatus, detail: str) -> TrainResult:
+        """Evaluate the selected weights on the test set once and write the results."""
+        metrics: dict = {}
+        if self.best[2] is not None:
+            self.ema.model.load_state_dict(self.best[2])
+            metrics = self._final_evaluation()
+        metrics.update(
+            status=status.value,
+            best_epoch=self.best[1],
+            epochs_run=len(self.history),
+            steps=self.step,
+            seconds=sum(r["seconds"] for r in self.history),
+        )
+        if self.run is not None:
+            self.run.write_metrics(metrics)
+            self.run.set_status(status, detail, step=self.step)
+        run_dir = None if self.run is None else str(self.run.path)
+        self.emit(FinishedEvent(status.value, metrics, run_dir, detail))
+        return TrainResult(status, self.history, metrics, self.best[1], detail)
+
+    def _final_evaluation(self) -> dict:
+        cap = self.data.config.rul_cap
+        val_rul, val_logits = predict(
+            self.ema.model, self.val_set, self.config.eval_batch_size, self.bf16
+        )
+        tables = [trajectory_table("val", self.data.val, val_rul, val_logits)]
+        metrics: dict = {
+            "val_rmse": validation_figures(self.data.val, val_rul, val_logits, cap)["val_rmse"]
+        }
+        if self.test_set is not None:
+            rul, logits = predict(
+                self.ema.model, self.test_set, self.config.eval_batch_size, self.bf16
+            )
+            last = np.r_[self.data.test.unit[1:] != self.data.test.unit[:-1], True]
+            metrics.update(test_metrics(self.data.test_last, rul[last], logits[last], cap))
+            tables.append(trajectory_table("test", self.data.test, rul, logits))
+            if self.run is not None:
+                self.run.write_predictions(
+                    prediction_table(self.data.test_last, rul[last], logits[last])
+                )
+        if self.run is not None:
+            import pandas as pd
+
+            self.run.write_trajectories(pd.concat(tables, ignore_index=True))
+        return metrics

@@ -1,0 +1,1 @@
+"""Small files shipped with the workbench (style, icons, default settings)."""

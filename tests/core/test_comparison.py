@@ -1,0 +1,117 @@
+"""Statistics across runs, checked against known values and scipy directly."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import wilcoxon
+
+from core.comparison import MIN_PAIRS, summarise, summary_to_json
+
+BASE = [10.0, 11.0, 12.0, 9.0, 10.5, 11.5]
+GABA = [9.0, 10.2, 11.9, 8.1, 10.6, 10.0]
+
+
+def runs_table(methods: dict[str, list[float]], seeds: dict[str, list[int]] | None = None):
+    rows = []
+    for method, values in methods.items():
+        method_seeds = seeds[method] if seeds else range(len(values))
+        for seed, value in zip(method_seeds, values, strict=True):
+            rows.append({"method": method, "seed": seed, "rmse": value, "note": "x"})
+    return pd.DataFrame(rows)
+
+
+def row(summary: pd.DataFrame, method: str) -> pd.Series:
+    return summary.set_index("method").loc[method]
+
+
+def test_mean_and_sample_std_by_hand():
+    summary = summarise(runs_table({"fixed": [1.0, 2.0, 3.0], "gaba": [4.0]}))
+    assert list(summary["method"]) == ["fixed", "gaba"]
+    assert row(summary, "fixed")["n"] == 3
+    assert row(summary, "fixed")["rmse_mean"] == pytest.approx(2.0)
+    assert row(summary, "fixed")["rmse_std"] == pytest.approx(1.0)
+    assert math.isnan(row(summary, "gaba")["rmse_std"])
+
+
+def test_default_metrics_are_numeric_columns_except_seed():
+    summary = summarise(runs_table({"fixed": [1.0, 2.0]}))
+    assert summary.attrs["metrics"] == ["rmse"]
+    assert "seed_mean" not in summary.columns and "note_mean" not in summary.columns
+
+
+def test_wilcoxon_matches_scipy_with_six_seeds():
+    summary = summarise(runs_table({"fixed": BASE, "gaba": GABA}))
+    expected = wilcoxon(GABA, BASE, alternative="two-sided").pvalue
+    assert row(summary, "gaba")["rmse_wilcoxon_p"] == pytest.approx(expected)
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 6
+    assert row(summary, "gaba")["wilcoxon_note"] == ""
+    assert math.isnan(row(summary, "fixed")["rmse_wilcoxon_p"])
+    assert row(summary, "fixed")["wilcoxon_note"] == "baseline"
+
+
+def test_unequal_seed_sets_pair_on_the_intersection():
+    seeds = {"fixed": [0, 1, 2, 3, 4, 5], "gaba": [1, 2, 3, 4, 5, 9]}
+    summary = summarise(runs_table({"fixed": BASE, "gaba": GABA}, seeds))
+    expected = wilcoxon(GABA[:5], BASE[1:], alternative="two-sided").pvalue
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 5
+    assert row(summary, "gaba")["rmse_wilcoxon_p"] == pytest.approx(expected)
+
+
+def test_fewer_than_five_pairs_gives_nan_and_a_reason():
+    summary = summarise(runs_table({"fixed": BASE[:4], "gaba": GABA[:4]}))
+    assert math.isnan(row(summary, "gaba")["rmse_wilcoxon_p"])
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 4
+    assert f"at least {MIN_PAIRS}" in row(summary, "gaba")["wilcoxon_note"]
+
+
+def test_missing_values_reduce_the_pairs_of_that_metric_only():
+    table = runs_table({"fixed": BASE, "gaba": GABA})
+    table["mae"] = table["rmse"] / 2
+    table.loc[(table["method"] == "gaba") & (table["seed"] < 2), "mae"] = np.nan
+    summary = summarise(table, metrics=["rmse", "mae"])
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 6
+    assert row(summary, "gaba")["mae_wilcoxon_n"] == 4
+    assert math.isnan(row(summary, "gaba")["mae_wilcoxon_p"])
+    assert "some metrics untested" in row(summary, "gaba")["wilcoxon_note"]
+
+
+def test_baseline_absent_gives_nan_and_a_reason():
+    summary = summarise(runs_table({"gaba": GABA, "grace": BASE}), baseline="fixed")
+    assert summary["rmse_wilcoxon_p"].isna().all()
+    assert "'fixed' is not among the runs" in row(summary, "gaba")["wilcoxon_note"]
+
+
+def test_identical_methods_give_p_one_without_warning():
+    summary = summarise(runs_table({"fixed": BASE, "copy": BASE}))
+    assert row(summary, "copy")["rmse_wilcoxon_p"] == 1.0
+
+
+def test_baseline_comes_first_and_can_be_chosen():
+    summary = summarise(runs_table({"gaba": GABA, "fixed": BASE}), baseline="fixed")
+    assert list(summary["method"]) == ["fixed", "gaba"]
+    other = summarise(runs_table({"gaba": GABA, "fixed": BASE}), baseline="gaba")
+    assert row(other, "fixed")["rmse_wilcoxon_p"] == pytest.approx(wilcoxon(BASE, GABA).pvalue)
+
+
+def test_bad_tables_are_refused_clearly():
+    with pytest.raises(ValueError, match="seed"):
+        summarise(pd.DataFrame({"method": ["a"], "rmse": [1.0]}))
+    with pytest.raises(ValueError, match="nasa"):
+        summarise(runs_table({"fixed": BASE}), metrics=["nasa"])
+
+
+def test_summary_to_json_is_strict_json():
+    summary = summarise(runs_table({"fixed": BASE, "gaba": GABA[:1]}))
+    data = summary_to_json(summary)
+    text = json.dumps(data, allow_nan=False)
+    assert data["baseline"] == "fixed"
+    assert data["metrics"] == ["rmse"]
+    gaba = data["methods"][1]
+    assert gaba["method"] == "gaba" and gaba["rmse_std"] is None
+    assert isinstance(gaba["n"], int)
+    assert json.loads(text) == data

@@ -1,0 +1,1 @@
+"""The Qt workbench (GUI). Depends on core; core never depends on it."""
