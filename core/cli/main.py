@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from core import __version__
-from core.cli import compare_cmd, data_cmd, probe_cmd, train_cmd
+from core.cli import compare_cmd, data_cmd, predict_cmd, probe_cmd, train_cmd
 from core.errors import WorkbenchError
 
-COMMANDS = (data_cmd, train_cmd, compare_cmd, probe_cmd)
+COMMANDS = (data_cmd, train_cmd, compare_cmd, probe_cmd, predict_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"rulwb: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("rulwb: interrupted", file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from core.data.config import HealthThresholds, PreprocessConfig
+from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
 
 
@@ -27,6 +28,20 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ignore-cols", type=_names, default=(), help="CSV: a,b,c")
     group.add_argument("--test-csv", help="CSV: in-service fleet (cut before failure)")
     group.add_argument("--truth-csv", help="CSV: true RUL per in-service unit")
+    demo = DemoConfig()
+    group.add_argument(
+        "--demo-units",
+        type=int,
+        default=demo.train_units,
+        help="demo: run-to-failure units (in-service units: half as many)",
+    )
+    group.add_argument(
+        "--demo-conditions",
+        type=int,
+        default=demo.conditions,
+        help="demo: operating conditions (1-6)",
+    )
+    group.add_argument("--demo-seed", type=int, default=demo.seed)
 
 
 def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +69,12 @@ def source_from_args(args: argparse.Namespace) -> SourceSpec:
         ignore_cols=args.ignore_cols,
         test_csv=args.test_csv,
         truth_csv=args.truth_csv,
+        demo=DemoConfig(
+            train_units=args.demo_units,
+            test_units=max(args.demo_units // 2, 1),
+            conditions=args.demo_conditions,
+            seed=args.demo_seed,
+        ),
     )
 
 

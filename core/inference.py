@@ -1,0 +1,109 @@
+"""Predicting RUL for engines still in service with a finished run's selected weights.
+
+A run folder holds its full configuration, so the training data (and with it
+the fitted feature choice, condition model and normaliser) can be rebuilt
+exactly; new fleets are then windowed the way the training windows were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.data.config import HealthThresholds
+from core.data.fleet import Fleet
+from core.data.prepare import FittedPipeline, PreparedData
+from core.data.sources import SourceSpec, load_source
+from core.errors import WorkbenchError
+from core.model import DualTaskModel, ModelPreset
+from core.runs import RunDir
+from core.training.batches import DeviceWindows
+from core.training.evaluation import predict
+from core.training.experiment import ExperimentConfig, load_data
+
+HEALTH_NAMES = np.array(HealthThresholds.NAMES)
+
+
+@dataclass
+class FleetPrediction:
+    """Predictions for an in-service fleet.
+
+    Attributes
+    ----------
+    engines
+        One row per unit, sorted by predicted RUL (most urgent first): ``unit``,
+        ``last_cycle``, ``pred_rul``, ``pred_health``, and where truth is known
+        ``true_rul`` (capped), ``true_rul_uncapped`` and ``error``.
+    trajectories
+        Every window: ``unit``, ``cycle``, ``pred_rul``, ``pred_health``, ``true_rul``.
+    """
+
+    engines: pd.DataFrame
+    trajectories: pd.DataFrame
+
+
+class FleetPredictor:
+    """A trained model plus the pipeline that prepares data for it."""
+
+    def __init__(self, model: DualTaskModel, pipeline: FittedPipeline, config: ExperimentConfig):
+        self.model = model.eval()
+        self.pipeline = pipeline
+        self.config = config
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path, data: PreparedData | None = None) -> FleetPredictor:
+        """Rebuild the pipeline from the run's config and load its best checkpoint."""
+        run = RunDir(run_dir)
+        if not (run.path / "best.pt").exists():
+            raise WorkbenchError(f"{run.path}: no best.pt checkpoint (the run saved no epoch)")
+        config = ExperimentConfig.from_dict(run.read_config())
+        data = data or load_data(config)
+        state = run.load_checkpoint("best.pt")
+        model = DualTaskModel(state["n_features"], ModelPreset(**_preset_fields(state["preset"])))
+        model.load_state_dict(state["model"])
+        return cls(model, data.pipeline, config)
+
+    def in_service_fleet(self) -> Fleet | None:
+        """The in-service split of the run's own source (C-MAPSS test, demo in service)."""
+        return load_source(self.config.source).test
+
+    def predict(self, fleet: Fleet) -> FleetPrediction:
+        windows = self.pipeline.windows(fleet)
+        rul, logits = predict(self.model, DeviceWindows(windows, torch.device("cpu")), 4096)
+        health = HEALTH_NAMES[logits.argmax(axis=1)]
+        known = fleet.truth_rul is not None
+        trajectories = pd.DataFrame(
+            {
+                "unit": [windows.unit_ids[u] for u in windows.unit],
+                "cycle": windows.cycle,
+                "pred_rul": rul,
+                "pred_health": health,
+                "true_rul": windows.rul if known else np.nan,
+            }
+        )
+        last = np.r_[windows.unit[1:] != windows.unit[:-1], True]
+        engines = (
+            trajectories[last].drop(columns="true_rul").rename(columns={"cycle": "last_cycle"})
+        )
+        if known:
+            engines["true_rul"] = windows.rul[last]
+            engines["true_rul_uncapped"] = windows.rul_uncapped[last]
+            engines["error"] = engines["pred_rul"] - engines["true_rul"]
+        engines = engines.sort_values("pred_rul", kind="stable").reset_index(drop=True)
+        return FleetPrediction(engines, trajectories)
+
+
+def _preset_fields(preset: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in preset.items()}
+
+
+def source_fleet(spec: SourceSpec) -> Fleet:
+    """The in-service fleet a source names; a source without one is an error."""
+    fleet = load_source(spec).test
+    if fleet is None:
+        raise WorkbenchError(f"{spec.label} has no in-service fleet (give --test-csv)")
+    return fleet

@@ -1,0 +1,150 @@
+"""`rulwb`: data summary, methods, train, compare (resumable), probe, predict, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from core.cli.main import main
+
+SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--device", "cpu"]
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_data_summary_json_on_demo(capsys):
+    code, out, _ = run_cli(capsys, "data", "summary", "--json")
+    summary = json.loads(out)
+    assert code == 0
+    for key in (
+        "train_units",
+        "val_units",
+        "test_units",
+        "train_windows",
+        "val_windows",
+        "test_windows",
+        "features",
+        "dropped_features",
+        "conditions",
+        "class_counts",
+    ):
+        assert key in summary
+    assert (summary["train_units"], summary["val_units"], summary["test_units"]) == (160, 40, 100)
+
+
+def test_data_summary_fd001(capsys, cmapss):
+    code, out, _ = run_cli(capsys, "data", "summary", "--source", "cmapss:FD001",
+                           "--cmapss-dir", cmapss, "--json")  # fmt: skip
+    summary = json.loads(out)
+    assert code == 0 and summary["train_windows"] + summary["val_windows"] == 17731
+    assert len(summary["features"]) == 14 and summary["test_windows"] == 100
+
+
+def _string_unit_csv(path, sep=",", decimal="."):
+    rows = []
+    for u, life in (("ESN-0042", 40), ("ESN-0007", 50), ("ESN-1100", 45), ("ESN-0500", 38)):
+        for c in range(1, life + 1):
+            wear = c / life
+            rows.append({"temp_b": 500 + 20 * wear + (c % 3) * 0.1, "serial": u, "const": 1.0,
+                         "vib": 0.2 + wear + (c % 5) * 0.01, "cycle": c})  # fmt: skip
+    frame = pd.DataFrame(rows)[["temp_b", "serial", "const", "vib", "cycle"]]
+    frame.to_csv(path, sep=sep, decimal=decimal, index=False)
+    return path
+
+
+def test_summary_of_user_csv_with_string_units_and_any_column_order(capsys, tmp_path):
+    path = _string_unit_csv(tmp_path / "fleet.csv")
+    code, out, _ = run_cli(capsys, "data", "summary", "--source", f"csv:{path}", "--json")
+    summary = json.loads(out)
+    assert code == 0
+    assert summary["train_units"] + summary["val_units"] == 4
+    assert summary["features"] == ["temp_b", "vib"]
+    assert "const" in summary["dropped_features"]
+
+
+def test_summary_of_semicolon_decimal_comma_export(capsys, tmp_path):
+    path = _string_unit_csv(tmp_path / "export.csv", sep=";", decimal=",")
+    code, out, _ = run_cli(capsys, "data", "summary", "--source", f"csv:{path}",
+                           "--unit-col", "serial", "--time-col", "cycle", "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["features"] == ["temp_b", "vib"]
+
+
+def test_bad_input_prints_message_not_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,cycle,s1\n1,1,2\n1,2,oops\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "core.cli.main", "data", "summary", "--source", f"csv:{bad}"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "bad.csv" in result.stderr and "line 3" in result.stderr and "s1" in result.stderr
+
+
+def test_methods_json_lists_the_book_methods(capsys):
+    code, out, _ = run_cli(capsys, "methods", "--json")
+    names = {m["name"] for m in json.loads(out)}
+    assert code == 0
+    assert {"fixed", "single_task", "amnl", "gaba", "grace", "uncertainty", "dwa", "gradnorm",
+            "pcgrad"} <= names  # fmt: skip
+
+
+def test_train_then_rerun_from_config_reproduces(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", *SMALL, "--epochs", "1", "--method", "gaba",
+                           "--param", "warmup_steps=3", "--out", tmp_path, "--json")  # fmt: skip
+    first = json.loads(out)
+    assert code == 0 and first["status"] == "finished"
+    for key in ("rmse", "nasa_score", "accuracy", "macro_f1", "run_dir"):
+        assert key in first
+    config = f"{first['run_dir']}/config.json"
+    code, out, _ = run_cli(capsys, "train", "--config", config, "--out", tmp_path, "--json")
+    again = json.loads(out)
+    assert again["rmse"] == pytest.approx(first["rmse"], abs=1e-9)
+    assert again["run_dir"] != first["run_dir"]
+
+
+def test_unknown_method_setting_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "train", *SMALL, "--epochs", "1", "--param", "lamda=3",
+                           "--out", tmp_path)  # fmt: skip
+    assert code == 2 and "lamda" in err and "lambda_rul" in err
+
+
+def test_compare_is_resumable(capsys, tmp_path):
+    args = ["compare", *SMALL, "--epochs", "1", "--methods", "fixed,gaba", "--seeds", "0,1",
+            "--out", tmp_path, "--json"]  # fmt: skip
+    code, out, _ = run_cli(capsys, *args)
+    summary = json.loads(out)
+    assert code == 0 and [m["method"] for m in summary["methods"]] == ["fixed", "gaba"]
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert len(table) == 4 and (tmp_path / "summary.csv").exists()
+    runs_before = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    code, _, _ = run_cli(capsys, *args)
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == runs_before, "nothing redone"
+
+
+def test_probe_reports_ratio_statistics(capsys):
+    code, out, _ = run_cli(capsys, "probe", *SMALL, "--batches", "3", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["batches"] == 3
+    ratio = result["ratio"]
+    assert ratio["min"] <= ratio["q1"] <= ratio["median"] <= ratio["q3"] <= ratio["max"]
+    assert ratio["median"] > 10, "RUL gradients dominate at initialisation"
+
+
+def test_predict_in_service_engines(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", *SMALL, "--epochs", "1", "--out", tmp_path, "--json")
+    run_dir = json.loads(out)["run_dir"]
+    code, out, _ = run_cli(capsys, "predict", "--run", run_dir, "--out", tmp_path / "fleet.csv")
+    table = pd.read_csv(tmp_path / "fleet.csv")
+    assert code == 0 and len(table) == 12
+    assert table["pred_rul"].is_monotonic_increasing
+    assert {"unit", "pred_rul", "pred_health", "true_rul", "error"} <= set(table.columns)
