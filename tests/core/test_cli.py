@@ -148,3 +148,11 @@ def test_predict_in_service_engines(capsys, tmp_path):
     assert code == 0 and len(table) == 12
     assert table["pred_rul"].is_monotonic_increasing
     assert {"unit", "pred_rul", "pred_health", "true_rul", "error"} <= set(table.columns)
+
+
+def test_presets_print_parameter_counts(capsys):
+    code, out, _ = run_cli(capsys, "presets", "--json")
+    counts = json.loads(out)
+    assert code == 0 and set(counts) == {"paper", "compact", "tiny"}
+    assert 3.3e6 < counts["paper"]["total"] < 3.7e6 and counts["paper"]["shared_share"] > 0.99
+    assert counts["tiny"]["total"] < counts["compact"]["total"] < counts["paper"]["total"]
