@@ -17,6 +17,20 @@ How the trainer uses a method, per optimiser step:
   method parameters (``method.parameters()``) then get their gradients from
   ``method.combine(losses.detach()).backward()``, which only involves them.
 
+How the heads' gradients are weighted (:meth:`BalancingMethod.head_weights`),
+one rule per kind of method, so that a gradient step and a plain step agree:
+
+* loss weighting (fixed, AMNL, GABA, GRACE, uncertainty, DWA, GradNorm,
+  FAMO, RLW): each head gets its task's weight, ``h_k = w_k``, which is
+  exactly backward of the weighted loss ``sum_k w_k L_k``;
+* gradient surgery and aggregation (PCGrad, MGDA, MGDA-UB, CAGrad, IMTL-G,
+  Aligned-MTL, Nash-MTL, UPGrad, DualProj, GradVac, ConFIG): the weights
+  only combine the shared gradients; each head gets its own task's
+  gradient with weight 1, as LibMTL and TorchJD do for task-specific
+  parameters (:class:`core.methods.aggregation.GradientAggregation`);
+* DB-MTL: each head gets the gradient of its own log loss,
+  ``h_k = 1 / (L_k + eps)``; the magnitude balancing is shared-only.
+
 Tasks are always ordered as :data:`TASKS`: index 0 is RUL, index 1 health.
 """
 

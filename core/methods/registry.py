@@ -10,11 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from core.methods.base import BalancingMethod
+from core.methods.cagrad import CAGrad
+from core.methods.conflict_free import ConFIG
+from core.methods.db_mtl import DBMTL
 from core.methods.dwa import DynamicWeightAverage
+from core.methods.famo import FAMO
 from core.methods.fixed import AMNL, FixedWeights, SingleTask
 from core.methods.gaba import GABA, GRACE
 from core.methods.gradnorm import GradNorm
+from core.methods.nash_mtl import NashMTL
 from core.methods.pcgrad import PCGrad
+from core.methods.rlw import RandomLossWeighting
+from core.methods.torchjd_family import (
+    IMTLG,
+    MGDA,
+    AlignedMTL,
+    DualProj,
+    GradVac,
+    MGDAUpperBound,
+    UPGrad,
+)
 from core.methods.uncertainty import UncertaintyWeighting
 
 METHODS: dict[str, type[BalancingMethod]] = {}
@@ -45,6 +60,21 @@ for _method in (
     DynamicWeightAverage,
     GradNorm,
     PCGrad,
+    # The wider family (METHODS.md section 3): gradient aggregation ...
+    MGDA,
+    MGDAUpperBound,
+    CAGrad,
+    IMTLG,
+    AlignedMTL,
+    NashMTL,
+    UPGrad,
+    DualProj,
+    GradVac,
+    ConFIG,
+    # ... and loss-level or hybrid balancing.
+    DBMTL,
+    FAMO,
+    RandomLossWeighting,
 ):
     register(_method)
 
