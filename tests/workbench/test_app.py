@@ -1,0 +1,36 @@
+"""The command line of ``rul-workbench`` and its screenshot mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.app import parse_args
+from workbench.screenshot import ScreenshotSession
+from workbench.settings import default_runs_dir
+
+
+def test_options_and_qt_arguments_are_told_apart():
+    args, qt_args = parse_args(["--screenshot", "w.png", "--runs", "r", "-style", "fusion"])
+    assert args.screenshot == Path("w.png") and args.epochs == 2
+    assert args.runs == Path("r")
+    assert qt_args == ["-style", "fusion"]
+
+
+def test_the_run_store_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("RUL_WORKBENCH_RUNS", str(tmp_path / "elsewhere"))
+    assert default_runs_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("RUL_WORKBENCH_RUNS")
+    assert default_runs_dir().name == "runs"
+
+
+def test_screenshot_mode_trains_then_saves_the_whole_window(qtbot, make_window, tmp_path):
+    window = make_window()
+    codes: list[int] = []
+    target = tmp_path / "shot.png"
+    session = ScreenshotSession(window, target, epochs=1, quit=codes.append)
+    session.start()
+    qtbot.waitUntil(lambda: codes != [], timeout=60_000)
+    assert codes == [0]
+    assert target.stat().st_size > 20_000
+    assert window.queue_model.rows[-1].status == "finished"
+    assert window.experiment_dock.preset.currentText() == "tiny"

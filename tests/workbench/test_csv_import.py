@@ -1,0 +1,212 @@
+"""The CSV import dialog: detected columns, the check, bad files, in-service files with truth.
+
+Files are written from a small demo fleet with text unit ids ("ESN-001") and
+historian-style column names, so the dialog sees what a user's export looks like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from core.data.columns import ColumnMapping
+from core.data.demo import DemoConfig, make_demo_fleet
+from core.data.sources import SourceSpec, load_source
+from workbench.csv_import import IN_SERVICE, RUN_TO_FAILURE, CsvImportDialog
+
+FLEET = make_demo_fleet(DemoConfig(train_units=12, test_units=6))
+SETTINGS = ["op_setting_1", "op_setting_2", "op_setting_3"]
+#: The line (header = 1) where the broken files break.
+BAD_LINE = 18
+
+
+def historian_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The fleet as a historian exports it: text ids, free names, a comment column."""
+    out = frame.rename(columns={f"setting_{i}": name for i, name in enumerate(SETTINGS, 1)})
+    out = out.rename(columns={"cycle": "Cycles"})
+    out.insert(0, "ESN", [f"ESN-{unit:03d}" for unit in out.pop("unit")])
+    out["Comment"] = "ok"
+    return out
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Good, semicolon/decimal-comma, ragged, binary and in-service files (+ truth)."""
+    paths = {name: tmp_path / f"{name}.csv" for name in ("good", "semicolon", "ragged", "junk")}
+    train = historian_frame(FLEET.train.frame)
+    train.to_csv(paths["good"], index=False)
+    train.to_csv(paths["semicolon"], index=False, sep=";", decimal=",")
+    lines = paths["good"].read_text().splitlines()
+    lines[BAD_LINE - 1] += ",1.5"
+    paths["ragged"].write_text("\n".join(lines) + "\n")
+    paths["junk"].write_bytes(bytes(range(256)) * 40)
+    paths["in_service"] = tmp_path / "in_service.csv"
+    historian_frame(FLEET.test.frame).to_csv(paths["in_service"], index=False)
+    truth = FLEET.test.truth_rul
+    paths["truth"] = tmp_path / "truth.csv"
+    pd.DataFrame({"ESN": [f"ESN-{u:03d}" for u in truth.index], "rul": truth.to_numpy()}).to_csv(
+        paths["truth"], index=False
+    )
+    return paths
+
+
+@pytest.fixture
+def dialog(qtbot) -> CsvImportDialog:
+    made = CsvImportDialog()
+    qtbot.addWidget(made)  # closed at teardown, which ends its threads
+    return made
+
+
+def checked(dialog: CsvImportDialog, qtbot) -> bool:
+    """Press Check and wait for the report."""
+    with qtbot.waitSignal(dialog.checked, timeout=30_000) as blocker:
+        dialog.check_button.click()
+    assert blocker.args[0] == dialog.is_acceptable()
+    return dialog.is_acceptable()
+
+
+def ok_enabled(dialog: CsvImportDialog) -> bool:
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+
+
+def test_a_good_file_with_text_unit_ids_shows_its_columns_and_passes(dialog, files, qtbot):
+    dialog.set_path(files["good"])
+    assert dialog.columns.unit_box.currentData() == "ESN"
+    assert dialog.columns.time_box.currentData() == "Cycles"
+    assert dialog.mapping().settings == tuple(SETTINGS)
+    assert "Comment" in dialog.columns.ignored()  # text: the reader leaves it out
+    model = dialog.preview_model
+    assert model.data(model.index(0, 0)) == "ESN-001"
+    assert model.headerData(0, Qt.Orientation.Horizontal).endswith("unit id")
+    assert not ok_enabled(dialog)  # nothing accepted before a check
+
+    assert checked(dialog, qtbot)
+    assert ok_enabled(dialog)
+    report = dialog.report_text()
+    assert "Ready to import as a run-to-failure fleet" in report
+    assert "column 'Comment'" in report
+    assert "constant over the whole file" in report  # s1, s5 ... never change
+    assert "12 (e.g. ESN-001" in report
+
+
+def test_the_accepted_file_is_a_source_the_engine_can_train_on(dialog, files, qtbot):
+    dialog.set_path(files["good"])
+    assert checked(dialog, qtbot)
+    accepted = dialog.result_spec()
+    assert accepted.kind == RUN_TO_FAILURE and accepted.truth_path is None
+    assert accepted.mapping == ColumnMapping("ESN", "Cycles", tuple(SETTINGS), ())
+    assert accepted.source == SourceSpec(
+        kind="csv",
+        path=str(files["good"]),
+        unit_col="ESN",
+        time_col="Cycles",
+        setting_cols=tuple(SETTINGS),
+    )
+    fleet = load_source(accepted.source).train
+    assert fleet.n_units == 12 and fleet.setting_columns == SETTINGS
+
+
+def test_a_semicolon_file_with_decimal_commas_reads_the_same_numbers(dialog, files, qtbot):
+    dialog.set_path(files["semicolon"])
+    assert "semicolon separated, decimal mark ','" in dialog.dialect_label.text()
+    assert checked(dialog, qtbot)
+    read = dialog.outcome.report.fleet.frame
+    np.testing.assert_allclose(read["s2"], FLEET.train.frame["s2"])
+    np.testing.assert_allclose(read[SETTINGS[0]], FLEET.train.frame["setting_1"])
+
+
+def test_a_ragged_row_is_reported_with_its_line_and_the_dialog_goes_on(dialog, files, qtbot):
+    dialog.set_path(files["ragged"])
+    assert f"ragged.csv, line {BAD_LINE}" in dialog.report_text()
+    assert dialog.columns.unit_box.currentData() == "ESN"  # roles guessed from the first rows
+    assert not checked(dialog, qtbot)
+    assert f"ragged.csv, line {BAD_LINE}: this line has 28 fields" in dialog.report_text()
+    assert not ok_enabled(dialog) and dialog.result_spec() is None
+
+    dialog.set_path(files["good"])  # the same dialog takes the next file
+    assert checked(dialog, qtbot) and ok_enabled(dialog)
+
+
+def test_a_bad_cell_is_reported_with_its_line_and_column(dialog, files, tmp_path, qtbot):
+    lines = files["good"].read_text().splitlines()
+    fields = lines[BAD_LINE - 1].split(",")
+    fields[lines[0].split(",").index("s3")] = "n/a?"
+    lines[BAD_LINE - 1] = ",".join(fields)
+    path = tmp_path / "bad_cell.csv"
+    path.write_text("\n".join(lines) + "\n")
+    dialog.set_path(path)
+    assert not checked(dialog, qtbot)
+    assert f"bad_cell.csv, line {BAD_LINE}, column 's3'" in dialog.report_text()
+    assert not ok_enabled(dialog)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("junk", "the file is not UTF-8"), ("missing", "file not found")],
+)
+def test_binary_junk_and_missing_files_only_produce_a_report(dialog, files, qtbot, name, message):
+    path = files.get(name, files["good"].with_name("missing.csv"))
+    dialog.set_path(path)
+    assert message in dialog.report_text()
+    assert not checked(dialog, qtbot)
+    assert f"{path.name}" in dialog.report_text() and message in dialog.report_text()
+    assert not ok_enabled(dialog)
+    dialog.accept()  # Enter on the dialog must not slip past the check
+    assert dialog.result() == 0 and dialog.result_spec() is None
+
+
+def test_a_time_column_the_reader_cannot_guess_can_be_chosen(dialog, files, tmp_path, qtbot):
+    path = tmp_path / "age.csv"
+    historian_frame(FLEET.train.frame).rename(columns={"Cycles": "Age"}).to_csv(path, index=False)
+    dialog.set_path(path)
+    assert "no time/cycle column found" in dialog.report_text()
+    dialog.set_time_column("Age")
+    assert checked(dialog, qtbot)
+    assert dialog.result_spec().source.time_col == "Age"
+
+
+def test_a_changed_role_needs_a_new_check(dialog, files, qtbot):
+    dialog.set_path(files["good"])
+    assert checked(dialog, qtbot)
+    dialog.set_setting_columns([])  # settings become sensors ... or are detected again
+    dialog.set_ignored_columns(["s21"])
+    assert not dialog.is_acceptable() and not ok_enabled(dialog)
+    assert "Changed since the last check" in dialog.report_text()
+    assert "s21" not in dialog.columns.sensor_columns()
+    assert checked(dialog, qtbot)
+    assert "s21" not in dialog.outcome.report.fleet.sensor_columns
+    assert dialog.result_spec().source.ignore_cols == ("s21",)
+
+
+def test_an_in_service_file_with_truth_passes_and_names_its_truth(dialog, files, qtbot):
+    dialog.set_path(files["in_service"])
+    dialog.set_in_service(True)
+    assert dialog.truth_edit.isEnabled()
+    dialog.set_truth_path(files["truth"])
+    assert checked(dialog, qtbot)
+    assert "known for all 6 units" in dialog.report_text()
+    accepted = dialog.result_spec()
+    assert accepted.kind == IN_SERVICE and accepted.source is None
+    assert accepted.truth_path == files["truth"]
+
+
+def test_a_truth_file_that_misses_units_is_an_error_naming_it(dialog, files, qtbot):
+    truth = pd.read_csv(files["truth"]).iloc[:-1]
+    truth.to_csv(files["truth"], index=False)
+    dialog.set_path(files["in_service"])
+    dialog.set_in_service(True)
+    dialog.set_truth_path(files["truth"])
+    assert not checked(dialog, qtbot)
+    assert "truth.csv: the truth file does not match" in dialog.report_text()
+
+
+def test_closing_during_a_check_ends_its_thread(dialog, files):
+    dialog.set_path(files["good"])
+    dialog.check()
+    dialog.close()  # the thread fixture fails the test if the check's thread lives on
+    assert not dialog.wait_checked(timeout_ms=100)

@@ -1,0 +1,172 @@
+"""The fleet view: a finished run predicts engines in service, ranked by predicted RUL.
+
+One tiny run on a small demo fleet is trained for the whole module; every
+check compares what the view shows with what the engine predicts directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import Qt
+
+from core.data.columns import ColumnMapping
+from core.data.demo import make_demo_fleet
+from core.inference import FleetPredictor
+from core.runs import RunInfo, RunStatus, RunStore
+from core.training.experiment import run_experiment
+from tests.core.conftest import SMALL_DEMO, small_experiment
+from workbench.fleet_table import COLUMNS
+from workbench.fleet_view import FleetView
+from workbench.panels.style import STATE_COLOURS
+
+ENGINE_COLUMNS = ["unit", "last_cycle", "pred_rul", "pred_health", "true_rul", "error"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run store holding one finished tiny run on the small demo fleet."""
+    root = tmp_path_factory.mktemp("fleet-runs")
+    run_experiment(small_experiment(), RunStore(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def expected(store: Path):
+    """The run's predictions for its own in-service engines, made without the GUI."""
+    run = RunStore(store).list_runs()[0].path
+    predictor = FleetPredictor.from_run(run)
+    return predictor.predict(predictor.in_service_fleet())
+
+
+@pytest.fixture
+def view(qtbot, store: Path) -> FleetView:
+    made = FleetView(store)
+    qtbot.addWidget(made)  # closed at teardown, which ends its thread
+    made.resize(1100, 500)
+    return made
+
+
+def predicted(view: FleetView, qtbot) -> bool:
+    """Press Predict and wait for the answer."""
+    with qtbot.waitSignal(view.finished, timeout=60_000) as blocker:
+        view.predict_button.click()
+    return blocker.args[0]
+
+
+def in_service_csv(folder: Path) -> tuple[Path, Path]:
+    """The demo in-service engines as a user's CSV with text ids, and their truth file."""
+    fleet = make_demo_fleet(SMALL_DEMO).test
+    frame = fleet.frame.copy()
+    frame.insert(0, "ESN", [f"ESN-{unit:03d}" for unit in frame.pop("unit")])
+    data, truth = folder / "in_service.csv", folder / "truth.csv"
+    frame.to_csv(data, index=False)
+    ids = [f"ESN-{unit:03d}" for unit in fleet.truth_rul.index]
+    pd.DataFrame({"ESN": ids, "rul": fleet.truth_rul.to_numpy()}).to_csv(truth, index=False)
+    return data, truth
+
+
+def test_only_finished_runs_with_a_checkpoint_are_offered(view, store, tmp_path):
+    finished = RunStore(store).list_runs()[0]
+    assert view.run_box.count() == 1 and view.current_run() == finished.path
+    failed = RunInfo(tmp_path, "broken", RunStatus.FAILED, None, None, None, finished.created)
+    view.set_runs([finished, failed])
+    assert view.run_box.count() == 1
+    assert "RMSE" in view.run_box.currentText()
+
+
+def test_the_demo_in_service_engines_are_ranked_by_predicted_rul(view, qtbot, expected):
+    view.use_run_in_service()
+    assert predicted(view, qtbot)
+    table = view.engine_table()
+    pd.testing.assert_frame_equal(table, expected.engines)
+    assert table["pred_rul"].is_monotonic_increasing
+    np.testing.assert_allclose(table["error"], table["pred_rul"] - table["true_rul"])
+    # The table shows the same engines in the same order, health tinted in its colour.
+    model, proxy = view.model, view.proxy
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == [header for _, header, _ in COLUMNS]
+    shown = [model.data(proxy.mapToSource(proxy.index(r, 0))) for r in range(proxy.rowCount())]
+    assert shown == [str(unit) for unit in table["unit"]]
+    state = table["pred_health"].iloc[0]
+    tint = model.data(model.index(0, 3), Qt.ItemDataRole.BackgroundRole).color()
+    assert tint.name() == STATE_COLOURS[state]
+    assert f"{len(table)} engines" in view.message.text() and "RMSE" in view.message.text()
+
+
+def test_selecting_an_engine_shows_its_trajectory(view, qtbot, expected):
+    assert predicted(view, qtbot)
+    assert view.selected_engine() == expected.engines["unit"].iloc[0]  # most urgent first
+    unit = expected.engines["unit"].iloc[-1]
+    view.select_engine(unit)
+    assert view.selected_engine() == unit
+    drawn = view.trajectory_data()
+    rows = expected.trajectories[expected.trajectories["unit"] == unit].sort_values("cycle")
+    np.testing.assert_allclose(drawn["cycle"], rows["cycle"])
+    np.testing.assert_allclose(drawn["pred_rul"], rows["pred_rul"], rtol=1e-6)
+    np.testing.assert_allclose(drawn["true_rul"], rows["true_rul"])
+    assert str(unit) in view.plot.getPlotItem().titleLabel.text
+
+
+def test_an_in_service_csv_with_truth_predicts_the_same_engines(view, qtbot, expected, tmp_path):
+    data, truth = in_service_csv(tmp_path)
+    view.use_csv(data, ColumnMapping(unit="ESN", time="cycle"), truth)
+    assert "in_service.csv with true RUL" in view.data_box.currentText()
+    assert predicted(view, qtbot)
+    table = view.engine_table()
+    assert table["unit"].iloc[0].startswith("ESN-")
+    by_number = table.assign(unit=table["unit"].str[4:].astype(int))
+    pd.testing.assert_frame_equal(by_number[ENGINE_COLUMNS], expected.engines[ENGINE_COLUMNS])
+    view.select_engine("ESN-002")
+    assert not view.trajectory_data()["true_rul"].isna().any()
+
+
+def test_an_in_service_csv_without_truth_has_no_error_column(view, qtbot, expected, tmp_path):
+    data, _ = in_service_csv(tmp_path)
+    view.use_csv(data)
+    assert predicted(view, qtbot)
+    assert "error" not in view.engine_table() and view.model.columnCount() == 4
+    assert view.trajectory_data()["true_rul"].isna().all()
+
+
+def test_export_writes_the_engine_table(view, qtbot, tmp_path):
+    assert not view.export_button.isEnabled()
+    assert predicted(view, qtbot)
+    assert view.export_button.isEnabled()
+    written = pd.read_csv(view.export_csv(tmp_path / "engines.csv"))
+    table = view.engine_table()
+    assert list(written.columns) == list(table.columns)
+    np.testing.assert_allclose(written["pred_rul"], table["pred_rul"])
+    assert list(written["unit"]) == list(table["unit"])
+
+
+def test_a_run_without_checkpoint_shows_a_message(view, qtbot, store, tmp_path):
+    source = RunStore(store).list_runs()[0].path
+    broken = tmp_path / source.name
+    shutil.copytree(source, broken, ignore=shutil.ignore_patterns("best.pt"))
+    view.set_run(broken)
+    assert not predicted(view, qtbot)
+    assert "no best.pt checkpoint" in view.message.text()
+    assert view.engine_table().empty and view.predict_button.isEnabled()
+
+
+def test_a_bad_csv_shows_its_line_and_the_view_goes_on(view, qtbot, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 40)
+    view.use_csv(junk)
+    assert not predicted(view, qtbot)
+    assert "junk.csv, line 2" in view.message.text()
+    view.use_run_in_service()
+    assert predicted(view, qtbot)
+    assert not view.engine_table().empty
+
+
+def test_changing_the_run_or_engines_clears_the_old_answer(view, qtbot, tmp_path):
+    assert predicted(view, qtbot)
+    view.use_csv(tmp_path / "other.csv")
+    assert view.engine_table().empty and view.trajectory_data().empty
+    assert "Press Predict" in view.message.text()

@@ -1,0 +1,136 @@
+"""End-of-run panels: test results (scatter, histogram, confusion) and the method comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from panel_samples import comparison_data, prediction_frame
+
+from workbench.panels import ComparisonPanel, TestResultsPanel
+from workbench.panels.style import method_colour
+from workbench.redraw import RedrawCoalescer
+
+
+@pytest.fixture
+def coalescer(qtbot):
+    coalescer = RedrawCoalescer(interval_ms=10)
+    yield coalescer
+    coalescer.cancel()  # no redraw of a panel qtbot is about to delete
+
+
+@pytest.fixture
+def make(qtbot, coalescer):
+    """Build a panel sharing the test's coalescer, owned by qtbot."""
+
+    def build(cls):
+        panel = cls(coalescer)
+        qtbot.addWidget(panel)
+        return panel
+
+    return build
+
+
+def _shown_counts(panel: TestResultsPanel) -> np.ndarray:
+    return np.array(
+        [[int(t.textItem.toPlainText().split()[0]) for t in row] for row in panel.confusion_texts]
+    )
+
+
+def test_test_results_show_predictions_and_confusion(make):
+    panel = make(TestResultsPanel)
+    frame, metrics = prediction_frame()
+    panel.set_results(frame, metrics)
+    panel.flush()
+    x, y = panel.scatter.getData()
+    np.testing.assert_array_equal(x, frame["true_rul"])
+    np.testing.assert_array_equal(y, frame["pred_rul"])
+    np.testing.assert_array_equal(_shown_counts(panel), metrics["confusion"])
+    edges, counts = panel.histogram.getOriginalDataset()
+    assert counts.sum() == len(frame) and len(edges) == len(counts) + 1
+    assert "RMSE <b>10.2</b>" in panel.headline.text
+    assert "85.0%" in panel.headline.text
+    assert "engine" in panel.hover.hover(float(x[0]), float(y[0]))
+
+
+def test_confusion_from_the_table_when_metrics_lack_it(make):
+    panel = make(TestResultsPanel)
+    frame, metrics = prediction_frame()
+    confusion = metrics.pop("confusion")
+    panel.set_results(frame, metrics)
+    panel.flush()
+    np.testing.assert_array_equal(_shown_counts(panel), confusion)
+    panel.reset()
+    assert panel.table().empty
+    assert panel.confusion().sum() == 0
+
+
+def test_comparison_colours_by_method_are_consistent(make):
+    panel = make(ComparisonPanel)
+    _, _, curves = comparison_data()
+    panel.set_curves(curves)
+    panel.flush()
+    first = {label: panel.curve_items[label].opts["pen"].color().name() for label in curves}
+    assert {first[f"gaba-s{s}"] for s in range(5)} == {method_colour("gaba")}
+    assert method_colour("fixed") != method_colour("gaba") != method_colour("my_method")
+    reordered = dict(reversed(list(curves.items())))
+    del reordered["fixed-s0"]
+    panel.set_curves(reordered)
+    panel.flush()
+    assert "fixed-s0" not in panel.curve_items
+    again = {label: panel.curve_items[label].opts["pen"].color().name() for label in reordered}
+    assert again == {label: first[label] for label in reordered}
+    legend = sorted(label.text for _, label in panel.legend.items)
+    assert legend == ["fixed", "gaba", "my_method"]
+    np.testing.assert_allclose(panel.mean_items["gaba"].getData()[1], 14.0 + 20 / np.arange(1, 11))
+    assert panel.mean_items["gaba"].opts["pen"].color().name() == method_colour("gaba")
+
+
+def test_comparison_summary_table_shows_spread_and_test(make):
+    panel = make(ComparisonPanel)
+    runs, summary, _ = comparison_data()
+    panel.set_runs(runs)
+    panel.set_summary(summary)
+    table = panel.summary_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == [
+        "method",
+        "runs",
+        "RMSE",
+        "NASA score",
+        "accuracy",
+        "macro-F1",
+        "time (s)",
+        "p vs fixed",
+    ]
+    cells = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(8)] for r in range(3)}
+    assert cells["fixed"][-1] == "baseline"
+    assert cells["gaba"][-1].endswith("(n=5)")
+    assert " ± " in cells["gaba"][2]
+    assert panel.runs_table.rowCount() == len(runs)
+    assert panel.runs_table.horizontalHeaderItem(0).text() == "method"
+
+
+def test_comparison_says_why_there_is_no_test(make):
+    panel = make(ComparisonPanel)
+    _, summary, _ = comparison_data(seeds=2)
+    panel.set_summary(summary)
+    notes = [panel.summary_table.item(r, 7).text() for r in range(3)]
+    assert notes[0] == "baseline"
+    assert "at least 5" in notes[1]
+
+
+def test_comparison_exports_tables(make, tmp_path):
+    panel = make(ComparisonPanel)
+    runs, summary, curves = comparison_data()
+    panel.set_runs(runs)
+    panel.set_summary(summary)
+    panel.set_curves(curves)
+    pd.testing.assert_frame_equal(pd.read_csv(panel.export_csv(tmp_path / "runs.csv")), runs)
+    written = pd.read_csv(panel.export_summary_csv(tmp_path / "summary.csv"))
+    assert list(written["method"]) == ["fixed", "gaba", "my_method"]
+    assert panel.export_table_png(tmp_path / "table.png").read_bytes().startswith(b"\x89PNG")
+    long = pd.read_csv(panel.export_curves_csv(tmp_path / "curves.csv"))
+    assert len(long) == 15 * 10 and set(long.columns) == {"run", "method", "epoch", "val_rmse"}
+    panel.reset()
+    assert panel.runs_table.rowCount() == 0 and not panel.curve_items

@@ -1,0 +1,113 @@
+"""The training worker in its thread: events out, stop and pause in, errors as outcomes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gui_support import SMALL_DEMO
+from PySide6.QtCore import QObject, QThread, Signal
+
+from core.data.config import PreprocessConfig
+from core.data.sources import SourceSpec
+from core.runs import RunDir, RunStore
+from core.training.config import TrainConfig
+from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, StepEvent
+from core.training.experiment import ExperimentConfig
+from workbench.jobs import JobOutcome, TrainingJob
+from workbench.worker import TrainingWorker, describe_failure
+
+
+def small_config(**changes) -> ExperimentConfig:
+    train = TrainConfig(epochs=2, batch_size=256, probe_every=3, device="cpu")
+    config = ExperimentConfig(
+        source=SourceSpec(demo=SMALL_DEMO),
+        preprocess=PreprocessConfig(window=20),
+        preset="tiny",
+        method="gaba",
+        train=train,
+    )
+    return config.with_(**changes)
+
+
+class Sender(QObject):
+    submit = Signal(object)
+
+
+@pytest.fixture
+def worker(qtbot, tmp_path):
+    """A worker moved to a started QThread, torn down the way the window does it."""
+    thread = QThread()
+    worker = TrainingWorker(RunStore(tmp_path / "runs"))
+    worker.moveToThread(thread)
+    thread.finished.connect(worker.deleteLater)
+    sender = Sender()
+    sender.submit.connect(worker.run_job)
+    worker.events, worker.outcomes = [], []
+    worker.runEvent.connect(lambda _row, event: worker.events.append(event))
+    worker.runEnded.connect(worker.outcomes.append)
+    thread.start()
+    worker.send = sender.submit.emit
+    yield worker
+    thread.quit()
+    assert thread.wait(10_000)
+
+
+def run(qtbot, worker, job: TrainingJob, timeout: int = 30_000) -> JobOutcome:
+    with qtbot.waitSignal(worker.runEnded, timeout=timeout) as blocker:
+        worker.send(job)
+    return blocker.args[0]
+
+
+def test_a_job_reports_every_kind_of_event_and_its_results(qtbot, worker):
+    outcome = run(qtbot, worker, TrainingJob(1, small_config()))
+    assert outcome.status == "finished", outcome.error
+    kinds = {type(e) for e in worker.events}
+    assert {StepEvent, ProbeEvent, EpochEvent, PredictionsEvent} <= kinds
+    assert outcome.metrics["rmse"] > 0
+    assert outcome.predictions is not None and len(outcome.predictions) == SMALL_DEMO.test_units
+    history = RunDir(outcome.run_dir).read_history()
+    assert list(history["epoch"]) == [1, 2]
+
+
+def test_stop_ends_the_run_soon_and_keeps_finished_epochs(qtbot, worker):
+    long_run = TrainConfig(epochs=50, batch_size=256, probe_every=3, device="cpu")
+    job = TrainingJob(2, small_config(train=long_run))
+    worker.runEvent.connect(
+        lambda _row, event: job.control.request_stop() if isinstance(event, EpochEvent) else None
+    )
+    started = time.monotonic()
+    outcome = run(qtbot, worker, job)
+    assert outcome.status == "stopped"
+    assert time.monotonic() - started < 30
+    history = RunDir(outcome.run_dir).read_history()
+    assert len(history) >= 1, "the finished epoch must be on disk"
+
+
+def test_pause_holds_the_run_until_resumed(qtbot, worker):
+    job = TrainingJob(3, small_config(train=TrainConfig(epochs=1, device="cpu", probe_every=0)))
+    job.control.pause()
+    worker.send(job)
+    qtbot.wait(400)
+    assert not any(isinstance(e, StepEvent) for e in worker.events)
+    with qtbot.waitSignal(worker.runEnded, timeout=30_000):
+        job.control.resume()
+    assert any(isinstance(e, StepEvent) for e in worker.events)
+
+
+def test_a_failing_job_is_an_outcome_and_the_next_job_still_runs(qtbot, worker, tmp_path):
+    missing = tmp_path / "nowhere.csv"
+    bad = TrainingJob(4, small_config(source=SourceSpec(kind="csv", path=str(missing))))
+    outcome = run(qtbot, worker, bad)
+    assert outcome.status == "failed"
+    assert "nowhere.csv" in outcome.error
+    good = run(
+        qtbot, worker, TrainingJob(5, small_config(train=TrainConfig(epochs=1, device="cpu")))
+    )
+    assert good.status == "finished"
+
+
+def test_out_of_memory_message_names_the_batch_size_and_a_remedy():
+    config = small_config(train=TrainConfig(batch_size=4096))
+    text = describe_failure(RuntimeError("CUDA out of memory. Tried to allocate 2 GiB"), config)
+    assert "4096" in text and "smaller batch size" in text

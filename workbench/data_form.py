@@ -1,0 +1,221 @@
+"""The Data dock's editors: where the data comes from and the preprocessing protocol.
+
+The widgets read and write plain dictionaries (for QSettings) and build the
+core's :class:`SourceSpec` and :class:`PreprocessConfig`, so what the form
+shows is exactly what goes into a run's config.json.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from core.data.cmapss import SUBSETS
+from core.data.config import HealthThresholds, PreprocessConfig
+from core.data.demo import DemoConfig
+from core.data.sources import SourceSpec
+
+SOURCES = (("demo", "Demo fleet (synthetic)"), ("cmapss", "NASA C-MAPSS"), ("csv", "Imported CSV"))
+
+
+def _path_row(edit: QLineEdit, browse) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    layout.addWidget(button)
+    return row
+
+
+class SourceForm(QWidget):
+    """Source kind, with the C-MAPSS folder and subset or the CSV file it needs."""
+
+    #: The user asked for the CSV import dialog (the main window decides what opens).
+    importRequested = Signal()
+
+    def __init__(self, demo: DemoConfig | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.demo = demo or DemoConfig()
+        self.kind = QComboBox()
+        for key, text in SOURCES:
+            self.kind.addItem(text, key)
+        self.cmapss_dir = QLineEdit(os.environ.get("RUL_WORKBENCH_CMAPSS", ""))
+        self.cmapss_dir.setPlaceholderText("folder or zip with train_FD00x.txt")
+        self.subset = QComboBox()
+        self.subset.addItems(SUBSETS)
+        self.csv_path = QLineEdit()
+        self.csv_path.setPlaceholderText("run-to-failure CSV (columns detected)")
+        # Only the chosen source's fields are shown (and take room).
+        self.pages = {"cmapss": self._cmapss_page(), "csv": self._csv_page()}
+        self.kind.currentIndexChanged.connect(self._show_page)
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addRow("Source", self.kind)
+        for page in self.pages.values():
+            layout.addRow(page)
+        self._show_page()
+        self.csv_spec: SourceSpec | None = None
+
+    def _show_page(self, *_args) -> None:
+        for kind, page in self.pages.items():
+            page.setVisible(kind == self.kind.currentData())
+
+    def _cmapss_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Folder", _path_row(self.cmapss_dir, self._browse_cmapss))
+        form.addRow("Subset", self.subset)
+        return page
+
+    def _csv_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("File", _path_row(self.csv_path, self.importRequested.emit))
+        return page
+
+    def _browse_cmapss(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "C-MAPSS folder", self.cmapss_dir.text())
+        if folder:
+            self.cmapss_dir.setText(folder)
+
+    def set_csv_source(self, spec: SourceSpec) -> None:
+        """Use a CSV source prepared elsewhere (the import dialog's confirmed mapping)."""
+        self.csv_spec = spec
+        self.csv_path.setText(spec.path or "")
+        self.kind.setCurrentIndex(self.kind.findData("csv"))
+
+    def spec(self) -> SourceSpec:
+        """The source as the core reads it."""
+        kind = self.kind.currentData()
+        if kind == "cmapss":
+            folder = self.cmapss_dir.text().strip() or None
+            return SourceSpec(kind="cmapss", subset=self.subset.currentText(), cmapss_dir=folder)
+        if kind == "csv":
+            path = self.csv_path.text().strip()
+            if self.csv_spec is not None and self.csv_spec.path == path:
+                return self.csv_spec
+            return SourceSpec(kind="csv", path=path)
+        return SourceSpec(kind="demo", demo=self.demo)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.currentData(),
+            "cmapss_dir": self.cmapss_dir.text(),
+            "subset": self.subset.currentText(),
+            "csv_path": self.csv_path.text(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        index = self.kind.findData(state.get("kind", "demo"))
+        self.kind.setCurrentIndex(max(index, 0))
+        if state.get("cmapss_dir"):
+            self.cmapss_dir.setText(str(state["cmapss_dir"]))
+        self.subset.setCurrentText(str(state.get("subset", SUBSETS[0])))
+        self.csv_path.setText(str(state.get("csv_path", "")))
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def _double(low: float, high: float, value: float, step: float, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(2 if step < 1 else 0)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class PreprocessForm(QWidget):
+    """The protocol of METHODS.md section 1, with the book's defaults."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        d = PreprocessConfig()
+        self.window = _spin(1, 500, d.window, "Cycles per input window")
+        self.rul_cap = _double(1, 1000, d.rul_cap, 5, "Cap of the piecewise-linear RUL target")
+        self.degrading = _double(
+            1, 1000, d.health.degrading, 5, "RUL at or below which an engine is degrading"
+        )
+        self.critical = _double(
+            0, 1000, d.health.critical, 5, "RUL at or below which an engine is critical"
+        )
+        self.sensors = QLineEdit()
+        self.sensors.setPlaceholderText("auto (informative / non-constant)")
+        self.sensors.setToolTip("Comma-separated sensor columns, e.g. s2, s3, s4; empty: automatic")
+        self.include_settings = QCheckBox("as model inputs")
+        self.include_settings.setToolTip(
+            "Also feed the operating settings to the model as features"
+        )
+        self.conditions = _spin(0, 20, 0, "Operating conditions (KMeans on the settings)")
+        self.conditions.setSpecialValueText("auto")
+        self.val_fraction = _double(0.0, 0.9, d.val_fraction, 0.05, "Share of engines held out")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Window (cycles)", self.window)
+        form.addRow("RUL cap", self.rul_cap)
+        form.addRow("Degrading at RUL ≤", self.degrading)
+        form.addRow("Critical at RUL ≤", self.critical)
+        form.addRow("Sensors", self.sensors)
+        form.addRow("Operating settings", self.include_settings)
+        form.addRow("Conditions", self.conditions)
+        form.addRow("Validation share", self.val_fraction)
+
+    def config(self) -> PreprocessConfig:
+        """The protocol; ValueError names a setting that is inconsistent."""
+        sensors = tuple(s.strip() for s in self.sensors.text().split(",") if s.strip())
+        return PreprocessConfig(
+            window=self.window.value(),
+            rul_cap=self.rul_cap.value(),
+            health=HealthThresholds(self.degrading.value(), self.critical.value()),
+            sensors=sensors or None,
+            include_settings=self.include_settings.isChecked(),
+            conditions=self.conditions.value() or None,
+            val_fraction=self.val_fraction.value(),
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "window": self.window.value(),
+            "rul_cap": self.rul_cap.value(),
+            "degrading": self.degrading.value(),
+            "critical": self.critical.value(),
+            "sensors": self.sensors.text(),
+            "include_settings": self.include_settings.isChecked(),
+            "conditions": self.conditions.value(),
+            "val_fraction": self.val_fraction.value(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for name in ("window", "conditions"):
+            if isinstance(state.get(name), int | float):
+                getattr(self, name).setValue(int(state[name]))
+        for name in ("rul_cap", "degrading", "critical", "val_fraction"):
+            if isinstance(state.get(name), int | float):
+                getattr(self, name).setValue(float(state[name]))
+        self.sensors.setText(str(state.get("sensors", "")))
+        self.include_settings.setChecked(bool(state.get("include_settings", False)))

@@ -1,0 +1,179 @@
+"""The Experiment dock: model preset, device, training settings, seeds and methods.
+
+It turns the form into the list of experiments to queue: every ticked method
+crossed with every seed, each a full :class:`ExperimentConfig` (the same
+object the CLI's ``rulwb compare`` builds), so a GUI run can be repeated
+from its config.json on the command line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.data.config import PreprocessConfig
+from core.data.sources import SourceSpec
+from core.model.presets import PRESETS
+from core.training.comparison_runs import ComparisonPlan
+from core.training.config import TrainConfig
+from core.training.experiment import ExperimentConfig
+from workbench.method_editor import MethodPicker
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def default_preset() -> str:
+    """``paper`` where CUDA trains it in minutes, ``compact`` to keep a CPU interactive."""
+    return "paper" if torch.cuda.is_available() else "compact"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds typed as ``0,1,2``, ``0 1 2`` or ranges ``0-4``; ValueError says what is wrong."""
+    seeds: list[int] = []
+    for part in re.split(r"[,\s;]+", text.strip()):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if match is None:
+            raise ValueError(f"seeds: '{part}' is not a whole number or a range like 0-4")
+        low, high = int(match[1]), int(match[2] or match[1])
+        if high < low:
+            raise ValueError(f"seeds: the range '{part}' runs backwards")
+        seeds += [s for s in range(low, high + 1) if s not in seeds]
+    if not seeds:
+        raise ValueError("seeds: give at least one seed, e.g. 0 or 0,1,2")
+    return seeds
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class ExperimentDock(QDockWidget):
+    """What to train: preset, device, epochs, batch size, learning rate, seeds, methods."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Experiment", parent)
+        self.setObjectName("experiment-dock")
+        d = TrainConfig()
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setCurrentText(default_preset())
+        self.preset.setToolTip("Model width; tiny and compact keep CPU training interactive")
+        self.device = QComboBox()
+        self.device.addItems([x for x in DEVICES if x != "cuda" or torch.cuda.is_available()])
+        self.device.setToolTip("auto: CUDA when available, else CPU")
+        self.epochs = _spin(
+            1, 10_000, d.epochs, "Most epochs per run (early stopping may end sooner)"
+        )
+        self.batch_size = _spin(1, 65_536, d.batch_size, "Windows per optimiser step")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 1.0)
+        self.lr.setSingleStep(1e-4)
+        self.lr.setValue(d.lr)
+        self.lr.setToolTip("AdamW learning rate")
+        self.patience = _spin(0, 10_000, d.early_stopping_patience, "Early stopping (0: off)")
+        self.probe_every = _spin(0, 10_000, d.probe_every, "Measure task gradients every N steps")
+        self.seeds = QLineEdit("0")
+        self.seeds.setToolTip("One run per seed and method, e.g. 0,1,2 or 0-4")
+        self.methods = MethodPicker()
+        self.setWidget(self._body())
+
+    def _body(self) -> QScrollArea:
+        body = QWidget()
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Model preset", self.preset)
+        form.addRow("Device", self.device)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Early stopping", self.patience)
+        form.addRow("Probe every", self.probe_every)
+        form.addRow("Seeds", self.seeds)
+        layout = QVBoxLayout(body)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("<b>Methods</b> (tick several to compare)"))
+        layout.addWidget(self.methods, 1)
+        # Scrollable, so the dock never forces a minimum window height on small screens.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        return scroll
+
+    def train_config(self) -> TrainConfig:
+        """The training settings as the form shows them."""
+        return TrainConfig(
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.lr.value(),
+            early_stopping_patience=self.patience.value(),
+            probe_every=self.probe_every.value(),
+            device=self.device.currentText(),
+        )
+
+    def experiments(
+        self, source: SourceSpec, preprocess: PreprocessConfig
+    ) -> list[ExperimentConfig]:
+        """Every (method, seed) experiment to queue; ValueError says what to fix."""
+        methods = self.methods.checked()
+        if not methods:
+            raise ValueError("tick at least one method in the Experiment dock")
+        base = ExperimentConfig(
+            source=source,
+            preprocess=preprocess,
+            preset=self.preset.currentText(),
+            train=self.train_config(),
+        )
+        params = self.methods.params()
+        plan = ComparisonPlan(base, methods, parse_seeds(self.seeds.text()), params)
+        return plan.experiments()
+
+    # --------------------------------------------------------- persistence
+    def state(self) -> dict[str, Any]:
+        """What the form shows, for QSettings."""
+        return {
+            "preset": self.preset.currentText(),
+            "device": self.device.currentText(),
+            "epochs": self.epochs.value(),
+            "batch_size": self.batch_size.value(),
+            "lr": self.lr.value(),
+            "patience": self.patience.value(),
+            "probe_every": self.probe_every.value(),
+            "seeds": self.seeds.text(),
+            "methods": self.methods.state(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Show remembered settings; values this machine cannot use are skipped."""
+        for name in ("preset", "device"):
+            combo: QComboBox = getattr(self, name)
+            if combo.findText(str(state.get(name))) >= 0:
+                combo.setCurrentText(str(state[name]))
+        for name in ("epochs", "batch_size", "patience", "probe_every"):
+            if isinstance(state.get(name), int):
+                getattr(self, name).setValue(state[name])
+        if isinstance(state.get("lr"), int | float):
+            self.lr.setValue(float(state["lr"]))
+        if isinstance(state.get("seeds"), str):
+            self.seeds.setText(state["seeds"])
+        self.methods.restore(state.get("methods") or {})

@@ -1,0 +1,89 @@
+"""What the fleet view asks of the engine: which engines, which run, and the answer.
+
+Plain data and functions with no Qt, so the prediction can run on a
+background thread and hand back one object to the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.data.columns import ColumnMapping
+from core.data.csv_source import read_fleet_csv, read_truth_csv
+from core.data.fleet import Fleet
+from core.errors import WorkbenchError
+from core.inference import FleetPrediction, FleetPredictor
+from core.runs import RunInfo, RunStatus
+
+
+@dataclass(frozen=True)
+class InServiceData:
+    """The engines to predict: the run's own in-service split, or an imported CSV.
+
+    Attributes
+    ----------
+    csv_path
+        An in-service CSV; ``None`` means the run's own in-service split.
+    mapping
+        Column roles of the CSV, as confirmed in the import dialog.
+    truth_path
+        True RUL of the CSV's engines, if known.
+    """
+
+    csv_path: Path | None = None
+    mapping: ColumnMapping | None = None
+    truth_path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        if self.csv_path is None:
+            return "engines in service of the run's data"
+        truth = " with true RUL" if self.truth_path is not None else ""
+        return f"imported {self.csv_path.name}{truth}"
+
+
+@dataclass
+class FleetResult:
+    """A prediction and what it was made from (handed back from the background thread)."""
+
+    run_path: Path
+    data: InServiceData
+    predictor: FleetPredictor
+    prediction: FleetPrediction
+    fleet_name: str
+
+
+def in_service_fleet(predictor: FleetPredictor, data: InServiceData) -> Fleet:
+    """Read the engines to predict; every problem is a :class:`WorkbenchError`."""
+    if data.csv_path is None:
+        fleet = predictor.in_service_fleet()
+        if fleet is None:
+            raise WorkbenchError(
+                "this run's data has no engines in service: import an in-service CSV"
+            )
+        return fleet
+    fleet = read_fleet_csv(data.csv_path, data.mapping, run_to_failure=False)
+    if data.truth_path is not None:
+        fleet.truth_rul = read_truth_csv(data.truth_path, fleet)
+    return fleet
+
+
+def predict_fleet(
+    run_path: Path, data: InServiceData, predictor: FleetPredictor | None = None
+) -> FleetResult:
+    """Load the run (unless ``predictor`` is that run, loaded before) and predict the engines."""
+    predictor = predictor or FleetPredictor.from_run(run_path)
+    fleet = in_service_fleet(predictor, data)
+    return FleetResult(run_path, data, predictor, predictor.predict(fleet), fleet.name)
+
+
+def usable_runs(runs: list[RunInfo]) -> list[RunInfo]:
+    """Finished, undamaged runs that saved a checkpoint: the ones that can predict."""
+    return [
+        info
+        for info in runs
+        if info.status == RunStatus.FINISHED
+        and not info.damaged
+        and (Path(info.path) / "best.pt").exists()
+    ]

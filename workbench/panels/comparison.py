@@ -1,0 +1,203 @@
+"""Method comparison: per-method mean ± std over seeds, the paired test, and RMSE curves."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+
+from workbench.export import export_frame_csv, grab_png
+from workbench.panels.base import Panel, set_series
+from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
+from workbench.panels.hover import format_value, nearest_point
+from workbench.panels.style import method_colour, pen
+from workbench.redraw import RedrawCoalescer
+
+Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
+
+
+class ComparisonPanel(Panel):
+    """Runs of several methods and seeds side by side.
+
+    The summary tab answers "which method is better, and is it more than
+    seed noise?"; the runs tab lists every run; the plot overlays validation
+    RMSE curves, one colour per method (the same colour everywhere).
+    """
+
+    title = "Comparison"
+
+    def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
+        super().__init__(coalescer, parent)
+        self.runs = pd.DataFrame()
+        self.summary = pd.DataFrame()
+        self.curves: Curves = {}
+        self.curve_items: dict[str, pg.PlotDataItem] = {}
+        self.mean_items: dict[str, pg.PlotDataItem] = {}
+        self.plot = self.add_plot(
+            0, 0, "Validation RMSE (thin: runs, bold: method mean)", "epoch", "RMSE (cycles)"
+        )
+        self.legend = self.plot.legend
+        self.hover = self.add_readout(self.plot, "epoch", self._describe)
+        self.add_export_action(
+            self.export_menu, "Summary table (CSV)…", "CSV table (*.csv)", self.export_summary_csv
+        )
+        self.add_export_action(
+            self.export_menu, "RMSE curves (CSV)…", "CSV table (*.csv)", self.export_curves_csv
+        )
+        self.add_export_action(
+            self.export_menu, "Table as PNG image…", "PNG image (*.png)", self.export_table_png
+        )
+
+    def _central(self) -> QWidget:
+        self.summary_table = SummaryTable()
+        self.runs_table = SummaryTable.plain()
+        for table in (self.summary_table, self.runs_table):
+            table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            table.customContextMenuRequested.connect(self._table_menu)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.summary_table, "Per method")
+        self.tabs.addTab(self.runs_table, "Runs")
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(self.graphics)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([620, 380])  # scaled to the real width when first laid out
+        return splitter
+
+    # ------------------------------------------------------------------ API
+    def set_runs(self, table: pd.DataFrame) -> None:
+        """One row per run: method, seed, status and metrics."""
+        self.runs = table.copy()
+        fill_table(self.runs_table, self.runs, RUN_COLUMNS)
+
+    def set_summary(self, summary: pd.DataFrame) -> None:
+        """Per-method statistics from ``core.comparison.summarise``."""
+        self.summary = summary.copy()
+        self.summary_table.show_summary(self.summary)
+
+    def set_curves(self, curves: Curves) -> None:
+        """Validation RMSE per epoch of each run: label -> (method, epochs, rmse)."""
+        self.curves = {
+            label: (method, np.asarray(epochs, float), np.asarray(rmse, float))
+            for label, (method, epochs, rmse) in curves.items()
+        }
+        for label in [k for k in self.curve_items if k not in self.curves]:
+            self._remove_curve(label)
+        self.mark_dirty()
+
+    def reset(self) -> None:
+        """Empty the tables and the plot."""
+        self.set_runs(pd.DataFrame())
+        self.set_summary(pd.DataFrame())
+        self.set_curves({})
+        self.flush()
+        self.readout.clear()
+
+    def table(self) -> pd.DataFrame:
+        """The runs table (one row per run), as given."""
+        return self.runs.copy()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The per-method summary, as given."""
+        return self.summary.copy()
+
+    def curves_frame(self) -> pd.DataFrame:
+        """The RMSE curves in long form: run, method, epoch, val_rmse."""
+        frames = [
+            pd.DataFrame({"run": label, "method": method, "epoch": x, "val_rmse": y})
+            for label, (method, x, y) in self.curves.items()
+        ]
+        columns = ["run", "method", "epoch", "val_rmse"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    def export_summary_csv(self, path):
+        """Save the per-method summary as CSV."""
+        return export_frame_csv(self.summary_frame(), path)
+
+    def export_curves_csv(self, path):
+        """Save the RMSE curves as CSV (long form)."""
+        return export_frame_csv(self.curves_frame(), path)
+
+    def export_table_png(self, path):
+        """Save the table on show (per method or runs) as it looks on screen."""
+        return grab_png(self.tabs.currentWidget(), path)
+
+    def method_colours(self) -> dict[str, str]:
+        """Colour of each method now shown (the session-wide colour of that method)."""
+        return {method: method_colour(method) for method, _, _ in self.curves.values()}
+
+    # ------------------------------------------------------------ internals
+    def _redraw(self) -> None:
+        for label, (method, epochs, rmse) in self.curves.items():
+            item = self.curve_items.get(label) or self._add_curve(self.curve_items, label)
+            item.setPen(pen(method_colour(method), 1, alpha=110))
+            set_series(item, epochs, rmse)
+        self._draw_means()
+        self._rebuild_legend()
+
+    def _add_curve(self, items: dict, key: str) -> pg.PlotDataItem:
+        item = self.add_curve(self.plot, None, "#000000", 1)
+        items[key] = item
+        return item
+
+    def _draw_means(self) -> None:
+        """A bold line per method: its runs' mean RMSE at each epoch, the thin lines behind."""
+        means = method_means(self.curves)
+        for method in [m for m in self.mean_items if m not in means]:
+            self.plot.removeItem(self.mean_items.pop(method))
+        for method, (epochs, rmse) in means.items():
+            item = self.mean_items.get(method) or self._add_curve(self.mean_items, method)
+            item.setPen(pen(method_colour(method), 2.5))
+            item.setZValue(5)
+            set_series(item, epochs, rmse)
+
+    def _remove_curve(self, label: str) -> None:
+        item = self.curve_items.pop(label)
+        self.plot.removeItem(item)
+
+    def _table_menu(self, position) -> None:
+        """Right-click on a table: the same Export menu as the toolbar button."""
+        table = self.tabs.currentWidget()
+        self.export_menu.popup(table.viewport().mapToGlobal(position))
+
+    def _rebuild_legend(self) -> None:
+        """One legend entry per method, however many runs it has."""
+        self.legend.clear()
+        for method, item in self.mean_items.items():
+            self.legend.addItem(item, method)
+
+    def _describe(self, x: float, y: float) -> str | None:
+        items = list(self.curve_items.values())
+        found = nearest_point(items, self.plot, x, y)
+        if found is None:
+            return None
+        item, index = found
+        label = next(k for k, v in self.curve_items.items() if v is item)
+        method, epochs, rmse = self.curves[label]
+        epoch, value = float(epochs[index]), float(rmse[index])
+        if math.isfinite(epoch):
+            self.hover.line.setPos(epoch)
+            self.hover.line.show()
+        return f"{label} ({method}) · epoch {format_value(epoch)} · val RMSE {format_value(value)}"
+
+
+def method_means(curves: Curves) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per method, the mean validation RMSE over its runs at each epoch (NaN ignored)."""
+    if not curves:
+        return {}
+    frame = pd.concat(
+        [
+            pd.DataFrame({"method": method, "epoch": x, "rmse": y})
+            for method, x, y in curves.values()
+        ]
+    )
+    means = {}
+    for method, rows in frame.groupby("method", sort=False):
+        by_epoch = rows.groupby("epoch")["rmse"].mean()
+        means[str(method)] = (by_epoch.index.to_numpy(float), by_epoch.to_numpy(float))
+    return means

@@ -1,0 +1,160 @@
+"""The comparison panel's tables: one row per method (mean ± std, paired test) or per run."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from workbench.panels.hover import format_spread, format_value
+from workbench.panels.style import method_colour
+
+#: Summary metrics: column stem in ``summarise`` output -> header.
+SUMMARY_METRICS = {
+    "rmse": "RMSE",
+    "nasa_score": "NASA score",
+    "accuracy": "accuracy",
+    "macro_f1": "macro-F1",
+    "seconds": "time (s)",
+}
+#: Runs-table columns shown first, when present; the rest follow in their order.
+RUN_COLUMNS = ("method", "seed", "status", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
+#: p below this is shown in bold.
+SIGNIFICANCE = 0.05
+
+
+class NumberItem(QTableWidgetItem):
+    """A cell that shows formatted text but sorts by its number."""
+
+    def __init__(self, value: float, text: str) -> None:
+        super().__init__(text)
+        self.value = value
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine = self.value if math.isfinite(self.value) else math.inf
+        theirs = getattr(other, "value", math.inf)
+        return mine < (theirs if math.isfinite(theirs) else math.inf)
+
+
+class SummaryTable(QTableWidget):
+    """A read-only, sortable table with coloured method names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setWordWrap(False)
+        self.setSortingEnabled(True)
+
+    @classmethod
+    def plain(cls) -> SummaryTable:
+        """The same look, for the runs table."""
+        return cls()
+
+    def show_summary(self, summary: pd.DataFrame) -> None:
+        """Fill from ``core.comparison.summarise`` output: mean ± std per metric, p vs baseline."""
+        baseline = summary.attrs.get("baseline", "fixed")
+        metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
+        headers = ["method", "runs", *(SUMMARY_METRICS[m] for m in metrics)]
+        headers.append(f"p vs {baseline}")
+        self.setSortingEnabled(False)
+        self.clear()
+        self.setColumnCount(len(headers))
+        self.setHorizontalHeaderLabels(headers)
+        self.horizontalHeaderItem(len(headers) - 1).setToolTip(
+            f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}', "
+            "pairing runs by seed (needs at least 5 shared seeds)"
+        )
+        self.setRowCount(len(summary))
+        for r, (_, row) in enumerate(summary.iterrows()):
+            self.setItem(r, 0, method_item(str(row["method"])))
+            runs = float(row.get("n", math.nan))
+            self.setItem(r, 1, NumberItem(runs, format_value(runs)))
+            for c, metric in enumerate(metrics, start=2):
+                self.setItem(r, c, spread_item(row, metric))
+            self.setItem(r, len(headers) - 1, test_item(row, metrics))
+        self._fit()
+
+    def _fit(self) -> None:
+        header = self.horizontalHeader()
+        header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+        self.setSortingEnabled(True)
+
+
+def fill_table(table: QTableWidget, frame: pd.DataFrame, first: tuple[str, ...]) -> None:
+    """Show a data frame in a table, ``first`` columns leading, numbers right-aligned."""
+    columns = [c for c in first if c in frame.columns]
+    columns += [c for c in frame.columns if c not in columns]
+    table.setSortingEnabled(False)
+    table.clear()
+    table.setColumnCount(len(columns))
+    table.setHorizontalHeaderLabels([str(c) for c in columns])
+    table.setRowCount(len(frame))
+    for r, (_, row) in enumerate(frame.iterrows()):
+        for c, column in enumerate(columns):
+            table.setItem(r, c, cell(column, row[column]))
+    table.horizontalHeader().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+    table.setSortingEnabled(True)
+
+
+def cell(column: str, value) -> QTableWidgetItem:
+    """A table cell for one value: methods coloured, numbers formatted and sortable."""
+    if column == "method":
+        return method_item(str(value))
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return QTableWidgetItem("" if _missing(value) else str(value))
+    return NumberItem(float(value), format_value(float(value)))
+
+
+def method_item(method: str) -> QTableWidgetItem:
+    """The method's name with a swatch of its plot colour."""
+    item = QTableWidgetItem(method)
+    swatch = QPixmap(12, 12)
+    swatch.fill(QColor(method_colour(method)))
+    item.setIcon(QIcon(swatch))
+    return item
+
+
+def spread_item(row: pd.Series, metric: str) -> NumberItem:
+    """'mean ± std' (just the mean with one run), sorting by the mean."""
+    mean, std = float(row[f"{metric}_mean"]), float(row.get(f"{metric}_std", math.nan))
+    return NumberItem(mean, format_spread(mean, std))
+
+
+def test_item(row: pd.Series, metrics: list[str]) -> QTableWidgetItem:
+    """The RMSE p-value vs the baseline, or the reason there is none; all p in the tooltip."""
+    p = float(row.get("rmse_wilcoxon_p", math.nan))
+    note = str(row.get("wilcoxon_note", "") or "")
+    if math.isfinite(p):
+        n = row.get("rmse_wilcoxon_n", "")
+        item = NumberItem(p, f"{p:.3g} (n={format_value(float(n))})")
+        item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if p < SIGNIFICANCE:
+            font = QFont()
+            font.setBold(True)
+            item.setFont(font)
+    else:
+        item = NumberItem(math.nan, note or "–")
+        item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    lines = [
+        f"{SUMMARY_METRICS[m]}: p = {format_value(float(row.get(f'{m}_wilcoxon_p', math.nan)))}"
+        for m in metrics
+    ]
+    item.setToolTip("\n".join([*lines, note] if note else lines))
+    return item
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,136 @@
+"""Gradient probe: do the two tasks pull the shared layers with balanced force, and together?
+
+Three plots per probed step: the per-task gradient norms, their ratio (raw
+and after the method's weights), and the cosine between the two gradients.
+Each quantity is drawn as faint raw values with a smoothed line on top,
+because single-batch gradients are noisy and the trend is what matters.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
+
+from workbench.curves import GrowingSeries, SmoothedSeries
+from workbench.panels.base import Panel, checkbox_row, clear_items, set_series
+from workbench.panels.style import COSINE, EFFECTIVE_RATIO, HEALTH, MUTED, RATIO, RUL, pen
+from workbench.redraw import RedrawCoalescer
+
+#: Probe key -> (plot, legend name, colour). The order is the legend order.
+QUANTITIES = {
+    "norm_rul": ("norms", "‖g_RUL‖", RUL),
+    "norm_health": ("norms", "‖g_health‖", HEALTH),
+    "ratio": ("ratio", "raw ‖g_RUL‖ / ‖g_health‖", RATIO),
+    "effective_ratio": ("ratio", "effective (λ-weighted)", EFFECTIVE_RATIO),
+    "cosine": ("cosine", "cos(g_RUL, g_health)", COSINE),
+}
+
+PLOTS = {
+    "norms": ("Gradient norm per task (shared layers)", "L2 norm (log)", True),
+    "ratio": ("Gradient ratio RUL : health", "ratio (log; 1 = balanced)", True),
+    "cosine": ("Gradient agreement (1 aligned, 0 unrelated, −1 conflicting)", "cosine", False),
+}
+
+#: Default smoothing weight (TensorBoard-style; 0 = raw, 0.99 = very smooth).
+DEFAULT_SMOOTHING = 0.9
+RAW_ALPHA = 70
+
+
+class GradientPanel(Panel):
+    """Per-task gradient norms, their ratio and cosine per probed step, raw and smoothed.
+
+    Norms and ratios span orders of magnitude, so their axes are logarithmic
+    and their smoothing is geometric (see :class:`~workbench.curves.SmoothedSeries`).
+    """
+
+    title = "Gradients"
+
+    def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
+        super().__init__(coalescer, parent)
+        self.steps = GrowingSeries()
+        self.series = {
+            key: SmoothedSeries(DEFAULT_SMOOTHING, log=PLOTS[plot][2])
+            for key, (plot, _, _) in QUANTITIES.items()
+        }
+        self.plots = {name: self._make_plot(row, name) for row, name in enumerate(PLOTS)}
+        for name in ("ratio", "cosine"):
+            self.plots[name].setXLink(self.plots["norms"])
+        self.readouts = {name: self.add_readout(p, "step") for name, p in self.plots.items()}
+        self.raw_curves, self.smooth_curves = {}, {}
+        for key in QUANTITIES:
+            self._make_curves(key)
+        self.smoothing = self._make_smoothing_box()
+        checkbox_row(self.controls, QLabel("smoothing"), self.smoothing)
+
+    def _make_plot(self, row: int, name: str) -> pg.PlotItem:
+        title, unit, log = PLOTS[name]
+        # The three plots share the step axis; only the bottom one names it.
+        plot = self.add_plot(row, 0, title, "step" if row == len(PLOTS) - 1 else "", unit)
+        plot.setLogMode(x=False, y=log)
+        if name in ("ratio", "cosine"):
+            # A ratio of 1 (log10 = 0 on the log axis) and a cosine of 0 are the references.
+            plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pen(MUTED, 1, dashed=True)))
+        if name == "cosine":
+            plot.setYRange(-1.05, 1.05, padding=0)
+            plot.vb.setLimits(yMin=-1.1, yMax=1.1)
+        return plot
+
+    def _make_curves(self, key: str) -> None:
+        plot_name, name, colour = QUANTITIES[key]
+        plot = self.plots[plot_name]
+        self.raw_curves[key] = self.add_curve(plot, None, colour, width=1, alpha=RAW_ALPHA)
+        self.smooth_curves[key] = self.add_curve(plot, name, colour, width=2)
+        self.readouts[plot_name].track(name, self.smooth_curves[key])
+
+    def _make_smoothing_box(self) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.0, 0.99)
+        box.setSingleStep(0.05)
+        box.setDecimals(2)
+        box.setValue(DEFAULT_SMOOTHING)
+        box.setToolTip("Weight of the moving average: 0 shows raw values, 0.99 a slow trend")
+        box.valueChanged.connect(self.set_smoothing)
+        return box
+
+    # ------------------------------------------------------------------ API
+    def add_probe(self, record: dict) -> None:
+        """Append one probe record (keys as in ``ProbeRecord.row()``)."""
+        self.steps.append(record.get("step", len(self.steps)))
+        for key, series in self.series.items():
+            value = record.get(key, math.nan)
+            series.append(math.nan if value is None else value)
+        self.mark_dirty()
+
+    def set_smoothing(self, weight: float) -> None:
+        """Change the smoothing weight and recompute the smoothed lines."""
+        if abs(self.smoothing.value() - weight) > 1e-9:
+            self.smoothing.setValue(weight)  # re-enters through valueChanged
+            return
+        for series in self.series.values():
+            series.set_weight(weight)
+        self.mark_dirty()
+
+    def reset(self) -> None:
+        """Clear every curve for a new run."""
+        self.steps.clear()
+        for series in self.series.values():
+            series.clear()
+        clear_items([*self.raw_curves.values(), *self.smooth_curves.values()])
+        self.readout.clear()
+
+    def table(self) -> pd.DataFrame:
+        """One row per probed step: raw values and their smoothed lines."""
+        data = {"step": self.steps.view().copy()}
+        for key, series in self.series.items():
+            data[key] = series.raw.view().copy()
+            data[f"{key}_smoothed"] = series.smooth.view().copy()
+        return pd.DataFrame(data)
+
+    def _redraw(self) -> None:
+        steps = self.steps.view()
+        for key, series in self.series.items():
+            set_series(self.raw_curves[key], steps, series.raw.view())
+            set_series(self.smooth_curves[key], steps, series.smooth.view())

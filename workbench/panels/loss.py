@@ -1,0 +1,109 @@
+"""Losses per epoch: is each task still learning, and is validation following training?"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from PySide6.QtWidgets import QCheckBox, QWidget
+
+from workbench.curves import GrowingSeries
+from workbench.panels.base import Panel, checkbox_row, clear_items, set_series
+from workbench.panels.style import BACKGROUND, HEALTH, RUL, TOTAL, pen
+from workbench.redraw import RedrawCoalescer
+
+#: History-row key -> (plot, legend name, colour, dashed). Validation is dashed
+#: in the task's colour so train/validation pairs read as one task.
+CURVES = {
+    "train_loss_rul": ("rul", "train", RUL, False),
+    "val_loss_rul": ("rul", "validation", RUL, True),
+    "train_loss_health": ("health", "train", HEALTH, False),
+    "val_loss_health": ("health", "validation", HEALTH, True),
+    "train_loss_total": ("total", "train (weighted sum)", TOTAL, False),
+}
+
+PLOTS = {
+    "rul": ("RUL loss", "MSE (cycles²)"),
+    "health": ("Health-state loss", "cross-entropy (nats)"),
+    "total": ("Total training loss", "weighted sum λ·L"),
+}
+
+
+class LossPanel(Panel):
+    """Train and validation loss of each task, and the weighted total, per epoch.
+
+    The two tasks get separate plots because their losses live on different
+    scales (squared cycles vs nats); one shared axis would flatten the health
+    curve into a line at zero.
+    """
+
+    title = "Losses"
+
+    def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
+        super().__init__(coalescer, parent)
+        self.epochs = GrowingSeries()
+        self.series = {key: GrowingSeries() for key in CURVES}
+        self.plots = {
+            name: self.add_plot(0, col, title, "epoch", unit)
+            for col, (name, (title, unit)) in enumerate(PLOTS.items())
+        }
+        self.plots["health"].setXLink(self.plots["rul"])
+        self.plots["total"].setXLink(self.plots["rul"])
+        self.readouts = {name: self.add_readout(p, "epoch") for name, p in self.plots.items()}
+        self.curves = {key: self._make_curve(key) for key in CURVES}
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.setToolTip("Logarithmic loss axes: shows late-training progress")
+        self.log_scale.toggled.connect(self.set_log_scale)
+        checkbox_row(self.controls, self.log_scale)
+
+    def _make_curve(self, key: str):
+        plot_name, name, colour, dashed = CURVES[key]
+        item = self.add_curve(
+            self.plots[plot_name],
+            name,
+            colour,
+            dashed=dashed,
+            symbol="o",
+            symbolSize=5,
+            # Hollow markers for validation: tells the pair apart in print, too.
+            symbolPen=pen(colour, 1),
+            symbolBrush=BACKGROUND if dashed else colour,
+        )
+        self.readouts[plot_name].track(name, item)
+        return item
+
+    # ------------------------------------------------------------------ API
+    def add_epoch(self, row: dict) -> None:
+        """Append one epoch's history row (keys as in the trainer's history)."""
+        self.epochs.append(row.get("epoch", len(self.epochs) + 1))
+        for key, series in self.series.items():
+            value = row.get(key, math.nan)
+            series.append(math.nan if value is None else value)
+        self.mark_dirty()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Switch every loss axis between linear and logarithmic."""
+        if self.log_scale.isChecked() != on:
+            self.log_scale.setChecked(on)  # re-enters through the toggled signal
+            return
+        for plot in self.plots.values():
+            plot.setLogMode(x=False, y=on)
+
+    def reset(self) -> None:
+        """Clear the curves for a new run (the log-scale choice is kept)."""
+        self.epochs.clear()
+        for series in self.series.values():
+            series.clear()
+        clear_items(self.curves.values())
+        self.readout.clear()
+
+    def table(self) -> pd.DataFrame:
+        """One row per epoch: the five loss columns."""
+        data = {"epoch": self.epochs.view().copy()}
+        data.update({key: s.view().copy() for key, s in self.series.items()})
+        return pd.DataFrame(data)
+
+    def _redraw(self) -> None:
+        epochs = self.epochs.view()
+        for key, item in self.curves.items():
+            set_series(item, epochs, self.series[key].view())

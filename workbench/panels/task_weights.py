@@ -1,0 +1,92 @@
+"""Task weights per step: what the balancing method decided, step by step."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from PySide6.QtWidgets import QCheckBox, QWidget
+
+from workbench.curves import GrowingSeries
+from workbench.panels.base import Panel, checkbox_row, clear_items, set_series
+from workbench.panels.style import series_colour
+from workbench.redraw import RedrawCoalescer
+
+
+def display_name(name: str) -> str:
+    """'lambda_rul' -> 'λ_RUL', 'weight_health' -> 'λ_health'; other names unchanged."""
+    for prefix in ("lambda_", "weight_"):
+        if name.startswith(prefix):
+            task = name[len(prefix) :]
+            return "λ_" + ("RUL" if task == "rul" else task)
+    return name
+
+
+class TaskWeightPanel(Panel):
+    """λ_RUL and λ_health (and any other weights a method reports) per step.
+
+    A series first seen late (a learnable weight appearing after warm-up) is
+    back-filled with NaN, so every series stays aligned with the step axis.
+    """
+
+    title = "Task weights"
+
+    def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
+        super().__init__(coalescer, parent)
+        self.steps = GrowingSeries()
+        self.series: dict[str, GrowingSeries] = {}
+        self.curves = {}
+        self.plot = self.add_plot(0, 0, "Task weights", "step", "weight λ")
+        self.hover = self.add_readout(self.plot, "step")
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.setToolTip("Logarithmic weight axis, for methods whose weights span decades")
+        self.log_scale.toggled.connect(self.set_log_scale)
+        checkbox_row(self.controls, self.log_scale)
+
+    # ------------------------------------------------------------------ API
+    def add_step(self, step: int, weights: dict[str, float]) -> None:
+        """Append the weights in force at ``step``; new names become new curves."""
+        self.steps.append(step)
+        for name in weights:
+            if name not in self.series:
+                self._add_series(name)
+        for name, series in self.series.items():
+            value = weights.get(name, math.nan)
+            series.append(math.nan if value is None else value)
+        self.mark_dirty()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Switch the weight axis between linear and logarithmic."""
+        if self.log_scale.isChecked() != on:
+            self.log_scale.setChecked(on)
+            return
+        self.plot.setLogMode(x=False, y=on)
+
+    def reset(self) -> None:
+        """Clear the curves for a new run; the named series stay (and usually recur)."""
+        self.steps.clear()
+        for series in self.series.values():
+            series.clear()
+        clear_items(self.curves.values())
+        self.readout.clear()
+
+    def table(self) -> pd.DataFrame:
+        """One row per step, one column per weight."""
+        data = {"step": self.steps.view().copy()}
+        data.update({name: s.view().copy() for name, s in self.series.items()})
+        return pd.DataFrame(data)
+
+    # ------------------------------------------------------------ internals
+    def _add_series(self, name: str) -> None:
+        series = GrowingSeries()
+        series.extend([math.nan] * (len(self.steps) - 1))
+        self.series[name] = series
+        colour = series_colour(name, len(self.series) - 1)
+        label = display_name(name)
+        self.curves[name] = self.add_curve(self.plot, label, colour)
+        self.hover.track(label, self.curves[name])
+
+    def _redraw(self) -> None:
+        steps = self.steps.view()
+        for name, item in self.curves.items():
+            set_series(item, steps, self.series[name].view())

@@ -1,0 +1,289 @@
+"""One engine's life: true and predicted RUL over its cycles, with the health-state bands.
+
+This is the view engineers trust most: whether the prediction follows the
+knee of the piecewise-linear target and warns in time as the engine nears
+failure. The latest predictions of each split are kept, so switching engine
+or split needs no new training event.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QWidget
+
+from core.training.events import PredictionsEvent
+from workbench.panels.base import Panel, checkbox_row, clear_items
+from workbench.panels.hover import format_value, nearest_index
+from workbench.panels.style import (
+    HEALTH_STATES,
+    MUTED,
+    RUL,
+    STATE_COLOURS,
+    TRUE_RUL,
+    brush,
+    pen,
+    set_title,
+)
+from workbench.redraw import RedrawCoalescer
+
+SPLITS = {"val": "validation", "test": "test"}
+#: Far beyond any RUL, so the bands fill the view however it is zoomed.
+BAND_EDGE = 1e5
+BAND_ALPHA = 28
+
+
+class TrajectoryPanel(Panel):
+    """True and predicted RUL of a chosen validation or test engine, refreshed each epoch."""
+
+    title = "Engine trajectory"
+
+    def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
+        super().__init__(coalescer, parent)
+        self.latest: dict[str, PredictionsEvent] = {}
+        self.units: list = []  # identifiers listed in the engine selector, in its order
+        self.plot = self.add_plot(0, 0, "RUL trajectory", "cycle", "RUL (cycles)")
+        # Bottom left is empty in any trajectory: early cycles sit at the RUL cap.
+        self.plot.legend.setOffset((8, -8))
+        self.bands = {state: self._make_band(state) for state in HEALTH_STATES}
+        self.threshold_lines = {name: self._make_threshold_line() for name in HEALTH_STATES[1:]}
+        self.true_curve = self.add_curve(self.plot, "true RUL", TRUE_RUL, width=2.5)
+        self.true_curve.setZValue(10)  # the target stays visible over the prediction's markers
+        self.pred_curve = self.add_curve(self.plot, "predicted RUL", RUL, width=1.5)
+        self.state_markers = {state: self._make_markers(state) for state in HEALTH_STATES}
+        self.hover = self.add_readout(self.plot, "cycle", self._describe)
+        self._build_controls()
+        self.set_thresholds()
+
+    def _make_band(self, state: str) -> pg.LinearRegionItem:
+        band = pg.LinearRegionItem(
+            orientation="horizontal", movable=False, brush=brush(STATE_COLOURS[state], BAND_ALPHA)
+        )
+        band.setZValue(-20)
+        for line in band.lines:
+            line.setPen(pg.mkPen(None))
+        self.plot.addItem(band, ignoreBounds=True)
+        return band
+
+    def _make_threshold_line(self) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(
+            angle=0,
+            pen=pen(MUTED, 1, dashed=True),
+            label="",
+            labelOpts={"position": 0.45, "color": MUTED, "anchors": [(0.5, 1), (0.5, 1)]},
+        )
+        self.plot.addItem(line, ignoreBounds=True)
+        return line
+
+    def _make_markers(self, state: str) -> pg.PlotDataItem:
+        colour = STATE_COLOURS[state]
+        return self.plot.plot(
+            name=f"predicted {state}",
+            pen=None,
+            symbol="o",
+            symbolSize=5,
+            symbolPen=None,
+            symbolBrush=brush(colour),
+        )
+
+    def _build_controls(self) -> None:
+        self.split_box = QComboBox()
+        for key, label in SPLITS.items():
+            self.split_box.addItem(label, key)
+        self.split_box.currentIndexChanged.connect(self._split_changed)
+        self.previous_button = _arrow_button("◀", "Previous engine", self.previous_unit)
+        self.next_button = _arrow_button("▶", "Next engine", self.next_unit)
+        self.unit_box = QComboBox()
+        self.unit_box.setMinimumContentsLength(6)
+        self.unit_box.currentIndexChanged.connect(self._unit_changed)
+        self.state_label = QLabel("no predictions yet")
+        checkbox_row(
+            self.controls,
+            self.split_box,
+            QLabel("engine"),
+            self.previous_button,
+            self.unit_box,
+            self.next_button,
+            self.state_label,
+        )
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ API
+    def set_predictions(self, event: PredictionsEvent) -> None:
+        """Keep the newest predictions of ``event.split``; the shown engine stays selected."""
+        self.latest[event.split] = event
+        if event.split == self.current_split():
+            self._fill_units()
+        self.mark_dirty()
+
+    def set_thresholds(self, degrading: float = 80.0, critical: float = 30.0) -> None:
+        """Health-state thresholds on the RUL, as in ``HealthThresholds``."""
+        if not critical < degrading:
+            raise ValueError(f"critical ({critical}) must be below degrading ({degrading})")
+        self.thresholds = (float(degrading), float(critical))
+        self.bands["normal"].setRegion((degrading, BAND_EDGE))
+        self.bands["degrading"].setRegion((critical, degrading))
+        self.bands["critical"].setRegion((-BAND_EDGE, critical))
+        for name, value in zip(HEALTH_STATES[1:], self.thresholds, strict=True):
+            self.threshold_lines[name].setPos(value)
+            self.threshold_lines[name].label.setFormat(f"{name} ≤ {value:g}")
+
+    def current_split(self) -> str:
+        """'val' or 'test'."""
+        return self.split_box.currentData()
+
+    def current_unit(self):
+        """The shown engine's identifier (None when nothing is shown)."""
+        index = self.unit_box.currentIndex()
+        return self.units[index] if 0 <= index < len(self.units) else None
+
+    def select_split(self, split: str) -> None:
+        """Show the validation ('val') or test ('test') engines."""
+        self.split_box.setCurrentIndex(self.split_box.findData(split))
+
+    def select_unit(self, unit) -> None:
+        """Show the engine with identifier ``unit`` (if the split has it)."""
+        index = _position(self.units, unit)
+        if index >= 0:
+            self.unit_box.setCurrentIndex(index)
+
+    def next_unit(self) -> None:
+        """Show the next engine in the list."""
+        self.unit_box.setCurrentIndex(
+            min(self.unit_box.currentIndex() + 1, self.unit_box.count() - 1)
+        )
+
+    def previous_unit(self) -> None:
+        """Show the previous engine in the list."""
+        self.unit_box.setCurrentIndex(max(self.unit_box.currentIndex() - 1, 0))
+
+    def reset(self) -> None:
+        """Forget all predictions for a new run."""
+        self.latest.clear()
+        self.units = []
+        self.unit_box.clear()
+        clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
+        self.state_label.setText("no predictions yet")
+        self.readout.clear()
+
+    def table(self) -> pd.DataFrame:
+        """The shown engine's windows: cycle, true and predicted RUL, predicted state."""
+        rows = self._unit_rows()
+        if rows is None:
+            return pd.DataFrame(columns=["unit", "cycle", "true_rul", "pred_rul", "pred_health"])
+        event, index = rows
+        return pd.DataFrame(
+            {
+                "unit": self.current_unit(),
+                "cycle": event.cycle[index],
+                "true_rul": event.true_rul[index],
+                "pred_rul": event.pred_rul[index],
+                "pred_health": np.array(HEALTH_STATES)[event.pred_health[index]],
+            }
+        )
+
+    # ------------------------------------------------------------ internals
+    def _unit_rows(self) -> tuple[PredictionsEvent, np.ndarray] | None:
+        """The current split's event and the shown engine's window indices, by cycle."""
+        event = self.latest.get(self.current_split())
+        unit = self.current_unit()
+        if event is None or unit is None:
+            return None
+        code = list(event.unit_ids).index(unit)
+        index = np.flatnonzero(np.asarray(event.unit) == code)
+        return event, index[np.argsort(event.cycle[index], kind="stable")]
+
+    def _fill_units(self) -> None:
+        """List the split's engines, keeping the selected one when it is still there."""
+        event = self.latest.get(self.current_split())
+        units = [] if event is None else [event.unit_ids[c] for c in np.unique(event.unit)]
+        if units == self.units:
+            return
+        keep = self.current_unit()
+        self.units = units
+        self.unit_box.blockSignals(True)
+        self.unit_box.clear()
+        self.unit_box.addItems([str(unit) for unit in units])
+        self.unit_box.setCurrentIndex(max(_position(units, keep), 0) if units else -1)
+        self.unit_box.blockSignals(False)
+        self._update_buttons()
+
+    def _split_changed(self) -> None:
+        self._fill_units()
+        self.mark_dirty()
+
+    def _unit_changed(self) -> None:
+        self._update_buttons()
+        self.mark_dirty()
+
+    def _update_buttons(self) -> None:
+        index, count = self.unit_box.currentIndex(), self.unit_box.count()
+        self.previous_button.setEnabled(index > 0)
+        self.next_button.setEnabled(0 <= index < count - 1)
+
+    def _redraw(self) -> None:
+        rows = self._unit_rows()
+        if rows is None:
+            clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
+            split = SPLITS[self.current_split()]
+            self.state_label.setText(f"no {split} predictions yet")
+            return
+        event, index = rows
+        cycle, predicted = event.cycle[index], event.pred_rul[index]
+        self.true_curve.setData(cycle, event.true_rul[index])
+        self.pred_curve.setData(cycle, predicted)
+        states = event.pred_health[index]
+        for code, state in enumerate(HEALTH_STATES):
+            mine = states == code
+            self.state_markers[state].setData(cycle[mine], predicted[mine])
+        self._show_state(event, index)
+
+    def _show_state(self, event: PredictionsEvent, index: np.ndarray) -> None:
+        """Headline: the predicted state at the engine's latest cycle, and the epoch."""
+        if index.size == 0:
+            self.state_label.setText("")
+            return
+        last = index[-1]
+        state = HEALTH_STATES[int(event.pred_health[last])]
+        colour = STATE_COLOURS[state]
+        split = SPLITS[event.split]
+        set_title(self.plot, f"Engine {self.current_unit()} ({split}) · epoch {event.epoch}")
+        self.state_label.setText(
+            f"now <b style='color:{colour}'>{state}</b> "
+            f"(RUL {format_value(float(event.pred_rul[last]))})"
+        )
+        self.state_label.setToolTip(
+            f"Predicted at the engine's last cycle, {format_value(float(event.cycle[last]))}"
+        )
+
+    def _describe(self, x: float, y: float) -> str | None:
+        rows = self._unit_rows()
+        if rows is None:
+            return None
+        event, index = rows
+        at = nearest_index(event.cycle[index], x)
+        if at is None:
+            return None
+        row = index[at]
+        self.hover.line.setPos(float(event.cycle[row]))
+        self.hover.line.show()
+        state = HEALTH_STATES[int(event.pred_health[row])]
+        return (
+            f"cycle {format_value(float(event.cycle[row]))} · true "
+            f"{format_value(float(event.true_rul[row]))} · predicted "
+            f"{format_value(float(event.pred_rul[row]))} ({state})"
+        )
+
+
+def _position(units: list, unit) -> int:
+    """Index of ``unit`` in ``units`` (-1 when absent or None)."""
+    return units.index(unit) if unit is not None and unit in units else -1
+
+
+def _arrow_button(text: str, tip: str, slot) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button

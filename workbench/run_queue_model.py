@@ -1,0 +1,234 @@
+"""The run queue as a table model: one row per (method, seed) run, queued, live or on disk.
+
+Rows made in this session carry their experiment (so they can run or re-run);
+rows read from the run store carry what the folder says, and a damaged
+folder is a row too, with the reason as its tooltip, so nothing on disk is
+silently hidden.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from core.data.prepare import PreparedData
+from core.runs import RunInfo
+from core.training.experiment import ExperimentConfig
+
+#: Statuses of a row that will not change any more.
+ENDED = ("finished", "stopped", "diverged", "failed", "interrupted", "damaged")
+#: Statuses whose metrics can be compared.
+COMPARABLE = ("finished", "stopped", "diverged")
+STATUS_COLOURS = {
+    "running": "#1f6feb",
+    "paused": "#9a6700",
+    "finished": "#1a7f37",
+    "stopped": "#6e7781",
+    "diverged": "#cf222e",
+    "failed": "#cf222e",
+    "interrupted": "#9a6700",
+    "damaged": "#cf222e",
+}
+COLUMNS = (
+    "Run",
+    "Data",
+    "Status",
+    "Progress",
+    "Val RMSE",
+    "Test RMSE",
+    "NASA",
+    "Accuracy",
+    "Folder",
+)
+PROGRESS_COLUMN = COLUMNS.index("Progress")
+_ids = itertools.count(1)
+
+
+@dataclass
+class QueueRow:
+    """One run as the queue shows it."""
+
+    method: str
+    seed: int | None
+    status: str = "queued"
+    config: ExperimentConfig | None = None
+    data: PreparedData | None = None
+    source: str = ""
+    progress: float = 0.0
+    val_rmse: float | None = None
+    metrics: dict = field(default_factory=dict)
+    run_dir: str | None = None
+    detail: str = ""
+    from_store: bool = False
+    row_id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def label(self) -> str:
+        """``gaba s0``: how the user names a run."""
+        return self.method if self.seed is None else f"{self.method} s{self.seed}"
+
+
+def row_from_config(config: ExperimentConfig, data: PreparedData | None = None) -> QueueRow:
+    """A queued row for a new experiment."""
+    return QueueRow(
+        config.method, config.seed, config=config, data=data, source=config.source.label
+    )
+
+
+def row_from_store(info: RunInfo) -> QueueRow:
+    """A row for a run folder found on disk (damaged ones included)."""
+    config = info.config or {}
+    source = config.get("source", {}) if isinstance(config.get("source"), dict) else {}
+    metrics = info.metrics or {}
+    status = "damaged" if info.damaged else (info.status.value if info.status else "damaged")
+    return QueueRow(
+        method=str(config.get("method", info.name)),
+        seed=config.get("seed") if isinstance(config.get("seed"), int) else None,
+        status=status,
+        config=_config_or_none(config),
+        source=_source_label(source),
+        progress=1.0 if status in COMPARABLE else 0.0,
+        val_rmse=metrics.get("val_rmse"),
+        metrics=metrics,
+        run_dir=str(info.path),
+        detail=info.damaged or info.detail,
+        from_store=True,
+    )
+
+
+def _config_or_none(config: dict) -> ExperimentConfig | None:
+    """The experiment of a stored run, if its config.json can still be understood."""
+    try:
+        return ExperimentConfig.from_dict(config) if config else None
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _source_label(source: dict) -> str:
+    kind = source.get("kind", "")
+    if kind == "cmapss":
+        return f"cmapss:{source.get('subset')}"
+    if kind == "csv":
+        return f"csv:{source.get('path')}"
+    return str(kind)
+
+
+def _number(value: Any, digits: int) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return ""
+    return f"{value:,.{digits}f}"
+
+
+def _cells(row: QueueRow) -> tuple[str, ...]:
+    metrics = row.metrics
+    accuracy = metrics.get("accuracy")
+    return (
+        row.label,
+        row.source,
+        row.status,
+        f"{row.progress:.0%}",
+        _number(row.val_rmse, 2),
+        _number(metrics.get("rmse"), 2),
+        _number(metrics.get("nasa_score"), 0),
+        "" if accuracy is None else _number(100 * accuracy, 1) + " %",
+        Path(row.run_dir).name if row.run_dir else "",
+    )
+
+
+class RunQueueModel(QAbstractTableModel):
+    """Rows of runs; the queue dock shows it and the training controller walks it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[QueueRow] = []
+
+    # ---------------------------------------------------------------- Qt API
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _cells(row)[index.column()]
+        if role == Qt.ItemDataRole.UserRole:
+            return row.progress
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2:
+            colour = STATUS_COLOURS.get(row.status)
+            return QColor(colour) if colour else None
+        return None
+
+    @staticmethod
+    def _tooltip(row: QueueRow) -> str:
+        parts = [f"{row.label}: {row.status}"]
+        if row.detail:
+            parts.append(row.detail)
+        if row.run_dir:
+            parts.append(row.run_dir)
+        return "\n".join(parts)
+
+    # ------------------------------------------------------------- our API
+    @property
+    def rows(self) -> list[QueueRow]:
+        """The rows in display order (read-only use)."""
+        return list(self._rows)
+
+    def add(self, rows: list[QueueRow]) -> None:
+        """Append rows at the end of the queue."""
+        if not rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
+
+    def find(self, row_id: int) -> QueueRow | None:
+        """The row with this id, or None when it was removed."""
+        return next((r for r in self._rows if r.row_id == row_id), None)
+
+    def position(self, row_id: int) -> int:
+        """Display position of a row, -1 when absent."""
+        return next((i for i, r in enumerate(self._rows) if r.row_id == row_id), -1)
+
+    def update(self, row_id: int, **changes: Any) -> None:
+        """Change fields of one row and repaint it."""
+        at = self.position(row_id)
+        if at < 0:
+            return
+        for name, value in changes.items():
+            setattr(self._rows[at], name, value)
+        self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
+
+    def remove(self, row_ids: set[int]) -> None:
+        """Drop rows that are not running (a running row must be stopped first)."""
+        for at in reversed(range(len(self._rows))):
+            row = self._rows[at]
+            if row.row_id in row_ids and row.status not in ("running", "paused"):
+                self.beginRemoveRows(QModelIndex(), at, at)
+                del self._rows[at]
+                self.endRemoveRows()
+
+    def next_queued(self) -> QueueRow | None:
+        """The first row waiting to run."""
+        return next((r for r in self._rows if r.status == "queued"), None)
+
+    def known_run_dirs(self) -> set[str]:
+        """Run folders already shown, so a store refresh adds only new ones."""
+        return {r.run_dir for r in self._rows if r.run_dir}

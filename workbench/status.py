@@ -1,0 +1,96 @@
+"""The status bar: device, current run, its progress, elapsed and remaining time.
+
+Remaining time is estimated from the run's own pace (elapsed / steps done),
+which already includes the per-epoch validation, so it settles after the
+first epoch; before the first steps it says so rather than guessing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import torch
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from core.training.events import StepEvent
+
+
+def device_text() -> str:
+    """What ``auto`` trains on here, in words."""
+    if torch.cuda.is_available():
+        return f"GPU: {torch.cuda.get_device_name(0)}"
+    return f"CPU ({os.cpu_count() or 1} cores)"
+
+
+def clock(seconds: float) -> str:
+    """``1:02:03`` or ``2:03``."""
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TrainingStatusBar(QStatusBar):
+    """Permanent fields for the device and the running run, plus transient messages."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.device = QLabel(device_text())
+        self.run = QLabel("idle")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedWidth(220)
+        self.progress.setFormat("")
+        self.progress.setTextVisible(True)
+        self.times = QLabel("")
+        for widget in (self.run, self.progress, self.times, self.device):
+            self.addPermanentWidget(widget)
+        self._started: float | None = None
+        self._fraction = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+
+    def run_started(self, label: str) -> None:
+        """A run began: reset the clock and the bar."""
+        self._started = time.monotonic()
+        self._fraction = 0.0
+        self.run.setText(f"training {label}")
+        self.progress.setValue(0)
+        self.progress.setFormat("starting…")
+        self._timer.start()
+        self._tick()
+
+    def update_step(self, event: StepEvent, epochs: int) -> None:
+        """Progress of the run from its newest step."""
+        total = max(event.steps_per_epoch * epochs, 1)
+        self._fraction = min((event.step + 1) / total, 1.0)
+        self.progress.setValue(int(1000 * self._fraction))
+        in_epoch = event.step - (event.epoch - 1) * event.steps_per_epoch + 1
+        self.progress.setFormat(
+            f"epoch {event.epoch}/{epochs} · step {in_epoch}/{event.steps_per_epoch}"
+        )
+        self._tick()
+
+    def run_ended(self, label: str, status: str) -> None:
+        """The run ended: freeze the clock and say how."""
+        self._timer.stop()
+        if self._started is not None:
+            self.times.setText(f"took {clock(time.monotonic() - self._started)}")
+        self._started = None
+        self.run.setText(f"{label} {status}")
+        if status == "finished":
+            self.progress.setValue(1000)
+        self.progress.setFormat(status)
+
+    def _tick(self) -> None:
+        if self._started is None:
+            return
+        elapsed = time.monotonic() - self._started
+        if self._fraction > 0.01:
+            remaining = elapsed * (1 - self._fraction) / self._fraction
+            self.times.setText(f"elapsed {clock(elapsed)} · about {clock(remaining)} left")
+        else:
+            self.times.setText(f"elapsed {clock(elapsed)}")
