@@ -12,20 +12,18 @@ import pandas as pd
 import pyqtgraph as pg
 
 from core.data.config import HealthThresholds
+from workbench.panels.health_bands import HealthBands, state_markers
 from workbench.panels.style import (
     BACKGROUND,
     HEALTH_STATES,
-    MUTED,
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
     add_legend,
-    brush,
     pen,
     set_title,
     style_plot,
 )
-from workbench.panels.trajectory import BAND_ALPHA, BAND_EDGE
 
 
 class FleetTrajectoryPlot(pg.PlotWidget):
@@ -37,23 +35,17 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         plot = self.getPlotItem()
         style_plot(plot, "Select an engine", "cycle", "RUL (cycles)")
         add_legend(plot, offset=(8, -8))
-        self.bands = {state: self._make_band(state) for state in HEALTH_STATES}
-        self.threshold_lines = {name: self._make_threshold_line() for name in HEALTH_STATES[1:]}
+        self.health_bands = HealthBands(plot)
         self.true_curve = plot.plot(name="true RUL", pen=pen(TRUE_RUL, 2.5))
         self.true_curve.setZValue(10)
         self.pred_curve = plot.plot(name="predicted RUL", pen=pen(RUL, 1.5))
-        self.state_markers = {state: self._make_markers(state) for state in HEALTH_STATES}
+        # Out of the legend: the bands behind them already say which colour is which state.
+        self.state_markers = {s: state_markers(plot, s, in_legend=False) for s in HEALTH_STATES}
         self.set_thresholds(HealthThresholds())
 
     def set_thresholds(self, thresholds: HealthThresholds) -> None:
         """Place the bands at the run's health-state thresholds."""
-        degrading, critical = thresholds.degrading, thresholds.critical
-        self.bands["normal"].setRegion((degrading, BAND_EDGE))
-        self.bands["degrading"].setRegion((critical, degrading))
-        self.bands["critical"].setRegion((-BAND_EDGE, critical))
-        for name, value in zip(HEALTH_STATES[1:], (degrading, critical), strict=True):
-            self.threshold_lines[name].setPos(value)
-            self.threshold_lines[name].label.setFormat(f"{name} ≤ {value:g}")
+        self.health_bands.set_thresholds(thresholds.degrading, thresholds.critical)
 
     def show_engine(self, unit, rows: pd.DataFrame) -> None:
         """Draw ``rows`` (``cycle``, ``pred_rul``, ``pred_health``, ``true_rul``) of ``unit``."""
@@ -91,36 +83,6 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         return pd.DataFrame({"cycle": cycle, "pred_rul": predicted, "true_rul": true})
 
     # ------------------------------------------------------------ internals
-    def _make_band(self, state: str) -> pg.LinearRegionItem:
-        band = pg.LinearRegionItem(
-            orientation="horizontal", movable=False, brush=brush(STATE_COLOURS[state], BAND_ALPHA)
-        )
-        band.setZValue(-20)
-        for line in band.lines:
-            line.setPen(pg.mkPen(None))
-        self.getPlotItem().addItem(band, ignoreBounds=True)
-        return band
-
-    def _make_threshold_line(self) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(
-            angle=0,
-            pen=pen(MUTED, 1, dashed=True),
-            label="",
-            labelOpts={"position": 0.45, "color": MUTED, "anchors": [(0.5, 1), (0.5, 1)]},
-        )
-        self.getPlotItem().addItem(line, ignoreBounds=True)
-        return line
-
-    def _make_markers(self, state: str) -> pg.PlotDataItem:
-        # Out of the legend: the bands behind them already say which colour is which state.
-        return self.getPlotItem().plot(
-            name=None,
-            pen=None,
-            symbol="o",
-            symbolSize=5,
-            symbolPen=None,
-            symbolBrush=brush(STATE_COLOURS[state]),
-        )
 
 
 def _title(unit, state: str) -> str:

@@ -318,10 +318,10 @@ def test_trajectory_split_selector_and_state_label(make):
 def test_trajectory_thresholds_move_the_bands(make):
     panel = make(TrajectoryPanel)
     panel.set_thresholds(degrading=100, critical=20)
-    assert panel.bands["degrading"].getRegion() == (20, 100)
-    assert panel.bands["critical"].getRegion()[1] == 20
-    assert panel.bands["normal"].getRegion()[0] == 100
-    assert panel.threshold_lines["degrading"].value() == 100
+    assert panel.health_bands.bands["degrading"].getRegion() == (20, 100)
+    assert panel.health_bands.bands["critical"].getRegion()[1] == 20
+    assert panel.health_bands.bands["normal"].getRegion()[0] == 100
+    assert panel.health_bands.lines["degrading"].value() == 100
     with pytest.raises(ValueError, match="below"):
         panel.set_thresholds(degrading=10, critical=20)
 

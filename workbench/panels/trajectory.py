@@ -10,28 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QWidget
 
 from core.training.events import PredictionsEvent
 from workbench.panels.base import Panel, checkbox_row, clear_items
+from workbench.panels.health_bands import HealthBands, state_markers
 from workbench.panels.hover import format_value, nearest_index
 from workbench.panels.style import (
     HEALTH_STATES,
-    MUTED,
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
-    brush,
-    pen,
     set_title,
 )
 from workbench.redraw import RedrawCoalescer
 
 SPLITS = {"val": "validation", "test": "test"}
-#: Far beyond any RUL, so the bands fill the view however it is zoomed.
-BAND_EDGE = 1e5
-BAND_ALPHA = 28
 
 
 class TrajectoryPanel(Panel):
@@ -46,46 +40,14 @@ class TrajectoryPanel(Panel):
         self.plot = self.add_plot(0, 0, "RUL trajectory", "cycle", "RUL (cycles)")
         # Bottom left is empty in any trajectory: early cycles sit at the RUL cap.
         self.plot.legend.setOffset((8, -8))
-        self.bands = {state: self._make_band(state) for state in HEALTH_STATES}
-        self.threshold_lines = {name: self._make_threshold_line() for name in HEALTH_STATES[1:]}
+        self.health_bands = HealthBands(self.plot)
         self.true_curve = self.add_curve(self.plot, "true RUL", TRUE_RUL, width=2.5)
         self.true_curve.setZValue(10)  # the target stays visible over the prediction's markers
         self.pred_curve = self.add_curve(self.plot, "predicted RUL", RUL, width=1.5)
-        self.state_markers = {state: self._make_markers(state) for state in HEALTH_STATES}
+        self.state_markers = {s: state_markers(self.plot, s, in_legend=True) for s in HEALTH_STATES}
         self.hover = self.add_readout(self.plot, "cycle", self._describe)
         self._build_controls()
         self.set_thresholds()
-
-    def _make_band(self, state: str) -> pg.LinearRegionItem:
-        band = pg.LinearRegionItem(
-            orientation="horizontal", movable=False, brush=brush(STATE_COLOURS[state], BAND_ALPHA)
-        )
-        band.setZValue(-20)
-        for line in band.lines:
-            line.setPen(pg.mkPen(None))
-        self.plot.addItem(band, ignoreBounds=True)
-        return band
-
-    def _make_threshold_line(self) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(
-            angle=0,
-            pen=pen(MUTED, 1, dashed=True),
-            label="",
-            labelOpts={"position": 0.45, "color": MUTED, "anchors": [(0.5, 1), (0.5, 1)]},
-        )
-        self.plot.addItem(line, ignoreBounds=True)
-        return line
-
-    def _make_markers(self, state: str) -> pg.PlotDataItem:
-        colour = STATE_COLOURS[state]
-        return self.plot.plot(
-            name=f"predicted {state}",
-            pen=None,
-            symbol="o",
-            symbolSize=5,
-            symbolPen=None,
-            symbolBrush=brush(colour),
-        )
 
     def _build_controls(self) -> None:
         self.split_box = QComboBox()
@@ -122,12 +84,7 @@ class TrajectoryPanel(Panel):
         if not critical < degrading:
             raise ValueError(f"critical ({critical}) must be below degrading ({degrading})")
         self.thresholds = (float(degrading), float(critical))
-        self.bands["normal"].setRegion((degrading, BAND_EDGE))
-        self.bands["degrading"].setRegion((critical, degrading))
-        self.bands["critical"].setRegion((-BAND_EDGE, critical))
-        for name, value in zip(HEALTH_STATES[1:], self.thresholds, strict=True):
-            self.threshold_lines[name].setPos(value)
-            self.threshold_lines[name].label.setFormat(f"{name} ≤ {value:g}")
+        self.health_bands.set_thresholds(*self.thresholds)
 
     def current_split(self) -> str:
         """'val' or 'test'."""
