@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 
 from core.data.prepare import PreparedData
@@ -345,7 +346,5 @@ class Trainer:
                     prediction_table(self.data.test_last, rul[last], logits[last])
                 )
         if self.run is not None:
-            import pandas as pd
-
             self.run.write_trajectories(pd.concat(tables, ignore_index=True))
         return metrics

@@ -1,0 +1,11 @@
+"""Run folders on disk: one folder per training run, crash-safe to write and read.
+
+The trainer writes through :class:`RunDir`; the GUI and CLI list and open runs
+through :class:`RunStore`. Problems with the disk surface as
+:class:`RunStoreError` (a :class:`core.errors.WorkbenchError`) naming the file.
+"""
+
+from core.runs.atomic import RunStoreError
+from core.runs.store import RunDir, RunInfo, RunStatus, RunStore
+
+__all__ = ["RunDir", "RunInfo", "RunStatus", "RunStore", "RunStoreError"]
