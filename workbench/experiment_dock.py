@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
@@ -93,6 +94,12 @@ class ExperimentDock(QDockWidget):
         self.lr.setToolTip("AdamW learning rate")
         self.patience = _spin(0, 10_000, d.early_stopping_patience, "Early stopping (0: off)")
         self.probe_every = _spin(0, 10_000, d.probe_every, "Measure task gradients every N steps")
+        self.probe_blocks = QCheckBox("Per-block probe")
+        self.probe_blocks.setChecked(d.probe_blocks)
+        self.probe_blocks.setToolTip(
+            "Also break the probe down by block (CNN, BiLSTM, attention, funnel): "
+            "the Blocks tab. Costs one small Gram matrix per block on probed steps."
+        )
         self.seeds = QLineEdit("0")
         self.seeds.setToolTip("One run per seed and method, e.g. 0,1,2 or 0-4")
         self.methods = MethodPicker()
@@ -109,6 +116,7 @@ class ExperimentDock(QDockWidget):
         form.addRow("Learning rate", self.lr)
         form.addRow("Early stopping", self.patience)
         form.addRow("Probe every", self.probe_every)
+        form.addRow("", self.probe_blocks)
         form.addRow("Seeds", self.seeds)
         layout = QVBoxLayout(body)
         layout.addLayout(form)
@@ -128,6 +136,7 @@ class ExperimentDock(QDockWidget):
             lr=self.lr.value(),
             early_stopping_patience=self.patience.value(),
             probe_every=self.probe_every.value(),
+            probe_blocks=self.probe_blocks.isChecked(),
             device=self.device.currentText(),
         )
 
@@ -159,6 +168,7 @@ class ExperimentDock(QDockWidget):
             "lr": self.lr.value(),
             "patience": self.patience.value(),
             "probe_every": self.probe_every.value(),
+            "probe_blocks": self.probe_blocks.isChecked(),
             "seeds": self.seeds.text(),
             "methods": self.methods.state(),
         }
@@ -172,6 +182,8 @@ class ExperimentDock(QDockWidget):
         for name in ("epochs", "batch_size", "patience", "probe_every"):
             if isinstance(state.get(name), int):
                 getattr(self, name).setValue(state[name])
+        if isinstance(state.get("probe_blocks"), bool):
+            self.probe_blocks.setChecked(state["probe_blocks"])
         if isinstance(state.get("lr"), int | float):
             self.lr.setValue(float(state["lr"]))
         if isinstance(state.get("seeds"), str):

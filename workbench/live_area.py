@@ -1,9 +1,11 @@
-"""The central area: the four live panels side by side, test results and comparison in tabs.
+"""The central area: the four live panels side by side; results, comparison, blocks in tabs.
 
 While a run trains an engineer watches losses, gradients, task weights and
 one engine's trajectory together, because the interesting moments are
 relations between them (the weights move when the gradient ratio jumps), so
 those four share one tab in a 2x2 grid of splitters the user can resize.
+The per-block gradient heatmaps need the full width to be read, so they
+have a tab of their own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 from workbench.panels import (
+    BlockGradientPanel,
     ComparisonPanel,
     GradientPanel,
     LossPanel,
@@ -22,7 +25,7 @@ from workbench.panels import (
 )
 from workbench.redraw import RedrawCoalescer
 
-LIVE_TAB, TEST_TAB, COMPARISON_TAB = 0, 1, 2
+LIVE_TAB, TEST_TAB, COMPARISON_TAB, BLOCKS_TAB = 0, 1, 2, 3
 
 
 class LiveArea(QTabWidget):
@@ -36,6 +39,8 @@ class LiveArea(QTabWidget):
         Filled at the end of a run.
     comparison
         Filled from the runs selected in the queue.
+    blocks
+        Per-block gradient heatmaps, fed live when the run probes blocks.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -48,9 +53,11 @@ class LiveArea(QTabWidget):
         self.trajectory = TrajectoryPanel(self.coalescer)
         self.test_results = TestResultsPanel(self.coalescer)
         self.comparison = ComparisonPanel(self.coalescer)
+        self.blocks = BlockGradientPanel(self.coalescer)
         self.addTab(self._live_grid(), "Live training")
         self.addTab(self.test_results, "Test results")
         self.addTab(self.comparison, "Comparison")
+        self.addTab(self.blocks, "Blocks")
 
     def _live_grid(self) -> QSplitter:
         """Losses | gradients over weights | trajectory; gradients get the most height."""
@@ -63,7 +70,7 @@ class LiveArea(QTabWidget):
     @property
     def live_panels(self) -> tuple[Panel, ...]:
         """The panels a new run clears."""
-        return (self.losses, self.gradients, self.weights, self.trajectory)
+        return (self.losses, self.gradients, self.weights, self.trajectory, self.blocks)
 
     @property
     def panels(self) -> dict[str, Panel]:

@@ -85,6 +85,7 @@ class LiveFeed(QObject):
     def _dispatch(self, row_id: int, event: object) -> None:
         if isinstance(event, ProbeEvent):
             self.area.gradients.add_probe(event.record)
+            self.area.blocks.add_probe(event.record)
         elif isinstance(event, EpochEvent):
             self.area.losses.add_epoch(event.row)
             self.epochEnded.emit(row_id, event)

@@ -65,6 +65,7 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
         area.losses.add_epoch(row)
     for record in _records(probe):
         area.gradients.add_probe(record)
+        area.blocks.add_probe(record)
         weights = {
             "lambda_rul": record.get("weight_rul"),
             "lambda_health": record.get("weight_health"),
