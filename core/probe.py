@@ -4,6 +4,10 @@ It uses ``torch.autograd.grad``, which returns gradients without touching
 ``.grad``, so measuring never pollutes the update (METHODS.md section 4). The
 same per-task gradients are reused to form the update, so a probed step costs
 two backward passes, never three.
+
+A cheaper mode measures the gradients with respect to the shared
+representation instead (:mod:`core.representation_probe`); each record says
+which space it measured in (``probe_space``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
@@ -110,9 +115,10 @@ class ProbeRecord:
     effective_ratio: float
     magnitude_similarity: float
     gram_condition: float
+    probe_space: str = "parameters"
     blocks: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def row(self) -> dict[str, float | int]:
+    def row(self) -> dict[str, float | int | str]:
         """Flat dict for CSV: block figures become ``<block>_norm_rul`` etc."""
         out = asdict(self)
         blocks = out.pop("blocks")
@@ -155,14 +161,26 @@ def block_statistics(
     return out
 
 
+class HasGram(Protocol):
+    """Per-task gradients of either probe space: all a record needs is their Gram."""
+
+    gram: Tensor
+
+
 def probe_record(
-    grads: TaskGradients,
+    grads: HasGram,
     weights: Tensor,
     step: int,
     epoch: int,
     blocks: dict[str, dict[str, float]] | None = None,
+    probe_space: str = "parameters",
 ) -> ProbeRecord:
-    """Assemble the record of one probed step with the weights in force."""
+    """Assemble the record of one probed step with the weights in force.
+
+    ``probe_space`` says which gradients the Gram is made of ("parameters" or
+    "representation"): their norms are not on the same scale, so probe.csv
+    must say which one it holds.
+    """
     stats = gram_statistics(grads.gram)
     w_r, w_h = (float(x) for x in weights)
     effective = _safe_ratio(w_r * stats["norm_rul"], w_h * stats["norm_health"])
@@ -172,6 +190,7 @@ def probe_record(
         weight_rul=w_r,
         weight_health=w_h,
         effective_ratio=effective,
+        probe_space=probe_space,
         blocks=blocks or {},
         **stats,
     )

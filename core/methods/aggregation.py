@@ -65,9 +65,11 @@ class GradientAggregation(BalancingMethod):
     """
 
     needs_gradients = True
-    #: Which gradients the Gram is made of: "shared" (all shared parameters,
-    #: what the trainer passes today) or "representation" (the shared
-    #: features, see :class:`core.methods.torchjd_family.MGDAUpperBound`).
+    #: Which gradients the Gram is made of: "shared" (whatever space the
+    #: probe is set to, the shared parameters by default) or "representation"
+    #: (always the shared features, see
+    #: :class:`core.methods.torchjd_family.MGDAUpperBound` and
+    #: :mod:`core.representation_probe`).
     gradient_space: ClassVar[str] = "shared"
 
     def weigh(self, gram: Tensor, losses: Tensor) -> Tensor:

@@ -73,11 +73,11 @@ class MGDAUpperBound(MGDA):
     the parameter-level problem and costs one backward pass through the
     trunk. The weights then multiply the parameter gradients as usual.
 
-    For now the trainer passes every method the Gram of the shared
-    PARAMETER gradients, so until the trainer supplies the representation
-    Gram for methods whose :attr:`gradient_space` is ``"representation"``
-    this method weighs the same Gram as :class:`MGDA` and gives the same
-    weights.
+    The training step sees :attr:`gradient_space` ``"representation"`` and
+    hands this method the Gram of the representation gradients whatever
+    ``TrainConfig.probe_space`` says (:mod:`core.representation_probe`): two
+    head-only backwards for the task gradients, then one trunk backward of
+    ``sum_k w_k g_k^z`` for the update.
     """
 
     name = "mgda_ub"

@@ -42,6 +42,18 @@ class TrainConfig:
         gradients get them every step regardless). 0 disables optional probing.
     probe_blocks
         Also break the probe down by backbone block (CNN, BiLSTM, attention, funnel).
+        Parameter space only: a representation-space probe has no per-block gradients.
+    probe_space
+        What the per-task gradients are taken with respect to. ``parameters``:
+        every shared parameter, one backward through the trunk per task (two
+        trunk backwards per probed step). ``representation``: the shared
+        features ``z`` (the funnel output, flattened over the batch), one cheap
+        backward through each head plus ONE trunk backward for the update --
+        roughly half the cost of a probed step; its norms are on another scale
+        than the parameter norms, so compare ratios and trends, not values.
+        Gradient methods weigh the Gram of whichever space is probed; methods
+        whose ``gradient_space`` is ``representation`` (MGDA-UB) always get the
+        representation Gram.
     trajectories
         Predict every validation and test window each epoch (for live per-engine
         trajectories). Costs one inference pass over those windows per epoch.
@@ -67,6 +79,7 @@ class TrainConfig:
     early_stopping_patience: int = 15
     probe_every: int = 10
     probe_blocks: bool = False
+    probe_space: str = "parameters"
     trajectories: bool = True
     device: str = "auto"
     bf16: bool = False
@@ -79,6 +92,10 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.probe_space not in ("parameters", "representation"):
+            raise ValueError(
+                f"probe_space must be parameters or representation, got {self.probe_space!r}"
+            )
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 

@@ -6,7 +6,12 @@ Two paths, chosen per step:
 * with per-task gradients (the method needs them, or the probe is due): one
   backward per task with ``torch.autograd.grad``, the method weighs the Gram
   matrix, and the update ``sum_k w_k g_k`` is written into ``.grad`` -- two
-  backward passes, never a third.
+  backward passes, never a third;
+* with representation gradients (``probe_space="representation"``, or a
+  method whose ``gradient_space`` is ``"representation"``, i.e. MGDA-UB):
+  each task's gradient is taken with respect to the shared features ``z``
+  only (two cheap head backwards), the method weighs their Gram, and ONE
+  backward of ``z`` with ``sum_k w_k g_k^z`` forms the shared update.
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ from torch import Tensor
 from core.methods.base import BalancingMethod
 from core.model import DualTaskModel
 from core.probe import TaskGradients, block_statistics, probe_record, task_gradients, write_update
+from core.representation_probe import (
+    PROBE_SPACES,
+    RepresentationGradients,
+    representation_gradients,
+    write_representation_update,
+)
 
 
 class Diverged(Exception):
@@ -40,7 +51,11 @@ class StepOutcome:
 
 
 class TrainingStep:
-    """Holds what a step needs (model, method, optimiser) and performs steps."""
+    """Holds what a step needs (model, method, optimiser) and performs steps.
+
+    ``probe_space`` ("parameters" or "representation") is where per-task
+    gradients are taken; see :class:`core.training.config.TrainConfig`.
+    """
 
     def __init__(
         self,
@@ -49,7 +64,11 @@ class TrainingStep:
         optimizer: torch.optim.Optimizer,
         clip_norm: float,
         bf16: bool = False,
+        probe_space: str = "parameters",
     ) -> None:
+        if probe_space not in PROBE_SPACES:
+            raise ValueError(f"probe_space must be one of {PROBE_SPACES}, got {probe_space!r}")
+        self.probe_space = probe_space
         self.model = model
         self.method = method
         self.optimizer = optimizer
@@ -68,11 +87,31 @@ class TrainingStep:
 
     def losses(self, x: Tensor, rul: Tensor, health: Tensor) -> Tensor:
         """``[L_rul, L_health]`` of a batch, with the method's RUL loss."""
+        return self.forward(x, rul, health)[1]
+
+    def forward(self, x: Tensor, rul: Tensor, health: Tensor) -> tuple[Tensor, Tensor]:
+        """The shared representation ``z`` (B, d) and ``[L_rul, L_health]`` computed from it.
+
+        ``z`` is kept so a representation-space step can take gradients on it.
+        """
         with self._autocast():
-            pred_rul, logits = self.model(x)
+            z = self.model.representation(x)
+            pred_rul, logits = self.model.heads(z)
         loss_rul = self.method.rul_loss(pred_rul.float(), rul)
         loss_health = F.cross_entropy(logits.float(), health)
-        return torch.stack([loss_rul, loss_health])
+        return z, torch.stack([loss_rul, loss_health])
+
+    def gradient_space(self) -> str:
+        """Where this step takes per-task gradients: the method's need, else the setting."""
+        if getattr(self.method, "gradient_space", "shared") == "representation":
+            return "representation"
+        return self.probe_space
+
+    def task_gradients(self, z: Tensor, losses: Tensor) -> TaskGradients | RepresentationGradients:
+        """Per-task gradients in :meth:`gradient_space`; ``.grad`` is left untouched."""
+        if self.gradient_space() == "representation":
+            return representation_gradients(z, losses.unbind(), self.heads)
+        return task_gradients(losses.unbind(), self.shared, self.heads)
 
     def __call__(
         self,
@@ -87,12 +126,12 @@ class TrainingStep:
     ) -> StepOutcome:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        losses = self.losses(x, rul, health)
+        z, losses = self.forward(x, rul, health)
         if not torch.isfinite(losses).all():
             raise Diverged(step, f"non-finite loss {losses.detach().tolist()}")
         record = None
         if self.method.needs_gradients or probe:
-            grads = task_gradients(losses.unbind(), self.shared, self.heads)
+            grads = self.task_gradients(z, losses)
             weights = self.method.weigh(grads.gram, losses.detach())
             self._write(grads, weights, losses)
             if probe:
@@ -107,19 +146,34 @@ class TrainingStep:
         self.optimizer.step()
         return StepOutcome(losses.detach(), weights.detach().cpu(), record)
 
-    def _write(self, grads: TaskGradients, weights: Tensor, losses: Tensor) -> None:
+    def _write(
+        self, grads: TaskGradients | RepresentationGradients, weights: Tensor, losses: Tensor
+    ) -> None:
         """The update from per-task gradients, plus the method's own learnable weights."""
         head_weights = self.method.head_weights(weights)
-        write_update(grads, weights, head_weights, self.shared, self.heads)
+        if isinstance(grads, RepresentationGradients):
+            write_representation_update(grads, weights, head_weights, self.heads)
+        else:
+            write_update(grads, weights, head_weights, self.shared, self.heads)
         if self.method.parameters():
             # Only the method's parameters are in this graph (the losses are detached).
             self.method.combine(losses.detach()).backward()
 
     def _record(
-        self, grads: TaskGradients, weights: Tensor, step: int, epoch: int, blocks: bool
+        self,
+        grads: TaskGradients | RepresentationGradients,
+        weights: Tensor,
+        step: int,
+        epoch: int,
+        blocks: bool,
     ) -> dict:
-        per_block = block_statistics(grads, self.shared, self.blocks) if blocks else None
-        return probe_record(grads, weights, step, epoch, per_block).row()
+        """The probe row; per-block figures exist only for parameter gradients."""
+        in_parameters = isinstance(grads, TaskGradients)
+        per_block = (
+            block_statistics(grads, self.shared, self.blocks) if blocks and in_parameters else None
+        )
+        space = "parameters" if in_parameters else "representation"
+        return probe_record(grads, weights, step, epoch, per_block, space).row()
 
     def _clip(self, step: int) -> None:
         """Clip the whole model's gradient; a non-finite gradient means divergence."""

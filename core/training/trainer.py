@@ -129,7 +129,9 @@ class Trainer:
             min_lr=config.min_lr,
         )
         self.ema = WeightAverage(self.model, config.ema_decay)
-        self.step_fn = TrainingStep(self.model, method, self.optimizer, config.clip_norm, self.bf16)
+        self.step_fn = TrainingStep(
+            self.model, method, self.optimizer, config.clip_norm, self.bf16, config.probe_space
+        )
         self.steps_per_epoch = steps_per_epoch(len(self.train_set), config.batch_size)
         self.history: list[dict] = []
         self.step = 0
