@@ -1,0 +1,152 @@
+"""Per-step cost of every balancing method relative to fixed weights and to the two-pass floor.
+
+Every method trains the same model (same initial weights) on the same batches;
+the methods are timed in interleaved rounds (method A, B, C, ... then again)
+and each figure is the median over rounds, so load on the machine hits every
+method alike and the ratios stay meaningful. Beside the methods:
+
+* ``floor``: forward, one backward per task (``autograd.grad``), optimiser step:
+  the least any exact per-task-gradient method can cost;
+* ``naive``: the common recipe: ``backward`` per task with ``retain_graph``
+  into ``.grad`` (copied out, then zeroed), then a third backward of the
+  weighted sum, optimiser step;
+* ``fixed+probe/10``: fixed weights with the probe every 10 steps.
+
+    python benchmarks/step_cost.py [--preset compact] [--rounds 5] [--steps 4] [--source demo]
+
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+from core.data.sources import SourceSpec
+from core.methods.aggregation import MissingSolverError
+from core.methods.registry import METHODS, create_method
+from core.model import DualTaskModel
+from core.probe import task_gradients
+from core.training.batches import DeviceWindows
+from core.training.experiment import ExperimentConfig, load_data
+from core.training.step import TrainingStep
+
+
+def batches(source: str, n: int, size: int) -> list[tuple]:
+    data = load_data(ExperimentConfig(source=SourceSpec.parse(source)))
+    windows = DeviceWindows(data.train, torch.device("cpu"))
+    generator = torch.Generator().manual_seed(0)
+    out = []
+    for _, x, rul, health in windows.batches(size, generator):
+        out.append((x, rul, health))
+        if len(out) == n:
+            break
+    return out, data.n_features
+
+
+class MethodRunner:
+    """One method's own model copy, optimiser and step function."""
+
+    def __init__(self, name: str, model: DualTaskModel, probe_every: int = 0) -> None:
+        self.model = copy.deepcopy(model)
+        method = create_method(name if name in METHODS else "fixed")
+        if "warmup_steps" in method.params:  # time the steady state, not the warm-up
+            method = create_method(name, warmup_steps=0)
+        params = [*self.model.parameters(), *method.parameters()]
+        self.optimizer = torch.optim.AdamW(params, lr=1e-4)
+        self.step = TrainingStep(self.model, method, self.optimizer, clip_norm=1.0)
+        self.probe_every, self.count = probe_every, 0
+
+    def __call__(self, x, rul, health) -> None:
+        probe = self.probe_every > 0 and self.count % self.probe_every == 0
+        self.step(x, rul, health, step=self.count, epoch=1, probe=probe)
+        self.count += 1
+
+
+class FloorRunner(MethodRunner):
+    """Forward, one ``autograd.grad`` per task, optimiser step: nothing else."""
+
+    def __call__(self, x, rul, health) -> None:
+        step = self.step
+        self.optimizer.zero_grad(set_to_none=True)
+        losses = step.losses(x, rul, health)
+        task_gradients(losses.unbind(), step.shared, step.heads)
+        self.optimizer.step()
+
+
+class NaiveRunner(MethodRunner):
+    """Per-task ``backward(retain_graph=True)`` into ``.grad``, then a third backward."""
+
+    def __call__(self, x, rul, health) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        losses = self.step.losses(x, rul, health)
+        for k in range(2):
+            losses[k].backward(retain_graph=True)
+            [p.grad.clone() for p in self.step.shared if p.grad is not None]
+            self.optimizer.zero_grad(set_to_none=True)
+        (0.5 * losses[0] + 0.5 * losses[1]).backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+
+
+def runners(model: DualTaskModel) -> dict[str, MethodRunner]:
+    out: dict[str, MethodRunner] = {"floor": FloorRunner("fixed", model)}
+    out["naive"] = NaiveRunner("fixed", model)
+    out["fixed+probe/10"] = MethodRunner("fixed", model, probe_every=10)
+    for name in METHODS:
+        try:
+            out[name] = MethodRunner(name, model)
+        except MissingSolverError:
+            continue
+    return out
+
+
+def time_rounds(all_runners: dict, data: list, rounds: int, steps: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in all_runners}
+    for run in all_runners.values():  # warm-up: first calls allocate and compile
+        run(*data[0])
+    for r in range(rounds):
+        for name, run in all_runners.items():
+            started = time.perf_counter()
+            for i in range(steps):
+                run(*data[(r * steps + i) % len(data)])
+            times[name].append((time.perf_counter() - started) / steps)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="compact")
+    parser.add_argument("--source", default="cmapss:FD001")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=4)
+    args = parser.parse_args()
+    data, n_features = batches(args.source, 8, args.batch_size)
+    torch.manual_seed(0)
+    model = DualTaskModel(n_features, args.preset)
+    seconds = time_rounds(runners(model), data, args.rounds, args.steps)
+    fixed, floor = seconds["fixed"], seconds["floor"]
+    print(json.dumps({
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "platform": platform.platform(), "torch": torch.__version__},
+        "preset": args.preset, "source": args.source, "batch_size": args.batch_size,
+        "rounds": args.rounds, "steps_per_round": args.steps,
+        "ms_per_step": {k: round(1000 * v, 2) for k, v in seconds.items()},
+        "vs_fixed": {k: round(v / fixed, 3) for k, v in seconds.items()},
+        "vs_floor": {k: round(v / floor, 3) for k, v in seconds.items()},
+        "naive_vs_gaba": round(seconds["naive"] / seconds["gaba"], 3),
+    }, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("RUL_WORKBENCH_CMAPSS", os.path.join(
+        os.path.dirname(__file__), "..", "..", "shared", "data", "cmapss"))  # fmt: skip
+    main()
