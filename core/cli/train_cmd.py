@@ -60,6 +60,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--probe-every", type=int, default=defaults.probe_every)
     group.add_argument("--probe-blocks", action="store_true", help="per-block gradient figures")
+    group.add_argument(
+        "--probe-space",
+        default=defaults.probe_space,
+        choices=("parameters", "representation"),
+        help="take task gradients w.r.t. shared parameters or shared features",
+    )
     group.add_argument("--device", default=defaults.device, help="auto | cpu | cuda")
     group.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA")
 
@@ -72,6 +78,7 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
         early_stopping_patience=args.patience,
         probe_every=args.probe_every,
         probe_blocks=args.probe_blocks,
+        probe_space=args.probe_space,
         device=args.device,
         bf16=args.bf16,
         trajectories=False,

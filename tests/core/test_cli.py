@@ -156,3 +156,11 @@ def test_presets_print_parameter_counts(capsys):
     assert code == 0 and set(counts) == {"paper", "compact", "tiny"}
     assert 3.3e6 < counts["paper"]["total"] < 3.7e6 and counts["paper"]["shared_share"] > 0.99
     assert counts["tiny"]["total"] < counts["compact"]["total"] < counts["paper"]["total"]
+
+
+def test_train_probes_in_representation_space_on_request(capsys, tmp_path):
+    args = ["--epochs", "1", "--probe-every", "2", "--probe-space", "representation"]
+    code, out, _ = run_cli(capsys, "train", *SMALL, *args, "--out", tmp_path, "--json")
+    probe = pd.read_csv(f"{json.loads(out)['run_dir']}/probe.csv")
+    assert code == 0 and len(probe) > 1
+    assert set(probe["probe_space"]) == {"representation"}
