@@ -20,6 +20,8 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
+from core.methods.base import gram_norms
+
 
 @dataclass
 class TaskGradients:
@@ -41,8 +43,8 @@ class TaskGradients:
 
     @property
     def norms(self) -> tuple[float, float]:
-        diag = self.gram.diagonal().clamp_min(0).sqrt()
-        return float(diag[0]), float(diag[1])
+        n_rul, n_health = gram_norms(self.gram)
+        return float(n_rul), float(n_health)
 
 
 def task_gradients(

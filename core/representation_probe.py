@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from core.methods.base import gram_norms
 from core.probe import gram_matrix
 
 #: The two spaces a probe can measure in (``TrainConfig.probe_space``).
@@ -53,8 +54,8 @@ class RepresentationGradients:
 
     @property
     def norms(self) -> tuple[float, float]:
-        diag = self.gram.diagonal().clamp_min(0).sqrt()
-        return float(diag[0]), float(diag[1])
+        n_rul, n_health = gram_norms(self.gram)
+        return float(n_rul), float(n_health)
 
 
 def representation_gradients(
