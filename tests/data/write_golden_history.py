@@ -1,0 +1,47 @@
+"""Write ``golden_history.json``: the reference histories the reproducibility test checks.
+
+Run only when a change is *meant* to alter training results, and say so in
+the commit: ``python tests/data/write_golden_history.py``. The reference was
+written before the performance work of issue 6, so the test shows that no
+optimisation changed what a seed trains.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from core.data.demo import DemoConfig
+from core.data.sources import SourceSpec
+from core.training.config import TrainConfig
+from core.training.experiment import ExperimentConfig, load_data, run_experiment
+
+GOLDEN = Path(__file__).with_name("golden_history.json")
+METHODS = ("fixed", "gaba", "pcgrad", "uncertainty")
+COLUMNS = ("train_loss_rul", "train_loss_health", "val_rmse", "weight_rul", "weight_health")
+
+
+def golden_config(method: str) -> ExperimentConfig:
+    """Tiny preset, 24-unit demo fleet, 3 epochs at lr 1e-2 (the weights move), probe every 5."""
+    train = TrainConfig(epochs=3, batch_size=64, lr=1e-2, probe_every=5, device="cpu")
+    source = SourceSpec(demo=DemoConfig(train_units=24, test_units=8))
+    return ExperimentConfig(source=source, preset="tiny", method=method, train=train, seed=3)
+
+
+def histories() -> dict:
+    """Per method: the history columns that any change to the arithmetic would move."""
+    data = load_data(golden_config("fixed"))
+    out = {}
+    for method in METHODS:
+        result, _ = run_experiment(golden_config(method), data=data)
+        out[method] = {c: [row[c] for row in result.history] for c in COLUMNS}
+        out[method]["test_rmse"] = result.metrics["rmse"]
+    return out
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(json.dumps(histories(), indent=1) + "\n")
+    print(f"wrote {GOLDEN}")
