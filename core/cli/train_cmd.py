@@ -18,6 +18,7 @@ from core.model import PRESETS
 from core.runs import RunStore
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig, run_experiment
+from core.training.resume import resume_run
 
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
 
@@ -28,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     methods.set_defaults(handler=run_methods)
     train = subparsers.add_parser("train", help="train one model and evaluate it on the test set")
     train.add_argument("--config", type=Path, help="re-run a saved run's config.json")
+    train.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="go on with a stopped, interrupted or failed run from its last completed epoch "
+        "(a path, or a folder name inside --out)",
+    )
     train.add_argument("--method", default="fixed", choices=sorted(METHODS))
     train.add_argument(
         "--param",
@@ -125,9 +133,15 @@ def run_methods(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    config = experiment_from_args(args)
-    progress = ProgressLine(f"{config.method} s{config.seed}")
-    result, run = run_experiment(config, RunStore(args.out), on_event=progress)
+    if args.resume is not None:
+        run = RunStore(args.out).open_run(args.resume)
+        config = ExperimentConfig.from_dict(run.read_config())
+        progress = ProgressLine(f"{config.method} s{config.seed} (resumed)")
+        result = resume_run(run, on_event=progress)
+    else:
+        config = experiment_from_args(args)
+        progress = ProgressLine(f"{config.method} s{config.seed}")
+        result, run = run_experiment(config, RunStore(args.out), on_event=progress)
     summary = {k: result.metrics.get(k) for k in HEADLINE}
     summary.update(
         status=result.status.value,

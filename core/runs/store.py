@@ -160,6 +160,15 @@ class RunDir:
             atomic_write(path, lambda handle: wider.to_csv(handle, index=False))
             self._probe_columns = list(wider.columns)
 
+    def keep_probe_up_to(self, epoch: int) -> None:
+        """Drop probe rows after ``epoch``: a resumed run redoes that epoch and writes them anew."""
+        probe = self.read_probe()
+        if probe.empty or "epoch" not in probe or not (probe["epoch"] > epoch).any():
+            return
+        kept = probe[probe["epoch"] <= epoch]
+        atomic_write(self.path / PROBE, lambda handle: kept.to_csv(handle, index=False))
+        self._probe_columns = list(kept.columns)
+
     def _read_probe_header(self) -> list[str] | None:
         """Column names of an existing probe.csv (None if absent or only a torn header)."""
         try:
@@ -215,6 +224,9 @@ class RunDir:
         if not name or Path(name).name != name or name.startswith("."):
             raise ValueError(f"checkpoint name must be a plain file name, got {name!r}")
         return self.path / name
+
+    def has_checkpoint(self, name: str = "best.pt") -> bool:
+        return self._checkpoint_path(name).is_file()
 
     def save_checkpoint(self, state: dict[str, Any], name: str = "best.pt") -> None:
         """Save a checkpoint with ``torch.save``, atomically."""

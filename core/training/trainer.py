@@ -43,6 +43,13 @@ from core.training.events import (
 from core.training.step import Diverged, TrainingStep
 
 PROBE_COLUMNS = ("norm_rul", "norm_health", "ratio", "cosine", "effective_ratio")
+#: Written after every epoch: everything :meth:`Trainer.restore` needs to go on.
+LAST_CHECKPOINT = "last.pt"
+
+
+def plain_row(row: dict) -> dict:
+    """A history row with numpy scalars as Python numbers (``torch.load`` safe mode)."""
+    return {key: value.item() if hasattr(value, "item") else value for key, value in row.items()}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -135,6 +142,7 @@ class Trainer:
         self.steps_per_epoch = steps_per_epoch(len(self.train_set), config.batch_size)
         self.history: list[dict] = []
         self.step = 0
+        self.epoch = 0  # last completed epoch
         self.best = (math.inf, 0, None)  # (val rmse, epoch, EMA state)
 
     def _optimizer(self) -> torch.optim.Optimizer:
@@ -148,10 +156,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> TrainResult:
-        """Train until the epoch budget, early stopping, a stop request or divergence."""
+        """Train until the epoch budget, early stopping, a stop request or divergence.
+
+        After :meth:`restore` it goes on from the epoch after the restored one.
+        Running out of device memory ends the run as failed with advice, keeping
+        the finished epochs (the caller's queue goes on).
+        """
         status, detail = RunStatus.FINISHED, ""
         try:
-            for epoch in range(1, self.config.epochs + 1):
+            for epoch in range(self.epoch + 1, self.config.epochs + 1):
                 if not self._train_epoch(epoch):
                     status, detail = RunStatus.STOPPED, f"stopped by request in epoch {epoch}"
                     break
@@ -160,7 +173,20 @@ class Trainer:
                     break
         except Diverged as exc:
             status, detail = RunStatus.DIVERGED, str(exc)
+        except torch.OutOfMemoryError:
+            status, detail = RunStatus.FAILED, self._out_of_memory_advice()
         return self._finish(status, detail)
+
+    def _out_of_memory_advice(self) -> str:
+        """What ran out and what to try; the allocator is emptied so the next run has room."""
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        return (
+            f"the {self.device.type.upper()} device ran out of memory at step {self.step} "
+            f"with batch size {self.config.batch_size} (evaluation batch "
+            f"{self.config.eval_batch_size}); try a smaller batch size, a smaller model "
+            "preset, bf16 on CUDA, or --device cpu"
+        )
 
     def _train_epoch(self, epoch: int) -> bool:
         """One pass over the training windows; False when a stop was requested."""
@@ -241,6 +267,7 @@ class Trainer:
         if improved:
             self.best = (row["val_rmse"], epoch, copy.deepcopy(self.ema.model.state_dict()))
         self.history.append(row)
+        self.epoch = epoch
         self._save_epoch(stats["probes"], improved)
         self.emit(EpochEvent(epoch, self.config.epochs, row, improved))
         if self.config.trajectories:
@@ -275,6 +302,48 @@ class Trainer:
             self.run.append_probe(probes)
         if improved:
             self.run.save_checkpoint(self._checkpoint(self.best[2]), "best.pt")
+        self.run.save_checkpoint(self.training_state(), LAST_CHECKPOINT)
+
+    # ---------------------------------------------------------- resumption
+    def training_state(self) -> dict:
+        """Everything that decides the rest of the run, after a completed epoch.
+
+        Model, optimiser, LR schedule, weight average, method state, the
+        batch-order generator and the global RNG (dropout), the history and the
+        best weights so far: restored, the run ends as it would have uninterrupted.
+        """
+        state = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "plateau": self.plateau.state_dict(),
+            "ema": self.ema.state_dict(),
+            "method": self.method.state_dict(),
+            "batch_order": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "history": [plain_row(row) for row in self.history],
+            "best": {"val_rmse": self.best[0], "epoch": self.best[1], "model": self.best[2]},
+        }
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def restore(self, state: dict) -> None:
+        """Go back to a :meth:`training_state`; :meth:`fit` then continues after its epoch."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.plateau.load_state_dict(state["plateau"])
+        self.ema.load_state_dict(state["ema"])
+        self.method.load_state_dict(state["method"])
+        self.generator.set_state(state["batch_order"])
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.history = [dict(row) for row in state["history"]]
+        best = state["best"]
+        self.best = (float(best["val_rmse"]), int(best["epoch"]), best["model"])
 
     def _checkpoint(self, weights: dict) -> dict:
         return {
