@@ -2,7 +2,9 @@
 
 Accepts the three layouts users actually have: a folder of ``.txt`` files, a
 folder of ``.txt.gz`` files, or NASA's download (a zip that holds
-``CMAPSSData.zip``, or that inner zip itself).
+``CMAPSSData.zip``, or that inner zip itself). The text format is checked by
+:mod:`core.data.number_text`; absurd readings are reported and replaced as
+the CSV reader does it (:mod:`core.data.outliers`).
 """
 
 from __future__ import annotations
@@ -11,19 +13,26 @@ import gzip
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.data.config import CMAPSS_INFORMATIVE_SENSORS
+from core.data.csv_table import show_number
 from core.data.fleet import CYCLE, UNIT, Fleet, FleetPair
+from core.data.number_text import NumberTable, read_number_table
+from core.data.outliers import repair_absurd
 from core.errors import DataError
 
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 SETTINGS = ("setting_1", "setting_2", "setting_3")
 SENSORS = tuple(f"s{i}" for i in range(1, 22))
-COLUMNS = (UNIT, CYCLE, *SETTINGS, *SENSORS)
+READINGS = (*SETTINGS, *SENSORS)
+COLUMNS = (UNIT, CYCLE, *READINGS)
+_ROW_LAYOUT = "C-MAPSS rows are: unit, cycle, 3 settings, 21 sensors"
+_MAX_EXACT_FLOAT = 2.0**53
 MULTI_CONDITION = {"FD002", "FD004"}
 ENV_VAR = "RUL_WORKBENCH_CMAPSS"
 
@@ -73,7 +82,7 @@ class CmapssArchive:
 def _gunzip(raw: bytes, where: Path | str) -> bytes:
     try:
         return gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"damaged gzip file ({exc})", file=where) from None
 
 
@@ -99,93 +108,95 @@ def _txt_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
     }
 
 
-def parse_table(raw: bytes, where: str) -> pd.DataFrame:
-    """Parse one space-separated 26-column C-MAPSS table, locating any bad line."""
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), sep=r"\s+", header=None, dtype=np.float64)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        frame = None
-    if frame is None or frame.shape[1] != len(COLUMNS):
-        raise _locate_bad_line(raw, where)
-    frame.columns = list(COLUMNS)
-    if not np.isfinite(frame.to_numpy()).all():
-        raise _locate_bad_line(raw, where)
-    frame[UNIT] = frame[UNIT].astype(np.int64)
-    return frame
+def parse_table(raw: bytes, where: str) -> tuple[NumberTable, np.ndarray]:
+    """Parse one space-separated 26-column C-MAPSS table, locating any bad line.
+
+    Returns the numbers and the unit ids as integers, once the ids and the
+    cycles are known to be sound.
+    """
+    table = read_number_table(raw, where, COLUMNS)
+    units = _unit_ids(table)
+    _check_cycles(table, units)
+    return table, units
 
 
-def _locate_bad_line(raw: bytes, where: str) -> DataError:
-    """The first line with the wrong field count or a non-numeric field."""
-    lines = raw.decode("latin-1").splitlines()
-    if not any(line.strip() for line in lines):
-        return DataError("the file is empty", file=where)
-    for number, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != len(COLUMNS):
-            return DataError(
-                f"expected {len(COLUMNS)} space-separated columns, found {len(fields)}",
-                file=where,
-                row=number,
-                hint="C-MAPSS rows are: unit, cycle, 3 settings, 21 sensors",
-            )
-        for name, value in zip(COLUMNS, fields, strict=True):
-            try:
-                number_value = float(value)
-            except ValueError:
-                return DataError(f"'{value}' is not a number", file=where, row=number, column=name)
-            if not np.isfinite(number_value):
-                return DataError(f"'{value}' is not finite", file=where, row=number, column=name)
-    return DataError("the file could not be parsed as a C-MAPSS table", file=where)
+def _unit_ids(table: NumberTable) -> np.ndarray:
+    """Unit ids as integers: a fractional or enormous id is a typo, not a unit."""
+    units = table.values[:, 0]
+    bad = (units != np.round(units)) | (np.abs(units) >= _MAX_EXACT_FLOAT)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise table.fail(
+            f"unit id {show_number(units[i])} is not a whole number",
+            i,
+            column=UNIT,
+            hint=_ROW_LAYOUT,
+        )
+    return units.astype(np.int64)
 
 
-def _check_cycles(frame: pd.DataFrame, where: str) -> None:
-    """Cycles must go up by one within a unit, and units must not repeat."""
-    same_unit = frame[UNIT].to_numpy()[1:] == frame[UNIT].to_numpy()[:-1]
-    steps = np.diff(frame[CYCLE].to_numpy())
+def _check_cycles(table: NumberTable, units: np.ndarray) -> None:
+    """Cycles must go up within a unit, and a unit's rows must stay together."""
+    same_unit = units[1:] == units[:-1]
+    steps = np.diff(table.values[:, 1])
     bad = np.flatnonzero(same_unit & (steps <= 0))
     if bad.size:
-        row = int(bad[0]) + 2
-        raise DataError(
-            "cycle does not increase within the unit", file=where, row=row, column=CYCLE
+        raise table.fail(
+            f"unit {units[bad[0]]}: cycle does not increase within the unit",
+            int(bad[0]) + 1,
+            column=CYCLE,
+            hint="each unit's rows come in increasing cycle order",
         )
-    starts = frame[UNIT].to_numpy()[np.r_[0, np.flatnonzero(~same_unit) + 1]]
-    if len(starts) != len(np.unique(starts)):
-        raise DataError("a unit's rows are split into several blocks", file=where, column=UNIT)
+    starts = np.r_[0, np.flatnonzero(~same_unit) + 1]
+    _, first = np.unique(units[starts], return_index=True)
+    if len(first) != len(starts):
+        again = int(starts[np.setdiff1d(np.arange(len(starts)), first).min()])
+        raise table.fail(
+            f"unit {units[again]} appears again after other units",
+            again,
+            column=UNIT,
+            hint="keep each unit's rows together, in cycle order",
+        )
 
 
 def read_truth(raw: bytes, where: str, units: list) -> pd.Series:
     """RUL_FD00x.txt: one true RUL per test unit, in unit order."""
-    try:
-        values = pd.read_csv(io.BytesIO(raw), sep=r"\s+", header=None, dtype=np.float64)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise DataError("expected one number per line", file=where) from None
-    if values.shape[1] != 1:
-        raise DataError(f"expected one column, found {values.shape[1]}", file=where)
-    truth = values.iloc[:, 0].to_numpy()
+    table = read_number_table(raw, where, ("RUL",))
+    truth = table.values[:, 0]
     if len(truth) != len(units):
         raise DataError(
             f"{len(truth)} RUL values for {len(units)} test units",
             file=where,
             hint="the truth file must have one line per test unit",
         )
-    if not np.isfinite(truth).all() or (truth < 0).any():
-        row = int(np.flatnonzero(~np.isfinite(truth) | (truth < 0))[0]) + 1
-        raise DataError("RUL must be a finite number >= 0", file=where, row=row)
+    if (truth < 0).any():
+        raise table.fail("RUL must be >= 0", int(np.argmax(truth < 0)), column="RUL")
     return pd.Series(truth, index=pd.Index(units, name=UNIT), name="rul")
 
 
-def _read_fleet(archive: CmapssArchive, name: str, label: str, run_to_failure: bool) -> Fleet:
+def _read_fleet(
+    archive: CmapssArchive,
+    name: str,
+    label: str,
+    run_to_failure: bool,
+    reference: pd.DataFrame | None = None,
+) -> Fleet:
+    """One fleet; absurd readings are replaced (``reference``: the training frame, whose
+    medians fill units without a plausible reading) and reported as warnings."""
     raw, where = archive.read(name)
-    frame = parse_table(raw, where)
-    _check_cycles(frame, where)
+    table, units = parse_table(raw, where)
+    readings = table.values[:, 2:].copy()
+    found = repair_absurd(readings, list(READINGS), units, where, table.line_numbers, reference)
+    frame = pd.DataFrame(readings, columns=list(READINGS))
+    frame.insert(0, CYCLE, table.values[:, 1])
+    frame.insert(0, UNIT, units)
     return Fleet(
         name=label,
         frame=frame,
         sensor_columns=list(SENSORS),
         setting_columns=list(SETTINGS),
         run_to_failure=run_to_failure,
+        warnings=found,
     )
 
 
@@ -205,7 +216,7 @@ def load_cmapss(subset: str, location: str | Path | None = None) -> FleetPair:
         raise DataError(f"unknown C-MAPSS subset '{subset}'", hint=f"use one of {SUBSETS}")
     archive = CmapssArchive(cmapss_location(location))
     train = _read_fleet(archive, f"train_{subset}.txt", f"C-MAPSS {subset} train", True)
-    test = _read_fleet(archive, f"test_{subset}.txt", f"C-MAPSS {subset} test", False)
+    test = _read_fleet(archive, f"test_{subset}.txt", f"C-MAPSS {subset} test", False, train.frame)
     raw, where = archive.read(f"RUL_{subset}.txt")
     test.truth_rul = read_truth(raw, where, test.unit_ids)
     return FleetPair(

@@ -5,7 +5,8 @@ numeric sensor columns; operating settings and ignored columns are optional
 and columns may come in any order. Roles are detected from names (see
 :mod:`core.data.columns`) unless the user maps them. Everything wrong with the
 file is a :class:`~core.errors.DataError` naming file, line and column;
-survivable oddities become :class:`~core.errors.DataWarning` on the fleet.
+survivable oddities become :class:`~core.errors.DataWarning` on the fleet
+(absurd readings such as 1e30 are also replaced, see :mod:`core.data.outliers`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from core.data.csv_table import (
     as_cycles,
     check_field_counts,
     numeric_block,
-    outlier_warnings,
     parse_rows,
     show_id,
     unit_ids,
@@ -33,6 +33,7 @@ from core.data.csv_table import (
 )
 from core.data.csv_truth import read_truth_csv
 from core.data.fleet import CYCLE, UNIT, Fleet
+from core.data.outliers import repair_absurd
 from core.errors import DataError, DataWarning
 
 __all__ = [
@@ -115,11 +116,15 @@ def _build_fleet(
     values = numeric_block(frame, [columns.time, *settings, *sensors], text)
     cycles = as_cycles(values[:, 0])
     order = unit_order(units, cycles, text, columns.time)
-    canonical = pd.DataFrame(values[order, 1:], columns=settings + sensors)
-    canonical.insert(0, CYCLE, cycles[order])
-    canonical.insert(0, UNIT, units.iloc[order].reset_index(drop=True))
+    ids = units.iloc[order].reset_index(drop=True)
+    readings = values[order, 1:]
     found = [DataWarning(reason, str(text.path), None, column) for column, reason in notes]
-    found += outlier_warnings(values[:, 1:], settings + sensors, text)
+    found += repair_absurd(
+        readings, settings + sensors, ids.to_numpy(), str(text.path), text.line_numbers[order]
+    )
+    canonical = pd.DataFrame(readings, columns=settings + sensors)
+    canonical.insert(0, CYCLE, cycles[order])
+    canonical.insert(0, UNIT, ids)
     if run_to_failure:
         found += _single_row_units(units, text)
     return Fleet(

@@ -16,11 +16,8 @@ import pandas as pd
 
 from core.data.columns import is_number_dtype
 from core.data.csv_format import DELIMITER_NAMES, MISSING_TOKENS, CsvText, field_count
-from core.errors import DataError, DataWarning
+from core.errors import DataError
 
-ABSURD_MAGNITUDE = 1e12
-ABSURD_DEVIATIONS = 1e6
-STATISTICS_SAMPLE = 5000
 _INTEGER_TEXT = r"[+-]?(?:0|[1-9]\d{0,17})"
 _MAX_EXACT_FLOAT = 2.0**53
 
@@ -228,36 +225,3 @@ def show_number(value) -> str:
 def show_id(unit) -> str:
     """A unit id as users see it: ``'ESN-0042'`` for text, ``7`` for numbers."""
     return f"'{unit}'" if isinstance(unit, str) else str(unit)
-
-
-def outlier_warnings(values: np.ndarray, names: list[str], text: CsvText) -> list[DataWarning]:
-    """Absurd but numeric values, one warning per column with its first location.
-
-    Absurd: beyond 1e12 in magnitude, or more than a million robust deviations
-    (median absolute deviation) from the column median. Not errors: a user may
-    log in odd units, but a value like that usually means a sensor fault.
-    """
-    if len(values) == 0:
-        return []
-    sample = values[:: max(1, len(values) // STATISTICS_SAMPLE)]  # robust stats need few rows
-    with np.errstate(all="ignore"):
-        median = np.median(sample, axis=0)
-        mad = np.median(np.abs(sample - median), axis=0)
-        deviation = np.abs(values - median)
-        scale = np.where(mad > 0, mad, deviation.mean(axis=0))
-        far = (deviation > ABSURD_DEVIATIONS * scale) & (scale > 0)
-        absurd = (np.abs(values) > ABSURD_MAGNITUDE) | far
-    return [
-        _outlier_warning(values, absurd[:, j], j, names[j], text)
-        for j in np.flatnonzero(absurd.any(axis=0))
-    ]
-
-
-def _outlier_warning(values, absurd, j: int, name: str, text: CsvText) -> DataWarning:
-    i = int(np.argmax(absurd))
-    count = int(absurd.sum())
-    problem = (
-        f"{count} absurd value(s), first {values[i, j]:.6g}: beyond 1e12 or a million "
-        "robust deviations from the column median; check the sensor and its units"
-    )
-    return DataWarning(problem, str(text.path), int(text.line_numbers[i]), name)

@@ -43,7 +43,9 @@ class Fleet:
         For in-service fleets: true RUL at each unit's last recorded cycle,
         indexed by unit id; ``None`` when unknown.
     warnings
-        Survivable oddities found while reading, with their location.
+        Survivable oddities found while reading, with their location. Absurd
+        readings (see :mod:`core.data.outliers`) are among them and are already
+        replaced in ``frame``, so nothing fitted on it sees them.
     """
 
     name: str
