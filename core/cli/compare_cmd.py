@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from core.cli.options import add_preprocess_arguments, add_source_arguments
 from core.cli.progress import ProgressLine
 from core.cli.train_cmd import HEADLINE, add_training_arguments, experiment_from_args
 from core.comparison import summarise, summary_to_json
+from core.runs.atomic import atomic_write_text
 from core.training.comparison_runs import ComparisonPlan, run_comparison
 
 
@@ -53,16 +55,24 @@ def run_compare(args: argparse.Namespace) -> int:
     args.param, pairs = [], args.param
     base = experiment_from_args(args)
     plan = ComparisonPlan(base, methods, seeds, method_params(pairs, methods))
-    table = run_comparison(plan, args.out, progress=lambda label: ProgressLine(label))
+    table = run_comparison(
+        plan, args.out, progress=lambda label: ProgressLine(label), notice=_print_notice
+    )
     summary = summarise(table, metrics=[*HEADLINE, "seconds"])
-    summary.to_csv(args.out / "summary.csv", index=False)
     as_json = summary_to_json(summary)
-    (args.out / "summary.json").write_text(json.dumps(as_json, indent=2))
+    # atomic, so a full disk is a clear RunStoreError and an old summary stays whole
+    atomic_write_text(args.out / "summary.csv", summary.to_csv(index=False))
+    atomic_write_text(args.out / "summary.json", json.dumps(as_json, indent=2))
     if args.json:
         print(json.dumps(as_json, indent=2))
     else:
         print(_format(summary))
     return 0
+
+
+def _print_notice(message: str) -> None:
+    """Tell the user about a damaged or interrupted run found in the comparison folder."""
+    print(f"rulwb: note: {message}", file=sys.stderr)
 
 
 def _format(summary: pd.DataFrame) -> str:

@@ -53,18 +53,38 @@ class RunStoreError(WorkbenchError):
         super().__init__(f"{self.file}: {reason}" if self.file is not None else reason)
 
 
+def describe_os_error(error: OSError) -> str:
+    """What went wrong with the disk, in the user's words; a full disk is said plainly."""
+    if error.errno == errno.ENOSPC:
+        return "the disk is full (no space left on device); free some space and retry"
+    if error.errno == errno.EDQUOT:
+        return "the disk quota is exceeded; free some space and retry"
+    return error.strerror or str(error)
+
+
 def _write_failure(path: Path, error: OSError) -> RunStoreError:
     """A user-facing error for a failed write, telling a full disk apart."""
-    if error.errno == errno.ENOSPC:
-        reason = "the disk is full (no space left on device); free some space and retry"
-    elif error.errno == errno.EDQUOT:
-        reason = "the disk quota is exceeded; free some space and retry"
-    else:
-        reason = error.strerror or str(error)
     return RunStoreError(
-        f"could not write: {reason}. The previous version of the file, if any, is unchanged.",
+        f"could not write: {describe_os_error(error)}. "
+        "The previous version of the file, if any, is unchanged.",
         path,
     )
+
+
+def _os_error_behind(error: BaseException) -> OSError | None:
+    """The OSError that caused ``error``, if any.
+
+    Some writers hide the disk's error: ``torch.save`` on a full disk raises
+    a RuntimeError ("unexpected pos ...") whose context is the ENOSPC OSError.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -98,8 +118,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
         tmp_name = None
-    except OSError as error:
-        raise _write_failure(path, error) from error
+    except Exception as error:
+        os_error = _os_error_behind(error)
+        if os_error is None:
+            raise
+        raise _write_failure(path, os_error) from error
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):

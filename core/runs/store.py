@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import pickle
 import re
 import secrets
 import shutil
@@ -38,6 +39,7 @@ from core.runs.atomic import (
     atomic_write,
     atomic_write_json,
     csv_text,
+    describe_os_error,
     read_complete_lines,
     read_csv_table,
     read_json,
@@ -242,11 +244,24 @@ class RunDir:
 
         path = self._checkpoint_path(name)
         try:
-            return torch.load(path, map_location=map_location, weights_only=weights_only)
+            state = torch.load(path, map_location=map_location, weights_only=weights_only)
         except FileNotFoundError as error:
             raise RunStoreError("checkpoint missing", path) from error
+        except pickle.UnpicklingError as error:
+            # torch's own text here suggests weights_only=False, which is wrong for a damaged file
+            raise RunStoreError(
+                "checkpoint cannot be loaded (the file is damaged or not a workbench checkpoint)",
+                path,
+            ) from error
         except (OSError, RuntimeError, EOFError, ValueError) as error:
             raise RunStoreError(f"checkpoint cannot be loaded ({error})", path) from error
+        if not isinstance(state, dict):
+            raise RunStoreError(
+                f"checkpoint cannot be loaded (expected a dictionary, found "
+                f"{type(state).__name__})",
+                path,
+            )
+        return state
 
 
 def _label(config: dict[str, Any], name: str | None) -> str:
@@ -326,7 +341,9 @@ class RunStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise RunStoreError(f"cannot create the runs folder ({error})", self.root) from error
+            raise RunStoreError(
+                f"cannot create the runs folder: {describe_os_error(error)}", self.root
+            ) from error
         label = _label(config, name)
         for _ in range(_NAME_TRIES):
             folder = self.root / f"{now():%Y%m%d-%H%M%S}_{label}_{_new_suffix()}"
@@ -335,7 +352,9 @@ class RunStore:
             except FileExistsError:
                 continue
             except OSError as error:
-                raise RunStoreError(f"cannot create a run folder ({error})", folder) from error
+                raise RunStoreError(
+                    f"cannot create a run folder: {describe_os_error(error)}", folder
+                ) from error
             return self._initialise(RunDir(folder), config)
         raise RunStoreError(f"no free run folder name after {_NAME_TRIES} tries", self.root)
 

@@ -2,7 +2,9 @@
 
 Runs live in a run store inside the comparison folder; a pair whose run
 finished with the same configuration is not redone, so a comparison killed
-midway and started again continues where it stopped.
+midway and started again continues where it stopped. A run that was
+interrupted, or whose files are damaged or were edited into something a
+comparison cannot use, is reported through ``notice`` and its pair is redone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from core.data.prepare import PreparedData
-from core.runs import RunStatus, RunStore
+from core.runs import RunInfo, RunStatus, RunStore, RunStoreError
+from core.runs.atomic import atomic_write, describe_os_error
 from core.training.events import Event
 from core.training.experiment import ExperimentConfig, load_data, run_experiment
 
@@ -60,17 +63,55 @@ def _identity(config: dict) -> str:
     return json.dumps({k: v for k, v in config.items() if k != "versions"}, sort_keys=True)
 
 
-def finished_runs(store: RunStore) -> dict[str, dict]:
-    """Finished runs of a store by experiment identity: {identity: row}."""
+def finished_runs(store: RunStore, notice: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Finished runs of a store by experiment identity: {identity: row}.
+
+    Damaged and interrupted runs are left out (so their pairs are redone) and
+    named through ``notice``; runs still going, failed or stopped are left out
+    silently.
+    """
     done = {}
     for info in store.list_runs():
-        if info.damaged or info.status not in ENDED or not info.metrics:
-            continue
-        done[_identity(info.config)] = _row(info.config, info.metrics, info.path)
+        if info.status in ENDED and info.metrics and not info.damaged:
+            problem = _edited(info.config or {}, info.metrics)
+            if problem is None:
+                done[_identity(info.config)] = _row(info.config, info.metrics, info.path)
+                continue
+        else:
+            problem = _broken(info)
+        if problem and notice is not None:
+            notice(f"{info.path}: {problem}")
     return done
 
 
+def _broken(info: RunInfo) -> str | None:
+    """Why a run that did not end is worth telling the user about (damage, a kill)."""
+    if info.damaged:
+        return f"damaged, skipped ({info.damaged})"
+    if info.status is RunStatus.INTERRUPTED:
+        return f"interrupted, not used ({info.detail})"
+    return None
+
+
+def _edited(config: dict, metrics: dict) -> str | None:
+    """Why an ended run's files, though valid JSON, cannot fill a table row (hand edits)."""
+    if not isinstance(config.get("method"), str) or type(config.get("seed")) is not int:
+        return "damaged, skipped (config.json: no method name or no integer seed)"
+    wrong = [k for k in RESULT_COLUMNS if not _number_or_none(metrics.get(k))]
+    if wrong:
+        return f"damaged, skipped (metrics.json: not numbers: {', '.join(wrong)})"
+    return None
+
+
+def _number_or_none(value: object) -> bool:
+    """A metric a hand edit has not broken: a real number (not a bool) or missing."""
+    if value is None:
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _row(config: dict, metrics: dict, path: Path) -> dict:
+    """One line of comparison.csv: the pair, its folder and its test figures."""
     row = {
         "method": config["method"],
         "seed": config["seed"],
@@ -86,11 +127,14 @@ def run_comparison(
     folder: Path,
     progress: Callable[[str], Callable[[Event], None]] | None = None,
     data: PreparedData | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Train every pair not already finished; write and return comparison.csv's table."""
-    folder.mkdir(parents=True, exist_ok=True)
-    store = RunStore(folder / "runs")
-    done = finished_runs(store)
+    """Train every pair not already finished; write and return comparison.csv's table.
+
+    ``notice`` hears about runs of the folder that are damaged or interrupted.
+    """
+    store = _open_store(folder)
+    done = finished_runs(store, notice)
     rows = []
     for config in plan.experiments():
         key = _identity(config.to_dict())
@@ -104,8 +148,17 @@ def run_comparison(
     return pd.DataFrame(rows)
 
 
+def _open_store(folder: Path) -> RunStore:
+    """The comparison folder's run store; the folder is made here (RunStoreError if it cannot)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = f"cannot create the comparison folder: {describe_os_error(error)}"
+        raise RunStoreError(reason, folder) from error
+    return RunStore(folder / "runs")
+
+
 def _write_table(rows: list[dict], folder: Path) -> None:
-    table = pd.DataFrame(rows)
-    tmp = folder / "comparison.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(folder / "comparison.csv")
+    """Replace comparison.csv atomically (a full disk is a RunStoreError naming it)."""
+    data = pd.DataFrame(rows).to_csv(index=False).encode("utf-8")
+    atomic_write(folder / "comparison.csv", lambda handle: handle.write(data))

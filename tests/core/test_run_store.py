@@ -1,4 +1,7 @@
-"""Run folders survive crashes, full disks, damage and concurrent creation."""
+"""Run folders: round trips, crash-safe writes, status, concurrent creation by threads.
+
+Full disks, damaged files and writers in two processes: tests/reliability/test_run_store_faults.py.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ import torch
 
 import core.runs.atomic as atomic
 import core.runs.store as store
-from core.errors import WorkbenchError
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write_json, atomic_write_text
 
@@ -78,73 +80,6 @@ def test_writer_crashing_midway_keeps_old_content(tmp_path):
         atomic.atomic_write(target, half_then_crash)
     assert target.read_text() == "old"
     assert leftovers(tmp_path) == []
-
-
-def test_full_disk_is_a_run_store_error_naming_the_file(runs, monkeypatch):
-    run = runs.create_run(CONFIG)
-    run.write_history([{"epoch": 1, "loss": 0.5}])
-    real_fsync = os.fsync
-
-    def no_space(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(atomic.os, "fsync", no_space)
-    with pytest.raises(RunStoreError, match="disk is full") as caught:
-        run.write_history([{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}])
-    assert isinstance(caught.value, WorkbenchError)
-    assert "history.csv" in str(caught.value)
-    assert leftovers(run.path) == []
-    monkeypatch.setattr(atomic.os, "fsync", real_fsync)
-    assert run.read_history()["epoch"].tolist() == [1]
-
-
-def test_full_disk_on_probe_append_rolls_back(runs, monkeypatch):
-    run = runs.create_run(CONFIG)
-    run.append_probe([{"step": 1, "ratio": 500.0}])
-    before = (run.path / "probe.csv").read_bytes()
-
-    def no_space(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(atomic.os, "fsync", no_space)
-    with pytest.raises(RunStoreError, match=r"probe\.csv"):
-        run.append_probe([{"step": 2, "ratio": 400.0}])
-    assert (run.path / "probe.csv").read_bytes() == before
-
-
-def test_full_disk_while_creating_leaves_no_folder(runs, monkeypatch):
-    def no_space(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(atomic.os, "fsync", no_space)
-    with pytest.raises(RunStoreError, match=r"config\.json"):
-        runs.create_run(CONFIG)
-    assert list(runs.root.iterdir()) == []
-
-
-def test_damaged_folders_are_listed_not_raised(runs):
-    good = runs.create_run(CONFIG)
-    truncated = runs.create_run(CONFIG)
-    text = (truncated.path / "config.json").read_text()
-    (truncated.path / "config.json").write_text(text[: len(text) // 2])
-    edited = runs.create_run(CONFIG)
-    (edited.path / "status.json").write_text('{"status": "winning"}')
-    listed_as_list = runs.create_run(CONFIG)
-    (listed_as_list.path / "metrics.json").write_text("[1, 2]")
-    (runs.root / "my notes").mkdir()  # not a run: ignored
-    (runs.root / "stray.txt").write_text("hello")
-
-    infos = {info.path: info for info in runs.list_runs()}
-    assert set(infos) == {good.path, truncated.path, edited.path, listed_as_list.path}
-    assert infos[good.path].damaged is None
-    assert infos[good.path].status is RunStatus.RUNNING
-    assert "config.json: not valid JSON" in infos[truncated.path].damaged
-    assert infos[truncated.path].config is None
-    assert "status.json: unknown status 'winning'" in infos[edited.path].damaged
-    assert infos[edited.path].status is None
-    assert "metrics.json: expected a JSON object" in infos[listed_as_list.path].damaged
-    with pytest.raises(RunStoreError, match=r"config\.json"):
-        truncated.read_config()
 
 
 def test_list_runs_sorted_by_creation(runs):
