@@ -10,9 +10,15 @@ method alike and the ratios stay meaningful. Beside the methods:
 * ``naive``: the common recipe: ``backward`` per task with ``retain_graph``
   into ``.grad`` (copied out, then zeroed), then a third backward of the
   weighted sum, optimiser step;
-* ``fixed+probe/10``: fixed weights with the probe every 10 steps.
+* ``fixed+probe/10``: fixed weights with the probe every 10 steps;
+* ``gaba/10``: GABA measuring the gradients (and probing) every 10 steps, its
+  EMA weights in force in between (``every=10``).
 
-    python benchmarks/step_cost.py [--preset compact] [--rounds 5] [--steps 4] [--source demo]
+The ``targets`` block checks issue 6's figures: GABA/GRACE/PCGrad within
+1.10x of the floor and at least 1.3x faster than the naive recipe; GABA
+probing every 10 steps within 1.15x of fixed.
+
+    python benchmarks/step_cost.py [--preset compact] [--rounds 5] [--steps 4] [--device cpu]
 
 Prints one JSON object.
 """
@@ -39,9 +45,9 @@ from core.training.experiment import ExperimentConfig, load_data
 from core.training.step import TrainingStep
 
 
-def batches(source: str, n: int, size: int) -> list[tuple]:
+def batches(source: str, n: int, size: int, device: torch.device) -> list[tuple]:
     data = load_data(ExperimentConfig(source=SourceSpec.parse(source)))
-    windows = DeviceWindows(data.train, torch.device("cpu"))
+    windows = DeviceWindows(data.train, device)
     generator = torch.Generator().manual_seed(0)
     out = []
     for _, x, rul, health in windows.batches(size, generator):
@@ -54,11 +60,13 @@ def batches(source: str, n: int, size: int) -> list[tuple]:
 class MethodRunner:
     """One method's own model copy, optimiser and step function."""
 
-    def __init__(self, name: str, model: DualTaskModel, probe_every: int = 0) -> None:
+    def __init__(
+        self, name: str, model: DualTaskModel, probe_every: int = 0, **params: float
+    ) -> None:
         self.model = copy.deepcopy(model)
-        method = create_method(name if name in METHODS else "fixed")
+        method = create_method(name if name in METHODS else "fixed", **params)
         if "warmup_steps" in method.params:  # time the steady state, not the warm-up
-            method = create_method(name, warmup_steps=0)
+            method = create_method(name, warmup_steps=0, **params)
         params = [*self.model.parameters(), *method.parameters()]
         self.optimizer = torch.optim.AdamW(params, lr=1e-4)
         self.step = TrainingStep(self.model, method, self.optimizer, clip_norm=1.0)
@@ -100,6 +108,7 @@ def runners(model: DualTaskModel) -> dict[str, MethodRunner]:
     out: dict[str, MethodRunner] = {"floor": FloorRunner("fixed", model)}
     out["naive"] = NaiveRunner("fixed", model)
     out["fixed+probe/10"] = MethodRunner("fixed", model, probe_every=10)
+    out["gaba/10"] = MethodRunner("gaba", model, probe_every=10, every=10)
     for name in METHODS:
         try:
             out[name] = MethodRunner(name, model)
@@ -108,17 +117,48 @@ def runners(model: DualTaskModel) -> dict[str, MethodRunner]:
     return out
 
 
-def time_rounds(all_runners: dict, data: list, rounds: int, steps: int) -> dict[str, float]:
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_rounds(
+    all_runners: dict, data: list, rounds: int, steps: int, device: torch.device
+) -> dict[str, float]:
+    """Median seconds per step of each runner; rounds interleave the runners.
+
+    Each timed block covers ``steps`` steps, a multiple of 10 keeps the
+    every-10-steps runners at their average cost.
+    """
     times: dict[str, list[float]] = {name: [] for name in all_runners}
     for run in all_runners.values():  # warm-up: first calls allocate and compile
         run(*data[0])
+        run.count = 0
     for r in range(rounds):
         for name, run in all_runners.items():
+            synchronize(device)
             started = time.perf_counter()
             for i in range(steps):
                 run(*data[(r * steps + i) % len(data)])
+            synchronize(device)
             times[name].append((time.perf_counter() - started) / steps)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def targets(seconds: dict[str, float]) -> dict[str, dict]:
+    """Issue 6's step-cost targets, each with the measured ratio and whether it is met."""
+    out = {}
+    for name in ("gaba", "grace", "pcgrad"):
+        vs_floor = seconds[name] / seconds["floor"]
+        speedup = seconds["naive"] / seconds[name]
+        out[f"{name}_vs_floor"] = {"ratio": round(vs_floor, 3), "target": "<= 1.10",
+                                   "met": vs_floor <= 1.10}  # fmt: skip
+        out[f"naive_vs_{name}"] = {"ratio": round(speedup, 3), "target": ">= 1.3",
+                                   "met": speedup >= 1.3}  # fmt: skip
+    every10 = seconds["gaba/10"] / seconds["fixed"]
+    out["gaba/10_vs_fixed"] = {"ratio": round(every10, 3), "target": "<= 1.15",
+                               "met": every10 <= 1.15}  # fmt: skip
+    return out
 
 
 def main() -> None:
@@ -127,12 +167,14 @@ def main() -> None:
     parser.add_argument("--source", default="cmapss:FD001")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--device", default="cpu", help="cpu | cuda")
     args = parser.parse_args()
-    data, n_features = batches(args.source, 8, args.batch_size)
+    device = torch.device(args.device)
+    data, n_features = batches(args.source, 10, args.batch_size, device)
     torch.manual_seed(0)
-    model = DualTaskModel(n_features, args.preset)
-    seconds = time_rounds(runners(model), data, args.rounds, args.steps)
+    model = DualTaskModel(n_features, args.preset).to(device)
+    seconds = time_rounds(runners(model), data, args.rounds, args.steps, device)
     fixed, floor = seconds["fixed"], seconds["floor"]
     print(json.dumps({
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -142,7 +184,8 @@ def main() -> None:
         "ms_per_step": {k: round(1000 * v, 2) for k, v in seconds.items()},
         "vs_fixed": {k: round(v / fixed, 3) for k, v in seconds.items()},
         "vs_floor": {k: round(v / floor, 3) for k, v in seconds.items()},
-        "naive_vs_gaba": round(seconds["naive"] / seconds["gaba"], 3),
+        "device": str(device),
+        "targets": targets(seconds),
     }, indent=2))  # fmt: skip
 
 

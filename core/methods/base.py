@@ -202,6 +202,15 @@ class BalancingMethod:
         return torch.sum(self.current_weights().to(losses) * losses)
 
     # ---------------------------------------------------------------- weights
+    def begin_step(self, step: int) -> bool:
+        """Called at the start of every optimiser step: does this step need per-task gradients?
+
+        ``needs_gradients`` for most methods. A method may measure less often
+        (GABA's ``every``) and use its weights in force, with one backward of
+        the weighted loss, in between.
+        """
+        return self.needs_gradients
+
     def weigh(self, gram: Tensor, losses: Tensor) -> Tensor:
         """Shared-parameter weights ``w`` (2,) for this step's update ``sum_k w_k g_k``.
 

@@ -53,6 +53,13 @@ class GABA(BalancingMethod):
         Hyperparameter("beta", 0.99, "EMA decay of the task weights.", 0.0, 1.0),
         Hyperparameter("floor", 0.05, "Smallest weight a task can get.", 0.0, 1.0 / K),
         Hyperparameter("warmup_steps", 100, "Steps with equal weights at the start.", 0),
+        Hyperparameter(
+            "every",
+            1,
+            "Steps between gradient measurements (1: every step, as in the book). In between, "
+            "one backward of the weighted loss with the weights in force.",
+            1,
+        ),
     )
     needs_gradients = True
 
@@ -60,12 +67,26 @@ class GABA(BalancingMethod):
         super().__init__(**params)
         self.ema = torch.full((K,), 1.0 / K, dtype=torch.float64)
         self.steps = 0
+        self.clock = 0  # the trainer's step index, from begin_step
+        self.measured_at = -1  # step of the last weigh
+
+    def begin_step(self, step: int) -> bool:
+        """Measure on every ``every``-th step; the steps in between reuse the weights."""
+        self.clock = step
+        return step % self.params["every"] == 0
 
     def weigh(self, gram: Tensor, losses: Tensor) -> Tensor:
-        """Advance the EMA by one step and return the weights in force."""
-        beta = self.params["beta"]
-        self.ema = beta * self.ema + (1.0 - beta) * inverse_norm_weights(gram_norms(gram))
-        self.steps += 1
+        """Advance the EMA over the steps since the last measurement; the weights in force.
+
+        Over ``d`` steps the EMA decays by ``beta ** d``, so its horizon in
+        optimiser steps is the same whatever ``every`` is (``d`` is 1 when
+        measuring every step, the book's rule). Warm-up counts optimiser steps.
+        """
+        elapsed = max(self.clock - self.measured_at, 1)
+        self.measured_at = max(self.clock, self.measured_at + 1)
+        decay = self.params["beta"] ** elapsed
+        self.ema = decay * self.ema + (1.0 - decay) * inverse_norm_weights(gram_norms(gram))
+        self.steps += elapsed
         if self.steps > self.params["warmup_steps"]:
             self._weights = floor_and_renormalise(self.ema, self.params["floor"])
         else:
@@ -73,12 +94,20 @@ class GABA(BalancingMethod):
         return self.current_weights().to(gram)
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "ema": self.ema.clone(), "steps": self.steps}
+        return {
+            **super().state_dict(),
+            "ema": self.ema.clone(),
+            "steps": self.steps,
+            "clock": self.clock,
+            "measured_at": self.measured_at,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.ema = state["ema"].detach().clone().to(torch.float64)
         self.steps = int(state["steps"])
+        self.clock = int(state.get("clock", 0))
+        self.measured_at = int(state.get("measured_at", self.clock - 1))
 
 
 class GRACE(GABA):

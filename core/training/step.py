@@ -130,7 +130,7 @@ class TrainingStep:
         if not torch.isfinite(losses).all():
             raise Diverged(step, f"non-finite loss {losses.detach().tolist()}")
         record = None
-        if self.method.needs_gradients or probe:
+        if self.method.begin_step(step) or probe:
             grads = self.task_gradients(z, losses)
             weights = self.method.weigh(grads.gram, losses.detach())
             self._write(grads, weights, losses)

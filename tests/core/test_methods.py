@@ -114,6 +114,22 @@ def test_gaba_ema_after_a_few_steps() -> None:
     close(method.weigh(gram_with_norms(1.0, 4.0), LOSSES), [0.50975, 0.49025])  # + .1*.8
 
 
+def test_gaba_measuring_every_few_steps_keeps_the_ema_horizon_in_steps() -> None:
+    """With ``every=10`` the EMA decays by beta**10 per measurement: the same horizon in steps."""
+    method = create_method("gaba", beta=0.9, warmup_steps=0, every=10)
+    measured = [step for step in range(25) if method.begin_step(step)]
+    assert measured == [0, 10, 20]
+    method = create_method("gaba", beta=0.9, warmup_steps=0, every=10)
+    assert method.begin_step(0)
+    close(method.weigh(gram_with_norms(3.0, 1.0), LOSSES), [0.475, 0.525])  # one step's decay
+    assert not method.begin_step(5)
+    close(method.current_weights(), [0.475, 0.525])  # weights in force between measurements
+    assert method.begin_step(10)
+    rul = 0.9**10 * 0.475 + (1 - 0.9**10) * 0.8  # raw weights (0.8, 0.2) from norms (1, 4)
+    close(method.weigh(gram_with_norms(1.0, 4.0), LOSSES), [rul, 1 - rul])
+    assert method.steps == 11  # warm-up counts optimiser steps, not measurements
+
+
 def test_gaba_floor_then_renormalise() -> None:
     close(
         floor_and_renormalise(torch.tensor([0.01, 0.99], dtype=F64), 0.05),
@@ -294,7 +310,7 @@ def test_every_method_has_the_contracts_attributes() -> None:
 # ---------------------------------------------------------------------- registry
 def test_registry_coerces_strings_to_each_settings_type() -> None:
     method = create_method("gaba", beta="0.9", floor="0.1", warmup_steps="20")
-    assert method.params == {"beta": 0.9, "floor": 0.1, "warmup_steps": 20}
+    assert method.params == {"beta": 0.9, "floor": 0.1, "warmup_steps": 20, "every": 1}
     assert isinstance(method.params["warmup_steps"], int)
     assert create_method("gaba", warmup_steps=20.0).params["warmup_steps"] == 20
 
