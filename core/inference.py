@@ -20,10 +20,10 @@ from core.data.prepare import FittedPipeline, PreparedData
 from core.data.sources import SourceSpec, load_source
 from core.errors import WorkbenchError
 from core.model import DualTaskModel, ModelPreset
-from core.runs import RunDir
+from core.runs import RunDir, RunStoreError
 from core.training.batches import DeviceWindows
 from core.training.evaluation import predict
-from core.training.experiment import ExperimentConfig, load_data
+from core.training.experiment import ExperimentConfig, load_data, read_run_config
 
 HEALTH_NAMES = np.array(HealthThresholds.NAMES)
 
@@ -60,9 +60,14 @@ class FleetPredictor:
         run = RunDir(run_dir)
         if not (run.path / "best.pt").exists():
             raise WorkbenchError(f"{run.path}: no best.pt checkpoint (the run saved no epoch)")
-        config = ExperimentConfig.from_dict(run.read_config())
+        config = read_run_config(run)
         data = data or load_data(config)
         state = run.load_checkpoint("best.pt")
+        missing = {"model", "n_features", "preset"} - set(state)
+        if missing:
+            raise RunStoreError(
+                f"checkpoint lacks {', '.join(sorted(missing))}", run.path / "best.pt"
+            )
         model = DualTaskModel(state["n_features"], ModelPreset(**_preset_fields(state["preset"])))
         model.load_state_dict(state["model"])
         return cls(model, data.pipeline, config)

@@ -17,7 +17,7 @@ from core.methods.registry import METHODS, describe_methods
 from core.model import PRESETS
 from core.runs import RunStore
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, run_experiment
+from core.training.experiment import ExperimentConfig, read_run_config, run_experiment
 from core.training.resume import resume_run
 
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
@@ -106,9 +106,9 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 def experiment_from_args(args: argparse.Namespace) -> ExperimentConfig:
     if args.config is not None:
         try:
-            return ExperimentConfig.from_dict(json.loads(args.config.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{args.config}: cannot read the run config ({exc})") from None
+            return ExperimentConfig.from_dict(json.loads(args.config.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:  # JSON and Unicode errors are ValueErrors
+            raise ValueError(f"{args.config}: cannot use the run config ({exc})") from None
     return ExperimentConfig(
         source=source_from_args(args),
         preprocess=preprocess_from_args(args),
@@ -135,7 +135,7 @@ def run_methods(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     if args.resume is not None:
         run = RunStore(args.out).open_run(args.resume)
-        config = ExperimentConfig.from_dict(run.read_config())
+        config = read_run_config(run)
         progress = ProgressLine(f"{config.method} s{config.seed} (resumed)")
         result = resume_run(run, on_event=progress)
     else:

@@ -108,4 +108,14 @@ class TrainConfig:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown training settings: {sorted(unknown)}")
-        return cls(**data)
+        defaults = cls()
+        return cls(**{k: _typed(k, v, type(getattr(defaults, k))) for k, v in data.items()})
+
+
+def _typed(name: str, value, kind: type):
+    """``value`` as the setting's type (an int is taken for a float); otherwise a ValueError."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"training setting '{name}' must be {kind.__name__}, found {value!r}")
+    return value

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
 from core.methods.registry import create_method
 from core.model import DualTaskModel, resolve_preset
-from core.runs import RunDir, RunStatus, RunStore
+from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
 from core.training.events import Event, FailedEvent
@@ -55,18 +56,40 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> ExperimentConfig:
-        return cls(
-            source=SourceSpec.from_dict(data.get("source", {})),
-            preprocess=PreprocessConfig.from_dict(data.get("preprocess", {})),
-            preset=data.get("preset", "compact"),
-            method=data.get("method", "fixed"),
-            method_params=dict(data.get("method_params", {})),
-            train=TrainConfig.from_dict(data.get("train", {})),
-            seed=int(data.get("seed", 0)),
-        )
+        """Inverse of :meth:`to_dict`; a hand-edited value of the wrong kind is a ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, found {type(data).__name__}")
+        for section in ("source", "preprocess", "train", "method_params"):
+            if not isinstance(data.get(section, {}), dict):
+                found = type(data[section]).__name__
+                raise ValueError(f"'{section}' must be a JSON object, found {found}")
+        for key, kind in (("preset", str), ("method", str), ("seed", int)):
+            value = data.get(key, kind())
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"'{key}' must be {kind.__name__}, found {value!r}")
+        try:
+            return cls(
+                source=SourceSpec.from_dict(data.get("source", {})),
+                preprocess=PreprocessConfig.from_dict(data.get("preprocess", {})),
+                preset=data.get("preset", "compact"),
+                method=data.get("method", "fixed"),
+                method_params=dict(data.get("method_params", {})),
+                train=TrainConfig.from_dict(data.get("train", {})),
+                seed=data.get("seed", 0),
+            )
+        except (TypeError, AttributeError) as error:
+            raise ValueError(f"not a valid experiment configuration ({error})") from None
 
     def with_(self, **changes) -> ExperimentConfig:
         return replace(self, **changes)
+
+
+def read_run_config(run: RunDir) -> ExperimentConfig:
+    """The run's ``config.json`` as an :class:`ExperimentConfig`; damage names the file."""
+    try:
+        return ExperimentConfig.from_dict(run.read_config())
+    except ValueError as error:
+        raise RunStoreError(f"config cannot be used: {error}", run.path / "config.json") from None
 
 
 def versions() -> dict:
@@ -120,6 +143,7 @@ def run_experiment(
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         if run is not None:
-            run.set_status(RunStatus.FAILED, message)
+            with contextlib.suppress(RunStoreError):  # e.g. the disk that failed is still full
+                run.set_status(RunStatus.FAILED, message)
         (on_event or (lambda e: None))(FailedEvent(message, None if run is None else str(run.path)))
         raise

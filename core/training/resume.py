@@ -16,7 +16,7 @@ from core.errors import WorkbenchError
 from core.runs import RunDir, RunStatus, RunStoreError
 from core.training.control import TrainingControl
 from core.training.events import Event
-from core.training.experiment import ExperimentConfig, build_trainer, load_data
+from core.training.experiment import build_trainer, load_data, read_run_config
 from core.training.trainer import LAST_CHECKPOINT, Trainer, TrainResult
 
 #: Runs that ended for good: a finished run has nothing left, a diverged one would diverge again.
@@ -46,10 +46,7 @@ def resume_trainer(
 ) -> Trainer:
     """A trainer restored to the run's last completed epoch, writing to the same folder."""
     _check_resumable(run)
-    try:
-        config = ExperimentConfig.from_dict(run.read_config())
-    except (KeyError, TypeError, ValueError) as error:
-        raise ResumeError(f"{run.path}: config.json cannot be used to resume ({error})") from None
+    config = read_run_config(run)
     state = run.load_checkpoint(LAST_CHECKPOINT, map_location="cpu")
     trainer = build_trainer(config, data or load_data(config), run, on_event, control)
     trainer.restore(state)

@@ -287,13 +287,6 @@ WRONG_CONFIGS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, AttributeError),
-    reason="not in core/runs: ExperimentConfig.from_dict (core/training/experiment.py) "
-    "lets wrong types through, and core/inference.py and core/cli/train_cmd.py do not "
-    "turn them into a message: a traceback",
-)
 @pytest.mark.parametrize("case", WRONG_CONFIGS)
 def test_rulwb_on_a_config_with_wrong_types_exits_2(trained_run, tmp_path, capsys, case):
     command, edit = WRONG_CONFIGS[case]
