@@ -145,6 +145,35 @@ def time_rounds(
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def phases(model: DualTaskModel, data: list, device: torch.device, repeats: int) -> dict:
+    """Median ms of the parts of a two-pass step: forward, each task's backward, the rest.
+
+    They bound what any exact method can gain over the naive recipe:
+    ``(F + 3B) / (F + 2B)`` with ``B`` the mean task backward, whatever the code.
+    """
+    runner = MethodRunner("fixed", model)
+    step, parts = runner.step, {"forward": [], "backward_rul": [], "backward_health": []}
+    for i in range(repeats + 1):
+        x, rul, health = data[i % len(data)]
+        marks = [time.perf_counter()]
+        losses = step.losses(x, rul, health)
+        synchronize(device)
+        marks.append(time.perf_counter())
+        for k, params in enumerate((step.shared + step.heads[0], step.shared + step.heads[1])):
+            torch.autograd.grad(losses[k], params, retain_graph=k == 0, allow_unused=True)
+            synchronize(device)
+            marks.append(time.perf_counter())
+        if i > 0:  # the first pass warms up
+            for name, start, end in zip(parts, marks, marks[1:], strict=False):
+                parts[name].append(end - start)
+    ms = {name: round(1000 * statistics.median(v), 2) for name, v in parts.items()}
+    backward = (ms["backward_rul"] + ms["backward_health"]) / 2
+    ms["naive_vs_two_pass_bound"] = round(
+        (ms["forward"] + 3 * backward) / (ms["forward"] + 2 * backward), 3
+    )
+    return ms
+
+
 def targets(seconds: dict[str, float]) -> dict[str, dict]:
     """Issue 6's step-cost targets, each with the measured ratio and whether it is met."""
     out = {}
@@ -175,6 +204,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = DualTaskModel(n_features, args.preset).to(device)
     seconds = time_rounds(runners(model), data, args.rounds, args.steps, device)
+    parts = phases(model, data, device, repeats=3 * args.rounds)
     fixed, floor = seconds["fixed"], seconds["floor"]
     print(json.dumps({
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -185,6 +215,7 @@ def main() -> None:
         "vs_fixed": {k: round(v / fixed, 3) for k, v in seconds.items()},
         "vs_floor": {k: round(v / floor, 3) for k, v in seconds.items()},
         "device": str(device),
+        "phases_ms": parts,
         "targets": targets(seconds),
     }, indent=2))  # fmt: skip
 
