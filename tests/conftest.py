@@ -31,3 +31,43 @@ def cmapss() -> Path:
             "C-MAPSS data not found: set RUL_WORKBENCH_CMAPSS or place it in ../shared/data/cmapss"
         )
     return found
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Train in-process on one intra-op thread (use with ``pytest.mark.usefixtures``).
+
+    The tiny model gains nothing from a second thread, and on the few shared
+    cores of test machines OpenMP's spinning threads made a run 30-100x
+    slower (measured: about 100 s instead of 1 s when other work ran).
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def pass_counter(monkeypatch):
+    """Counts ``torch.autograd.grad`` and ``Tensor.backward`` calls: ``{"grad": n, "backward": m}``.
+
+    How a step's cost in backward passes is checked without timing it.
+    """
+    import torch
+
+    calls = {"grad": 0, "backward": 0}
+    real_grad, real_backward = torch.autograd.grad, torch.Tensor.backward
+
+    def counting_grad(*args, **kwargs):
+        calls["grad"] += 1
+        return real_grad(*args, **kwargs)
+
+    def counting_backward(self, *args, **kwargs):
+        calls["backward"] += 1
+        return real_backward(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.autograd, "grad", counting_grad)
+    monkeypatch.setattr(torch.Tensor, "backward", counting_backward)
+    return calls

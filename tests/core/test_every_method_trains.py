@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from core.methods import METHODS
 from core.methods.aggregation import MissingSolverError
@@ -26,19 +25,7 @@ HEADLINE = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
 # go through both the plain and the per-task-gradient path.
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread for these runs, restored afterwards.
-
-    The tiny model gains nothing from a second thread, and when the two
-    cores are busy with other work, OpenMP's spinning threads made a run
-    30-100x slower (measured: about 100 s instead of 1 s).
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("name", list(METHODS))

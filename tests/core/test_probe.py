@@ -100,45 +100,21 @@ def test_probed_step_equals_plain_step_for_fixed_weights(small_data):
     assert out_a.probe["effective_ratio"] == pytest.approx(expected)
 
 
-def test_gradient_method_uses_two_backward_passes(small_data, monkeypatch):
+def test_gradient_method_uses_two_backward_passes(small_data, pass_counter):
     """GABA's step calls autograd.grad twice and never Tensor.backward on the model loss."""
     _model, step = _setup(small_data, "gaba")
-    calls = {"grad": 0, "backward": 0}
-    real_grad, real_backward = torch.autograd.grad, torch.Tensor.backward
-
-    def counting_grad(*args, **kwargs):
-        calls["grad"] += 1
-        return real_grad(*args, **kwargs)
-
-    def counting_backward(self, *args, **kwargs):
-        calls["backward"] += 1
-        return real_backward(self, *args, **kwargs)
-
-    monkeypatch.setattr(torch.autograd, "grad", counting_grad)
-    monkeypatch.setattr(torch.Tensor, "backward", counting_backward)
+    calls = pass_counter
     x, rul, health = _batch(small_data)
     step(x, rul, health, step=0, epoch=1, probe=False)
     assert calls == {"grad": 2, "backward": 0}
 
 
-def test_gaba_measuring_every_ten_steps_backs_up_once_in_between(small_data, monkeypatch):
+def test_gaba_measuring_every_ten_steps_backs_up_once_in_between(small_data, pass_counter):
     """``every=10``: two autograd.grad on step 0, one plain backward on steps 1-9."""
     model, step = _setup(small_data, "gaba")
     step.method = create_method("gaba", every=10)
     step.optimizer = torch.optim.SGD(model.parameters(), 1e-4)  # ten steps on one batch
-    calls = {"grad": 0, "backward": 0}
-    real_grad, real_backward = torch.autograd.grad, torch.Tensor.backward
-
-    def counting_grad(*args, **kwargs):
-        calls["grad"] += 1
-        return real_grad(*args, **kwargs)
-
-    def counting_backward(self, *args, **kwargs):
-        calls["backward"] += 1
-        return real_backward(self, *args, **kwargs)
-
-    monkeypatch.setattr(torch.autograd, "grad", counting_grad)
-    monkeypatch.setattr(torch.Tensor, "backward", counting_backward)
+    calls = pass_counter
     x, rul, health = _batch(small_data)
     for i in range(10):
         step(x, rul, health, step=i, epoch=1, probe=False)

@@ -90,23 +90,11 @@ def test_parameter_probe_records_say_parameters(small_data):
     assert step(x, rul, health, step=0, epoch=1, probe=True).probe["probe_space"] == "parameters"
 
 
-def test_mgda_ub_takes_two_head_backwards_and_one_trunk_backward(small_data, monkeypatch):
+def test_mgda_ub_takes_two_head_backwards_and_one_trunk_backward(small_data, pass_counter):
     """MGDA-UB uses representation gradients even when the probe is set to parameters."""
     _model, step = _setup(small_data, "mgda_ub")
     assert step.probe_space == "parameters" and step.gradient_space() == "representation"
-    calls = {"grad": 0, "backward": 0}
-    real_grad, real_backward = torch.autograd.grad, torch.Tensor.backward
-
-    def counting_grad(*args, **kwargs):
-        calls["grad"] += 1
-        return real_grad(*args, **kwargs)
-
-    def counting_backward(self, *args, **kwargs):
-        calls["backward"] += 1
-        return real_backward(self, *args, **kwargs)
-
-    monkeypatch.setattr(torch.autograd, "grad", counting_grad)
-    monkeypatch.setattr(torch.Tensor, "backward", counting_backward)
+    calls = pass_counter
     x, rul, health = _batch(small_data)
     out = step(x, rul, health, step=0, epoch=1, probe=True)
     assert calls == {"grad": 2, "backward": 1}

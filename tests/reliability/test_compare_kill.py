@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from core.cli import compare_cmd
 from core.cli.main import main
@@ -30,14 +29,7 @@ SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--dev
 RULWB = [sys.executable, "-m", "core.cli.main"]  # what the `rulwb` script runs (pyproject.toml)
 PAIRS = {(m, s) for m in ("fixed", "gaba") for s in (0, 1)}
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Train in-process on one thread: the test machines' few cores are shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def compare_args(out: Path, epochs: int) -> list[str]:

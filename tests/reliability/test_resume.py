@@ -29,14 +29,7 @@ from tests.core.conftest import small_experiment
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 COMPARED = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1", "best_epoch")
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread (see test_every_method_trains: spinning OpenMP threads on busy cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

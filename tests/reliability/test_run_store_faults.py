@@ -32,21 +32,14 @@ from tests.reliability.store_writers import PAYLOAD, hammer
 CONFIG = {"method": "gaba", "seed": 0, "lr": 1e-3}
 SPAWN = multiprocessing.get_context("spawn")
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def small_experiment(epochs: int) -> ExperimentConfig:
     """Tiny preset on a 24-unit demo fleet (as tests/core/conftest.py): about a second."""
     train = TrainConfig(epochs=epochs, batch_size=128, probe_every=5, device="cpu")
     demo = SourceSpec(demo=DemoConfig(train_units=24, test_units=8))
     return ExperimentConfig(source=demo, preset="tiny", train=train)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Train on one thread: the test machines' few cores are shared, and torch oversubscribes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def leftovers(folder: pathlib.Path) -> list[str]:
