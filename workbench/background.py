@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,25 @@ from PySide6.QtCore import QObject, Signal
 
 #: How long closing waits for an unfinished task before leaving it behind.
 CLOSE_WAIT_S = 4.0
+
+
+class Deadline:
+    """A time budget shared by several waits: each gets what the ones before it left.
+
+    Closing the window waits for the training worker, the data loader, the
+    fleet view and any open import dialog; their waits must add up to the
+    budget, not multiply it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left_s(self) -> float:
+        """Seconds left (never negative)."""
+        return max(0.0, self.end - time.monotonic())
+
+    def left_ms(self) -> int:
+        return int(self.left_s() * 1000)
 
 
 class BackgroundTasks(QObject):

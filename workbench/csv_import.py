@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.data.columns import ColumnMapping
 from core.data.csv_source import CsvPreview
-from workbench.background import BackgroundTasks
+from workbench.background import CLOSE_WAIT_S, BackgroundTasks, Deadline
 from workbench.csv_check import (
     ERROR_COLOUR,
     IN_SERVICE,
@@ -159,10 +159,14 @@ class CsvImportDialog(QDialog):
         source = csv_source_spec(request.path, request.mapping) if request.run_to_failure else None
         return CsvImport(request.path, request.mapping, kind, request.truth_path, source)
 
-    def shutdown(self) -> None:
-        """Let a running read or check end and release its thread (the dialog is closing)."""
-        self._preview_tasks.shutdown()
-        self._check_tasks.shutdown()
+    def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> bool:
+        """Let a running read or check end (at most ``wait_s`` for both) and release the threads.
+
+        Returns True when nothing was left running.
+        """
+        deadline = Deadline(wait_s)
+        read = self._preview_tasks.shutdown(deadline.left_s())
+        return self._check_tasks.shutdown(deadline.left_s()) and read
 
     # ------------------------------------------------------------ Qt overrides
     def accept(self) -> None:

@@ -27,7 +27,7 @@ from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
 from core.data.summary import summarise
 from core.errors import DataError
-from workbench.background import BackgroundTasks
+from workbench.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.data_form import PreprocessForm, SourceForm
 from workbench.summary_html import summary_html
 
@@ -169,9 +169,9 @@ class DataDock(QDockWidget):
         self.source_form.restore(state.get("source") or {})
         self.preprocess_form.restore(state.get("preprocess") or {})
 
-    def shutdown(self) -> bool:
-        """Let a running load finish (bounded) and release its thread."""
-        return self.tasks.shutdown()
+    def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> bool:
+        """Let a running load finish (at most ``wait_s``) and release its thread."""
+        return self.tasks.shutdown(wait_s)
 
 
 def _heading(text: str) -> QLabel:

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDockWidget, QWidget
 
+from workbench.background import CLOSE_WAIT_S
 from workbench.csv_import import CsvImportDialog
 from workbench.fleet_view import FleetView
 
@@ -31,8 +32,9 @@ class FleetDock(QDockWidget):
         self.show()
         self.raise_()
 
-    def shutdown(self) -> None:
-        self.view.shutdown()
+    def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Let a running prediction end (at most ``wait_s``): the window is closing."""
+        self.view.shutdown(wait_s)
 
 
 def import_csv(window, fleet: FleetDock) -> None:

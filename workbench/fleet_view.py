@@ -33,7 +33,7 @@ from core.data.columns import ColumnMapping
 from core.errors import WorkbenchError
 from core.inference import FleetPredictor
 from core.runs import RunInfo, RunStore
-from workbench.background import BackgroundTasks
+from workbench.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.csv_import import IN_SERVICE, CsvImportDialog
 from workbench.export import export_frame_csv
 from workbench.fleet_prediction import (
@@ -168,9 +168,9 @@ class FleetView(QWidget):
         """Write the engine table to a CSV file."""
         return export_frame_csv(self.engine_table(), path)
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> None:
         """Let a running prediction end and release its thread (the view is closing)."""
-        self._tasks.shutdown()
+        self._tasks.shutdown(wait_s)
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -1,8 +1,9 @@
 """What crosses between the GUI thread and the training worker: a job in, an outcome out.
 
-Both are plain dataclasses. A job carries its own :class:`TrainingControl`,
-so the GUI can pause or stop exactly the run it means, from its own thread,
-while the worker is busy inside the training loop and cannot process signals.
+Both are plain dataclasses. A job carries its own :class:`JobControl`, so
+the GUI can pause, stop or abandon exactly the run it means, from its own
+thread, while the worker is busy inside the training loop and cannot process
+signals.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.data.prepare import PreparedData
-from core.training.control import TrainingControl
 from core.training.experiment import ExperimentConfig
+from workbench.job_control import JobControl
 
 
 @dataclass
@@ -31,13 +32,17 @@ class TrainingJob:
         preprocessing, so the worker need not load it again; ``None`` lets the
         worker load it (a re-run of an old run, or settings not yet loaded).
     control
-        Pause/stop flags the GUI sets and the trainer checks between steps.
+        Pause/stop/abandon flags the GUI sets and the trainer checks between steps.
+    resume_dir
+        A run folder to go on with from its last completed epoch (``last.pt``),
+        instead of starting a new run.
     """
 
     row_id: int
     config: ExperimentConfig
     data: PreparedData | None = None
-    control: TrainingControl = field(default_factory=TrainingControl)
+    control: JobControl = field(default_factory=JobControl)
+    resume_dir: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from core.data.demo import DemoConfig
 from core.errors import DataError
 from core.runs import RunStoreError
 from core.training.events import EpochEvent, StepEvent
+from workbench.background import Deadline
 from workbench.comparison_feed import comparison_inputs
+from workbench.csv_import import CsvImportDialog
 from workbench.data_dock import DataDock
 from workbench.error_report import ErrorHook, ErrorReporter
 from workbench.experiment_dock import ExperimentDock
@@ -38,8 +40,11 @@ from workbench.settings import WorkbenchSettings, default_runs_dir
 from workbench.status import TrainingStatusBar
 from workbench.toolbar import TrainingToolBar
 from workbench.training_controller import TrainingController
+from workbench.worker import warm_up_torch
 
 DEFAULT_SIZE = QSize(1600, 1000)
+#: What closing may take in all: the run's last step, a load or check in progress.
+CLOSE_BUDGET_S = 4.0
 
 
 @dataclass
@@ -98,6 +103,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore()
         self.queue_dock.load_store()
+        warm_up_torch()
 
     # -------------------------------------------------------------- layout
     def _lay_out_docks(self) -> None:
@@ -213,8 +219,9 @@ class MainWindow(QMainWindow):
         if outcome.predictions is not None:
             self.area.show_results(label, outcome.predictions, outcome.metrics)
         self.status.run_ended(label, outcome.status)
-        if outcome.error:
-            self.errors.report("A run failed", f"{label}: {outcome.error}", outcome.trace)
+        if outcome.error or outcome.status == "failed":
+            message = outcome.error or outcome.detail
+            self.errors.report("A run failed", f"{label}: {message}", outcome.trace)
         elif outcome.status == "diverged":
             self.status.showMessage(f"{label} diverged: {outcome.detail}", 15_000)
         self._compare_timer.start()
@@ -323,14 +330,27 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember, stop the run after its step (it saves), wait for the threads, close."""
+        """Remember, end the run at its step (finished epochs are saved), wait, close.
+
+        Every wait shares one budget, :data:`CLOSE_BUDGET_S`: the run is
+        abandoned first, so it ends while the other waits run.
+        """
         self.save_settings()
         if self.controller.busy:
             self.status.showMessage("Stopping the run after its current step…")
-        self.controller.shutdown()
-        self.data_dock.shutdown()
-        self.fleet_dock.shutdown()
+        deadline = Deadline(CLOSE_BUDGET_S)
+        self.controller.shutdown(deadline.left_ms())
+        self._close_import_dialogs(deadline)
+        self.data_dock.shutdown(deadline.left_s())
+        self.fleet_dock.shutdown(deadline.left_s())
         super().closeEvent(event)
+
+    def _close_import_dialogs(self, deadline: Deadline) -> None:
+        """An import dialog left open would keep its file check running after the window."""
+        for dialog in self.findChildren(CsvImportDialog):
+            if dialog.isVisible():
+                dialog.shutdown(deadline.left_s())
+                dialog.reject()
 
 
 DOCK_WIDTH = 330

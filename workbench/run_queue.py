@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.runs import RunDir
+from core.training.resume import resumable
 from workbench.run_queue_model import (
     PROGRESS_COLUMN,
     QueueRow,
@@ -34,6 +36,9 @@ from workbench.run_queue_model import (
     row_from_store,
 )
 from workbench.training_controller import TrainingController
+
+#: Row statuses a run may be resumed from (finished and diverged runs ended for good).
+RESUMABLE = ("stopped", "interrupted", "failed")
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -91,8 +96,16 @@ class RunQueueDock(QDockWidget):
             "stop": _button("Stop", "Stop the running row; it is saved as stopped", self.stop),
             "remove": _button("Remove", "Take the selected rows off the list", self.remove),
             "rerun": _button("Re-run", "Queue the selected runs again", self.rerun),
+            "resume_run": _button(
+                "Resume run",
+                "Go on with the selected stopped, interrupted or failed runs from their "
+                "last completed epoch, in the same folders",
+                self.resume_runs,
+            ),
             "folder": _button("Folder", "Open the selected run's folder", self.open_folder),
         }
+        # (run folder, row status) -> resumable: update_buttons runs at every step.
+        self._resumable: dict[tuple[str, str], bool] = {}
         self.setWidget(self._body())
         self.model.dataChanged.connect(self.update_buttons)
         self.model.rowsInserted.connect(self.update_buttons)
@@ -155,6 +168,7 @@ class RunQueueDock(QDockWidget):
                 mode.select(self.model.index(at, 0), flags)
 
     def _selection_changed(self) -> None:
+        self._resumable.clear()  # the folders may have changed on disk meanwhile
         self.update_buttons()
         self.selectionChanged.emit([row.row_id for row in self.selected_rows()])
 
@@ -173,6 +187,20 @@ class RunQueueDock(QDockWidget):
         self.model.add(rows)
         if rows and not self.controller.busy:
             self.controller.start()
+
+    def resume_runs(self) -> int:
+        """Queue the selected resumable runs to go on from their last checkpoint."""
+        self._resumable.clear()
+        return self.controller.queue_resume([r for r in self.selected_rows() if self.can_resume(r)])
+
+    def can_resume(self, row: QueueRow) -> bool:
+        """Whether the row's run stopped early and its folder holds a last-epoch checkpoint."""
+        if row.status not in RESUMABLE or not row.run_dir or row.config is None:
+            return False
+        key = (row.run_dir, row.status)
+        if key not in self._resumable:
+            self._resumable[key] = resumable(RunDir(row.run_dir))
+        return self._resumable[key]
 
     def open_folder(self) -> None:
         rows = [r for r in self.selected_rows() if r.run_dir]
@@ -201,4 +229,5 @@ class RunQueueDock(QDockWidget):
         movable = [r for r in selected if r.status not in ("running", "paused")]
         self.buttons["remove"].setEnabled(bool(movable))
         self.buttons["rerun"].setEnabled(any(r.config is not None for r in selected))
+        self.buttons["resume_run"].setEnabled(any(self.can_resume(r) for r in selected))
         self.buttons["folder"].setEnabled(any(r.run_dir for r in selected))

@@ -66,6 +66,7 @@ class QueueRow:
     run_dir: str | None = None
     detail: str = ""
     from_store: bool = False
+    resume: bool = False
     row_id: int = field(default_factory=lambda: next(_ids))
 
     @property
@@ -125,13 +126,23 @@ def _number(value: Any, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
 
+def status_text(row: QueueRow) -> str:
+    """The Status cell: a diverged run says at which step, so the user need not open it."""
+    step = row.metrics.get("steps")
+    if row.status == "diverged" and isinstance(step, int):
+        return f"diverged at step {step}"
+    if row.status == "queued" and row.resume:
+        return "queued (resume)"
+    return row.status
+
+
 def _cells(row: QueueRow) -> tuple[str, ...]:
     metrics = row.metrics
     accuracy = metrics.get("accuracy")
     return (
         row.label,
         row.source,
-        row.status,
+        status_text(row),
         f"{row.progress:.0%}",
         _number(row.val_rmse, 2),
         _number(metrics.get("rmse"), 2),

@@ -8,6 +8,10 @@ changes what :meth:`RunQueueModel.next_queued` returns next.
 Stopping follows DESIGN.md: request stop through the job's control, the
 trainer finishes its step, evaluates and saves what it has, the worker's
 slot returns, the thread's event loop quits, and we wait for it (bounded).
+Shutting down (the window closes) abandons the job instead of stopping it:
+the epochs already finished are on disk, and the evaluation a stop would run
+is skipped (see :mod:`workbench.job_control`): closing waits for one step at most
+(or for the validation pass that completes an epoch, so that epoch is kept).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from workbench.worker import TrainingWorker
 
 log = logging.getLogger(__name__)
 
-#: How long closing the window waits for the current step to end and be saved.
-SHUTDOWN_WAIT_MS = 10_000
+#: How long closing the window waits for the current step to end and the run to be marked.
+SHUTDOWN_WAIT_MS = 4_000
 # Threads that did not end within the wait are kept referenced, so Python
 # never destroys a running QThread (which aborts the process).
 _STRAGGLERS: list[QThread] = []
@@ -88,7 +92,8 @@ class TrainingController(QObject):
     def _launch(self, row: QueueRow) -> None:
         self._ensure_thread()
         assert row.config is not None
-        self.current = TrainingJob(row.row_id, row.config, row.data)
+        resume_dir = row.run_dir if row.resume else None
+        self.current = TrainingJob(row.row_id, row.config, row.data, resume_dir=resume_dir)
         self.model.update(row.row_id, status="running", progress=0.0, detail="")
         self.submit.emit(self.current)
 
@@ -119,6 +124,7 @@ class TrainingController(QObject):
             run_dir=outcome.run_dir,
             detail=outcome.error or outcome.detail,
             data=None,  # the worker caches data; rows need not keep it alive
+            resume=False,
         )
         self.runEnded.emit(outcome)
         self._advance()
@@ -154,6 +160,20 @@ class TrainingController(QObject):
         if self.current is not None:
             self.current.control.request_stop()
 
+    def queue_resume(self, rows: list[QueueRow]) -> int:
+        """Queue runs to go on from their last completed epoch, in their own folders.
+
+        The rows keep their place in the list; they run when the queue reaches
+        them, like any queued row. Returns how many were queued.
+        """
+        rows = [r for r in rows if r.run_dir and r.config and not self.is_running(r.row_id)]
+        for row in rows:
+            detail = "to resume after its last completed epoch"
+            self.model.update(row.row_id, status="queued", resume=True, detail=detail)
+        if rows and not self.busy:
+            self.start()
+        return len(rows)
+
     def is_running(self, row_id: int) -> bool:
         """Whether ``row_id`` is the row training now."""
         return self.current is not None and self.current.row_id == row_id
@@ -162,16 +182,19 @@ class TrainingController(QObject):
     def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Stop the running row, end the worker thread and wait for it.
 
+        The running job is abandoned: it ends at its next step, or at the
+        next batch of an evaluation, without evaluating the test set.
+
         Returns
         -------
         bool
             True when the thread ended within ``wait_ms``. Every finished
             epoch is already on disk either way: the trainer rewrites
-            history.csv at the end of each epoch.
+            history.csv (and best.pt when it improved) at the end of each epoch.
         """
         self.active = False
         if self.current is not None:
-            self.current.control.request_stop()
+            self.current.control.abandon()
         thread, self._thread = self._thread, None
         if thread is None:
             return True
