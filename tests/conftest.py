@@ -33,13 +33,16 @@ def cmapss() -> Path:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
-    """Train in-process on one intra-op thread (use with ``pytest.mark.usefixtures``).
+    """The whole suite trains on one intra-op thread.
 
-    The tiny model gains nothing from a second thread, and on the few shared
-    cores of test machines OpenMP's spinning threads made a run 30-100x
-    slower (measured: about 100 s instead of 1 s when other work ran).
+    Two reasons. Speed: the test models gain nothing from a second thread,
+    and on the few shared cores of test machines OpenMP's spinning threads
+    made a run 30-100x slower (measured: about 100 s instead of 1 s when other
+    work ran). Reproducibility: torch's CPU reductions depend on the thread
+    count, so exact-result tests (tests/data/golden_history.json, resume
+    against an uninterrupted run) hold whatever cores the machine has.
     """
     import torch
 

@@ -25,8 +25,6 @@ HEADLINE = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
 # go through both the plain and the per-task-gradient path.
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.mark.parametrize("name", list(METHODS))
 def test_two_tiny_epochs_finish_with_finite_metrics(name: str, small_data) -> None:

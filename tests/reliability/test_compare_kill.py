@@ -29,8 +29,6 @@ SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--dev
 RULWB = [sys.executable, "-m", "core.cli.main"]  # what the `rulwb` script runs (pyproject.toml)
 PAIRS = {(m, s) for m in ("fixed", "gaba") for s in (0, 1)}
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 def compare_args(out: Path, epochs: int) -> list[str]:
     """`rulwb compare` arguments: 2 methods x 2 seeds on the small demo fleet."""

@@ -29,8 +29,6 @@ from tests.core.conftest import small_experiment
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 COMPARED = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1", "best_epoch")
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.fixture(scope="module")
 def small_data():

@@ -32,8 +32,6 @@ from tests.reliability.store_writers import PAYLOAD, hammer
 CONFIG = {"method": "gaba", "seed": 0, "lr": 1e-3}
 SPAWN = multiprocessing.get_context("spawn")
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 def small_experiment(epochs: int) -> ExperimentConfig:
     """Tiny preset on a 24-unit demo fleet (as tests/core/conftest.py): about a second."""
