@@ -104,12 +104,13 @@ class NaiveRunner(MethodRunner):
         self.optimizer.step()
 
 
-def runners(model: DualTaskModel) -> dict[str, MethodRunner]:
+def runners(model: DualTaskModel, methods: list[str]) -> dict[str, MethodRunner]:
+    """The reference runners (floor, naive, probing every 10 steps), fixed, then ``methods``."""
     out: dict[str, MethodRunner] = {"floor": FloorRunner("fixed", model)}
     out["naive"] = NaiveRunner("fixed", model)
     out["fixed+probe/10"] = MethodRunner("fixed", model, probe_every=10)
     out["gaba/10"] = MethodRunner("gaba", model, probe_every=10, every=10)
-    for name in METHODS:
+    for name in dict.fromkeys(["fixed", "gaba", "grace", "pcgrad", *methods]):
         try:
             out[name] = MethodRunner(name, model)
         except MissingSolverError:
@@ -198,12 +199,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
+    parser.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help="comma-separated methods besides fixed, gaba, grace, pcgrad (default: all)",
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
     data, n_features = batches(args.source, 10, args.batch_size, device)
     torch.manual_seed(0)
     model = DualTaskModel(n_features, args.preset).to(device)
-    seconds = time_rounds(runners(model), data, args.rounds, args.steps, device)
+    chosen = runners(model, args.methods.split(","))
+    seconds = time_rounds(chosen, data, args.rounds, args.steps, device)
     parts = phases(model, data, device, repeats=3 * args.rounds)
     fixed, floor = seconds["fixed"], seconds["floor"]
     print(json.dumps({
