@@ -128,7 +128,7 @@ class OurLoop:
         batches = t.train_set.batches(t.config.batch_size, torch.Generator().manual_seed(1))
         for _, (_, x, rul, health) in zip(range(WARM_UP_STEPS), batches, strict=False):
             t._one_step(0, x, rul, health)
-        predict(t.ema.model, t.val_set, t.config.eval_batch_size, t.bf16)
+        predict(t.ema.model, t.val_set, t.eval_batch_size, t.bf16)
 
     def epoch(self) -> tuple[float, float, float]:
         """Seconds of (training phase, whole epoch) and the trainer's own reported seconds."""

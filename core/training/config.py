@@ -62,7 +62,9 @@ class TrainConfig:
     bf16
         bfloat16 autocast on CUDA.
     eval_batch_size
-        Windows per inference batch.
+        Windows per inference batch; 0 picks by device: 512 on the CPU, where
+        larger batches fall out of cache (compact preset, FD001 validation:
+        0.27 s at 512 against 0.58 s at 4096), 4096 on CUDA.
     """
 
     epochs: int = 60
@@ -83,7 +85,7 @@ class TrainConfig:
     trajectories: bool = True
     device: str = "auto"
     bf16: bool = False
-    eval_batch_size: int = 4096
+    eval_batch_size: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -95,6 +97,10 @@ class TrainConfig:
         if self.probe_space not in ("parameters", "representation"):
             raise ValueError(
                 f"probe_space must be parameters or representation, got {self.probe_space!r}"
+            )
+        if self.eval_batch_size < 0:
+            raise ValueError(
+                f"eval_batch_size must be 0 (by device) or more, got {self.eval_batch_size}"
             )
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")

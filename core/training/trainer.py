@@ -118,6 +118,9 @@ class Trainer:
         self.control = control or TrainingControl()
         self.device = resolve_device(config.device)
         self.bf16 = config.bf16 and self.device.type == "cuda"
+        self.eval_batch_size = config.eval_batch_size or (
+            4096 if self.device.type == "cuda" else 512
+        )
         self.model = model.to(self.device)
         if config.rul_bias_init:
             start_at_mean_rul(self.model, float(data.train.rul.mean()))
@@ -184,7 +187,7 @@ class Trainer:
         return (
             f"the {self.device.type.upper()} device ran out of memory at step {self.step} "
             f"with batch size {self.config.batch_size} (evaluation batch "
-            f"{self.config.eval_batch_size}); try a smaller batch size, a smaller model "
+            f"{self.eval_batch_size}); try a smaller batch size, a smaller model "
             "preset, bf16 on CUDA, or --device cpu"
         )
 
@@ -257,9 +260,7 @@ class Trainer:
         """Validate, schedule, checkpoint, report; True when early stopping fires."""
         stats = self._epoch_stats
         self.method.end_epoch(stats["losses"].float())
-        val_rul, val_logits = predict(
-            self.ema.model, self.val_set, self.config.eval_batch_size, self.bf16
-        )
+        val_rul, val_logits = predict(self.ema.model, self.val_set, self.eval_batch_size, self.bf16)
         row = self._history_row(epoch, stats, val_rul, val_logits)
         if epoch > self.config.warmup_epochs:
             self.plateau.step(row["val_rmse"])
@@ -357,9 +358,7 @@ class Trainer:
     def _emit_predictions(self, epoch: int, val_rul, val_logits) -> None:
         splits = [("val", self.data.val, val_rul, val_logits)]
         if self.test_set is not None:
-            rul, logits = predict(
-                self.ema.model, self.test_set, self.config.eval_batch_size, self.bf16
-            )
+            rul, logits = predict(self.ema.model, self.test_set, self.eval_batch_size, self.bf16)
             splits.append(("test", self.data.test, rul, logits))
         for split, windows, rul, logits in splits:
             self.emit(
@@ -398,17 +397,13 @@ class Trainer:
 
     def _final_evaluation(self) -> dict:
         cap = self.data.config.rul_cap
-        val_rul, val_logits = predict(
-            self.ema.model, self.val_set, self.config.eval_batch_size, self.bf16
-        )
+        val_rul, val_logits = predict(self.ema.model, self.val_set, self.eval_batch_size, self.bf16)
         tables = [trajectory_table("val", self.data.val, val_rul, val_logits)]
         metrics: dict = {
             "val_rmse": validation_figures(self.data.val, val_rul, val_logits, cap)["val_rmse"]
         }
         if self.test_set is not None:
-            rul, logits = predict(
-                self.ema.model, self.test_set, self.config.eval_batch_size, self.bf16
-            )
+            rul, logits = predict(self.ema.model, self.test_set, self.eval_batch_size, self.bf16)
             last = np.r_[self.data.test.unit[1:] != self.data.test.unit[:-1], True]
             metrics.update(test_metrics(self.data.test_last, rul[last], logits[last], cap))
             tables.append(trajectory_table("test", self.data.test, rul, logits))
