@@ -5,7 +5,7 @@ the methods are timed in interleaved rounds (method A, B, C, ... then again)
 and each figure is the median over rounds, so load on the machine hits every
 method alike and the ratios stay meaningful. Beside the methods:
 
-* ``floor``: forward, one backward per task (``autograd.grad``), optimiser step:
+* ``floor``: forward, one backward per task, clipping and the optimiser step:
   the least any exact per-task-gradient method can cost;
 * ``naive``: the common recipe: ``backward`` per task with ``retain_graph``
   into ``.grad`` (copied out, then zeroed), then a third backward of the
@@ -39,7 +39,6 @@ from core.data.sources import SourceSpec
 from core.methods.aggregation import MissingSolverError
 from core.methods.registry import METHODS, create_method
 from core.model import DualTaskModel
-from core.probe import task_gradients
 from core.training.batches import DeviceWindows
 from core.training.experiment import ExperimentConfig, load_data
 from core.training.step import TrainingStep
@@ -79,13 +78,19 @@ class MethodRunner:
 
 
 class FloorRunner(MethodRunner):
-    """Forward, one ``autograd.grad`` per task, optimiser step: nothing else."""
+    """The two passes every exact per-task-gradient step needs, and nothing of a method's own.
+
+    Forward, backward of ``L_rul`` (graph kept), backward of ``L_health``
+    (the two accumulate into ``.grad``), then what every step does: clipping
+    and the optimiser step.
+    """
 
     def __call__(self, x, rul, health) -> None:
-        step = self.step
         self.optimizer.zero_grad(set_to_none=True)
-        losses = step.losses(x, rul, health)
-        task_gradients(losses.unbind(), step.shared, step.heads)
+        losses = self.step.losses(x, rul, health)
+        losses[0].backward(retain_graph=True)
+        losses[1].backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
 
 
