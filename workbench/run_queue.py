@@ -92,7 +92,7 @@ class RunQueueDock(QDockWidget):
         self.buttons = {
             "start": _button("Start", "Run the queued rows one after another", controller.start),
             "pause": _button("Pause", "Hold the running row after its step", controller.pause),
-            "resume": _button("Resume", "Continue the paused row", controller.resume),
+            "resume": _button("Continue", "Continue the paused row", controller.resume),
             "stop": _button("Stop", "Stop the running row; it is saved as stopped", self.stop),
             "remove": _button("Remove", "Take the selected rows off the list", self.remove),
             "rerun": _button("Re-run", "Queue the selected runs again", self.rerun),
