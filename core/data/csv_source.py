@@ -56,6 +56,7 @@ def read_fleet_csv(
     mapping: ColumnMapping | None = None,
     run_to_failure: bool = True,
     name: str | None = None,
+    reference: pd.DataFrame | None = None,
 ) -> Fleet:
     """Read a fleet from a CSV file with a header row.
 
@@ -71,6 +72,9 @@ def read_fleet_csv(
         in-service fleets cut before failure.
     name
         Name of the fleet; defaults to the path.
+    reference
+        The training fleet's frame, for an in-service file: a unit with no
+        plausible reading in a column gets the training median there.
 
     Returns
     -------
@@ -90,7 +94,7 @@ def read_fleet_csv(
     columns, notes = _located(
         text, lambda: resolve_columns(text.header, frame, mapping, decimal=text.decimal)
     )
-    return _build_fleet(text, frame, columns, notes, run_to_failure, name)
+    return _build_fleet(text, frame, columns, notes, run_to_failure, name, reference)
 
 
 def _located(text: CsvText, detect: Callable[[], T]) -> T:
@@ -109,6 +113,7 @@ def _build_fleet(
     notes: list[tuple[str, str]],
     run_to_failure: bool,
     name: str | None,
+    reference: pd.DataFrame | None = None,
 ) -> Fleet:
     settings, sensors = list(columns.settings), list(columns.sensors or ())
     _check_canonical_names(text, settings + sensors)
@@ -120,7 +125,12 @@ def _build_fleet(
     readings = values[order, 1:]
     found = [DataWarning(reason, str(text.path), None, column) for column, reason in notes]
     found += repair_absurd(
-        readings, settings + sensors, ids.to_numpy(), str(text.path), text.line_numbers[order]
+        readings,
+        settings + sensors,
+        ids.to_numpy(),
+        str(text.path),
+        text.line_numbers[order],
+        reference,
     )
     canonical = pd.DataFrame(readings, columns=settings + sensors)
     canonical.insert(0, CYCLE, cycles[order])

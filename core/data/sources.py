@@ -116,7 +116,8 @@ def _load_csv(spec: SourceSpec) -> FleetPair:
     train = read_fleet_csv(Path(spec.path or ""), mapping, run_to_failure=True)
     test = None
     if spec.test_csv:
-        test = read_fleet_csv(Path(spec.test_csv), _as_trained(spec, mapping, train), False)
+        in_service = _as_trained(spec, mapping, train)
+        test = read_fleet_csv(Path(spec.test_csv), in_service, False, reference=train.frame)
         if spec.truth_csv:
             test.truth_rul = read_truth_csv(Path(spec.truth_csv), test)
     elif spec.truth_csv:

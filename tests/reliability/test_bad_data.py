@@ -26,6 +26,7 @@ from core.data.csv_source import read_fleet_csv
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet import UNIT, Fleet, FleetPair
 from core.data.prepare import PreparedData, prepare
+from core.data.sources import SourceSpec, load_source
 from core.errors import DataError, DataWarning
 from tests.core.test_csv_fuzz import check_fleet, messy_tables
 from tests.reliability.cmapss_reference import (
@@ -250,6 +251,22 @@ def test_in_service_unit_without_a_plausible_reading_gets_the_training_median(tm
     test.loc[test[UNIT] == 2, "s4"] = 1e13
     broken = FleetPair(demo_pair.train, Fleet("t", test, [], [], False, demo_pair.test.truth_rul))
     pair, _, _ = read_back("cmapss", tmp_path / "data", broken)
+    (warning,) = pair.test.warnings
+    assert "median over the training data" in str(warning) and "unit(s) 2" in str(warning)
+    filled = pair.test.frame.loc[pair.test.frame[UNIT] == 2, "s4"]
+    assert (filled == pair.train.frame["s4"].median()).all()
+
+
+def test_in_service_csv_unit_without_a_plausible_reading_gets_the_training_median(
+    tmp_path, demo_pair
+):
+    """Through a csv source: the in-service file is repaired on the training data's scale."""
+    train_path, test_path = tmp_path / "train.csv", tmp_path / "in_service.csv"
+    demo_pair.train.frame.to_csv(train_path, index=False)
+    test = demo_pair.test.frame.copy()
+    test.loc[test[UNIT] == 2, "s4"] = 1e13
+    test.to_csv(test_path, index=False)
+    pair = load_source(SourceSpec(kind="csv", path=str(train_path), test_csv=str(test_path)))
     (warning,) = pair.test.warnings
     assert "median over the training data" in str(warning) and "unit(s) 2" in str(warning)
     filled = pair.test.frame.loc[pair.test.frame[UNIT] == 2, "s4"]
