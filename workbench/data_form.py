@@ -14,13 +14,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
@@ -28,6 +26,7 @@ from core.data.cmapss import SUBSETS
 from core.data.config import HealthThresholds, PreprocessConfig
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
+from workbench.form_fields import double_box, spin_box
 
 SOURCES = (("demo", "Demo fleet (synthetic)"), ("cmapss", "NASA C-MAPSS"), ("csv", "Imported CSV"))
 
@@ -132,36 +131,18 @@ class SourceForm(QWidget):
         self.csv_path.setText(str(state.get("csv_path", "")))
 
 
-def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
-
-
-def _double(low: float, high: float, value: float, step: float, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setDecimals(2 if step < 1 else 0)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
-
-
 class PreprocessForm(QWidget):
     """The protocol of METHODS.md section 1, with the book's defaults."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         d = PreprocessConfig()
-        self.window = _spin(1, 500, d.window, "Cycles per input window")
-        self.rul_cap = _double(1, 1000, d.rul_cap, 5, "Cap of the piecewise-linear RUL target")
-        self.degrading = _double(
+        self.window = spin_box(1, 500, d.window, "Cycles per input window")
+        self.rul_cap = double_box(1, 1000, d.rul_cap, 5, "Cap of the piecewise-linear RUL target")
+        self.degrading = double_box(
             1, 1000, d.health.degrading, 5, "RUL at or below which an engine is degrading"
         )
-        self.critical = _double(
+        self.critical = double_box(
             0, 1000, d.health.critical, 5, "RUL at or below which an engine is critical"
         )
         self.sensors = QLineEdit()
@@ -171,9 +152,9 @@ class PreprocessForm(QWidget):
         self.include_settings.setToolTip(
             "Also feed the operating settings to the model as features"
         )
-        self.conditions = _spin(0, 20, 0, "Operating conditions (KMeans on the settings)")
+        self.conditions = spin_box(0, 20, 0, "Operating conditions (KMeans on the settings)")
         self.conditions.setSpecialValueText("auto")
-        self.val_fraction = _double(0.0, 0.9, d.val_fraction, 0.05, "Share of engines held out")
+        self.val_fraction = double_box(0.0, 0.9, d.val_fraction, 0.05, "Share of engines held out")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Window (cycles)", self.window)

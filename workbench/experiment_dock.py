@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +31,7 @@ from core.model.presets import PRESETS
 from core.training.comparison_runs import ComparisonPlan
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig
+from workbench.form_fields import spin_box
 from workbench.method_editor import MethodPicker
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -60,14 +60,6 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
-
-
 class ExperimentDock(QDockWidget):
     """What to train: preset, device, epochs, batch size, learning rate, seeds, methods."""
 
@@ -82,18 +74,20 @@ class ExperimentDock(QDockWidget):
         self.device = QComboBox()
         self.device.addItems([x for x in DEVICES if x != "cuda" or torch.cuda.is_available()])
         self.device.setToolTip("auto: CUDA when available, else CPU")
-        self.epochs = _spin(
+        self.epochs = spin_box(
             1, 10_000, d.epochs, "Most epochs per run (early stopping may end sooner)"
         )
-        self.batch_size = _spin(1, 65_536, d.batch_size, "Windows per optimiser step")
+        self.batch_size = spin_box(1, 65_536, d.batch_size, "Windows per optimiser step")
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(5)
         self.lr.setRange(1e-5, 1.0)
         self.lr.setSingleStep(1e-4)
         self.lr.setValue(d.lr)
         self.lr.setToolTip("AdamW learning rate")
-        self.patience = _spin(0, 10_000, d.early_stopping_patience, "Early stopping (0: off)")
-        self.probe_every = _spin(0, 10_000, d.probe_every, "Measure task gradients every N steps")
+        self.patience = spin_box(0, 10_000, d.early_stopping_patience, "Early stopping (0: off)")
+        self.probe_every = spin_box(
+            0, 10_000, d.probe_every, "Measure task gradients every N steps"
+        )
         self.probe_blocks = QCheckBox("Per-block probe")
         self.probe_blocks.setChecked(d.probe_blocks)
         self.probe_blocks.setToolTip(
