@@ -23,8 +23,19 @@ from torch import Tensor, nn
 from core.methods.base import gram_norms
 
 
+class GramNorms:
+    """``norms`` of per-task gradients, read off their Gram matrix ``gram``."""
+
+    gram: Tensor
+
+    @property
+    def norms(self) -> tuple[float, float]:
+        n_rul, n_health = gram_norms(self.gram)
+        return float(n_rul), float(n_health)
+
+
 @dataclass
-class TaskGradients:
+class TaskGradients(GramNorms):
     """Per-task gradients of one batch.
 
     Attributes
@@ -40,11 +51,6 @@ class TaskGradients:
     shared: tuple[list[Tensor], list[Tensor]]
     heads: tuple[list[Tensor], list[Tensor]]
     gram: Tensor
-
-    @property
-    def norms(self) -> tuple[float, float]:
-        n_rul, n_health = gram_norms(self.gram)
-        return float(n_rul), float(n_health)
 
 
 def task_gradients(

@@ -23,15 +23,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from core.methods.base import gram_norms
-from core.probe import gram_matrix
+from core.probe import GramNorms, gram_matrix
 
 #: The two spaces a probe can measure in (``TrainConfig.probe_space``).
 PROBE_SPACES = ("parameters", "representation")
 
 
 @dataclass
-class RepresentationGradients:
+class RepresentationGradients(GramNorms):
     """Per-task gradients of one batch with respect to the shared representation.
 
     Attributes
@@ -51,11 +50,6 @@ class RepresentationGradients:
     shared: tuple[Tensor, Tensor]
     heads: tuple[list[Tensor], list[Tensor]]
     gram: Tensor
-
-    @property
-    def norms(self) -> tuple[float, float]:
-        n_rul, n_health = gram_norms(self.gram)
-        return float(n_rul), float(n_health)
 
 
 def representation_gradients(
