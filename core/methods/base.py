@@ -231,6 +231,19 @@ class BalancingMethod:
         """
         return self.current_weights().to(gram)
 
+    def unmeasured_weights(self, gram: Tensor, losses: Tensor) -> Tensor:
+        """Weights of a step the gradient probe measured but this method did not ask to.
+
+        Exactly what a plain step (:meth:`combine`) would use, so probing never
+        changes training. A method that weighs gradients keeps its weights in
+        force (GABA with ``every`` > 1 advances its EMA only when it measures);
+        any other method's :meth:`weigh` is its per-step rule, the same one
+        :meth:`combine` applies (RLW's draw, FAMO's step), and runs once as usual.
+        """
+        if self.needs_gradients:
+            return self.current_weights().to(gram)
+        return self.weigh(gram, losses)
+
     def head_weights(self, weights: Tensor) -> Tensor:
         """Multiplier of each head's own-task gradient, given the step's weights.
 

@@ -6,7 +6,9 @@ Two paths, chosen per step:
 * with per-task gradients (the method needs them, or the probe is due): one
   backward per task with ``torch.autograd.grad``, the method weighs the Gram
   matrix, and the update ``sum_k w_k g_k`` is written into ``.grad`` -- two
-  backward passes, never a third;
+  backward passes, never a third. On a probed step the method did not ask
+  for, the method gives the weights a plain step would use
+  (``unmeasured_weights``): a probe never advances a method's state;
 * with representation gradients (``probe_space="representation"``, or a
   method whose ``gradient_space`` is ``"representation"``, i.e. MGDA-UB):
   each task's gradient is taken with respect to the shared features ``z``
@@ -130,9 +132,13 @@ class TrainingStep:
         if not torch.isfinite(losses).all():
             raise Diverged(step, f"non-finite loss {losses.detach().tolist()}")
         record = None
-        if self.method.begin_step(step) or probe:
+        measure = self.method.begin_step(step)
+        if measure or probe:
             grads = self.task_gradients(z, losses)
-            weights = self.method.weigh(grads.gram, losses.detach())
+            if measure:
+                weights = self.method.weigh(grads.gram, losses.detach())
+            else:  # probe only: the weights a plain step would use, nothing more
+                weights = self.method.unmeasured_weights(grads.gram, losses.detach())
             self._write(grads, weights, losses)
             if probe:
                 record = self._record(grads, weights, step, epoch, probe_blocks)
