@@ -1,14 +1,23 @@
-"""Statistics across runs: mean and spread per method, paired tests against a baseline.
+"""Statistics across runs: mean and spread per method, paired comparisons with a baseline.
 
 A comparison table has one row per finished run with at least the columns
 ``method`` and ``seed`` and any numeric metric columns (``rmse``,
 ``nasa_score``, ``macro_f1``, ``seconds`` ...). :func:`summarise` turns it into
 one row per method. Seeds are the pairing unit: runs of two methods with the
-same seed share their data split and initialisation, so a paired Wilcoxon
-signed-rank test on the per-seed differences is the honest way to ask whether
-a method differs from the baseline. With fewer than five pairs a two-sided
-Wilcoxon test cannot reach p < 0.05 (its smallest p is 2/2**n), so the test is
-not run and the ``wilcoxon_note`` column says why.
+same seed share their data split and initialisation, so the per-seed
+differences are what is compared:
+
+* for any number of pairs (2 or more), the mean paired difference
+  ``method - baseline`` with a 95 % t-interval, so the size of an effect and
+  its uncertainty are visible even with 3 seeds;
+* from :data:`MIN_PAIRS` (6) pairs, the exact two-sided Wilcoxon signed-rank
+  test. Its smallest attainable p is ``2 / 2**n``: 0.0625 with 5 pairs, so
+  with 5 or fewer it could never reach p < 0.05 and is not run;
+* the Wilcoxon p-values of all methods tested against the baseline are
+  adjusted for multiple comparisons with Holm's step-down method, per metric.
+
+``summary.attrs["paired_seeds"]`` (and ``summary.json``) list, per method,
+the seeds that were paired with the baseline.
 """
 
 from __future__ import annotations
@@ -20,10 +29,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 from scipy.stats import wilcoxon
 
-#: Fewest seed pairs for which the paired test is run.
-MIN_PAIRS = 5
+#: Fewest seed pairs for which the Wilcoxon test is run: 2 / 2**6 = 0.031 < 0.05.
+MIN_PAIRS = 6
+#: Coverage of the interval of the mean paired difference.
+CONFIDENCE = 0.95
 #: Columns that identify a run rather than measure it.
 ID_COLUMNS = ("method", "seed")
 
@@ -89,16 +101,52 @@ def _spread(values: pd.Series) -> tuple[float, float]:
     return float(np.mean(clean)), std
 
 
-def _test_against_baseline(
-    runs: pd.DataFrame, method: str, baseline: str, metric: str
-) -> tuple[float, int]:
-    """(p-value, number of seed pairs) for one metric; p is NaN under MIN_PAIRS pairs."""
+def _pairs(runs: pd.DataFrame, method: str, baseline: str, metric: str) -> pd.DataFrame:
+    """The method's and the baseline's metric side by side, one row per shared seed."""
     ours = _per_seed(runs, method, metric)
     theirs = _per_seed(runs, baseline, metric)
-    seeds = ours.index.intersection(theirs.index)
-    if len(seeds) < MIN_PAIRS:
-        return math.nan, len(seeds)
-    return paired_wilcoxon(ours.loc[seeds].to_numpy(), theirs.loc[seeds].to_numpy()), len(seeds)
+    seeds = ours.index.intersection(theirs.index).sort_values()
+    return pd.DataFrame({"method": ours.loc[seeds], "baseline": theirs.loc[seeds]}, index=seeds)
+
+
+def paired_difference(
+    values: Sequence[float], baseline: Sequence[float]
+) -> tuple[float, float, float]:
+    """Mean of ``values - baseline`` and its two-sided 95 % t-interval ``(mean, low, high)``.
+
+    With one pair the interval is undefined (NaN); with identical pairs it is
+    the point itself.
+    """
+    diff = np.asarray(values, dtype=float) - np.asarray(baseline, dtype=float)
+    if diff.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(diff.mean())
+    if diff.size < 2:
+        return mean, math.nan, math.nan
+    half = float(student_t.ppf(0.5 + CONFIDENCE / 2, diff.size - 1) * diff.std(ddof=1))
+    half /= math.sqrt(diff.size)
+    return mean, mean - half, mean + half
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (NaN entries left out and kept NaN).
+
+    Sorted ascending, the i-th (0-based) of m p-values is multiplied by
+    ``m - i``, made non-decreasing along the order, and capped at 1. It
+    controls the family-wise error rate with no assumption on how the tests
+    depend on each other (all methods share the baseline's runs). Written out
+    here rather than taken from statsmodels: ten lines against a large
+    dependency, checked against hand-computed values in the tests.
+    """
+    values = np.asarray(p_values, dtype=float)
+    adjusted = np.full(values.shape, math.nan)
+    finite = np.flatnonzero(np.isfinite(values))
+    order = finite[np.argsort(values[finite], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * values[index]))
+        adjusted[index] = running
+    return adjusted.tolist()
 
 
 def _note(runs: pd.DataFrame, method: str, baseline: str, pairs: list[int]) -> str:
@@ -107,12 +155,14 @@ def _note(runs: pd.DataFrame, method: str, baseline: str, pairs: list[int]) -> s
     if method == baseline:
         return "baseline"
     if baseline not in methods:
-        return f"no test: baseline method '{baseline}' is not among the runs"
+        return f"no comparison: baseline method '{baseline}' is not among the runs"
     most = max(pairs, default=0)
+    if most < 2:
+        return f"no comparison: {most} seed(s) shared with baseline '{baseline}', need 2"
     if most < MIN_PAIRS:
         return (
-            f"no test: {most} seed(s) shared with baseline '{baseline}', "
-            f"a paired Wilcoxon test needs at least {MIN_PAIRS}"
+            f"{most} seed pairs: 95 % interval only; the Wilcoxon test needs at least "
+            f"{MIN_PAIRS} pairs to be able to reach p < 0.05"
         )
     if min(pairs) < MIN_PAIRS:
         return f"some metrics untested: fewer than {MIN_PAIRS} seed pairs without missing values"
@@ -121,26 +171,32 @@ def _note(runs: pd.DataFrame, method: str, baseline: str, pairs: list[int]) -> s
 
 def _method_row(
     runs: pd.DataFrame, method: str, baseline: str, metrics: list[str]
-) -> dict[str, Any]:
-    """Summary statistics of one method."""
+) -> tuple[dict[str, Any], list[int]]:
+    """Summary statistics of one method, and the seeds paired with the baseline."""
     own = runs[runs["method"] == method]
     row: dict[str, Any] = {"method": method, "n": len(own)}
     testable = method != baseline and baseline in set(runs["method"])
     pairs: list[int] = []
+    paired_seeds: set[int] = set()
     for metric in metrics:
         row[f"{metric}_mean"], row[f"{metric}_std"] = _spread(own[metric])
-        p, n = _test_against_baseline(runs, method, baseline, metric) if testable else (np.nan, 0)
+        table = _pairs(runs, method, baseline, metric) if testable else pd.DataFrame()
+        n = len(table)
+        paired_seeds.update(int(seed) for seed in table.index)
+        diff = paired_difference(table["method"], table["baseline"]) if n else (math.nan,) * 3
+        row[f"{metric}_diff"], row[f"{metric}_diff_low"], row[f"{metric}_diff_high"] = diff
+        p = paired_wilcoxon(table["method"], table["baseline"]) if n >= MIN_PAIRS else math.nan
         row[f"{metric}_wilcoxon_p"] = p
         row[f"{metric}_wilcoxon_n"] = n
         pairs.append(n)
     row["wilcoxon_note"] = _note(runs, method, baseline, pairs)
-    return row
+    return row, sorted(paired_seeds)
 
 
 def summarise(
     runs: pd.DataFrame, metrics: Sequence[str] | None = None, baseline: str = "fixed"
 ) -> pd.DataFrame:
-    """One row per method: run count, mean and std of each metric, paired test vs baseline.
+    """One row per method: run count, mean and std of each metric, paired comparison vs baseline.
 
     Parameters
     ----------
@@ -150,29 +206,42 @@ def summarise(
         Metric columns to summarise; by default every numeric column other
         than ``method`` and ``seed``.
     baseline
-        Method the others are tested against (paired by seed).
+        Method the others are compared with (paired by seed).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``method``, ``n`` and, for each metric ``m``: ``m_mean``,
-        ``m_std`` (ddof=1, NaN when n=1), ``m_wilcoxon_p`` (two-sided; NaN for
-        the baseline, when the baseline is absent, or with fewer than
-        :data:`MIN_PAIRS` seed pairs) and ``m_wilcoxon_n`` (seed pairs used);
-        then ``wilcoxon_note`` saying why a test is missing ("" when all ran).
-        ``summary.attrs`` holds ``baseline`` and ``metrics``.
+        ``m_std`` (ddof=1, NaN when n=1); ``m_diff``, ``m_diff_low``,
+        ``m_diff_high`` (mean paired difference method - baseline and its 95 %
+        t-interval; NaN for the baseline or without 2 pairs); ``m_wilcoxon_p``
+        (exact two-sided, from :data:`MIN_PAIRS` pairs, else NaN),
+        ``m_wilcoxon_p_holm`` (Holm-adjusted over the methods tested on ``m``)
+        and ``m_wilcoxon_n`` (seed pairs used); then ``wilcoxon_note`` saying
+        what was and was not computed ("" when everything was).
+        ``summary.attrs`` holds ``baseline``, ``metrics`` and ``paired_seeds``
+        (method -> the seeds paired with the baseline).
     """
     _check_table(runs)
     chosen = list(metrics) if metrics is not None else metric_columns(runs)
     unknown = [m for m in chosen if m not in runs.columns]
     if unknown:
         raise ValueError(f"metric(s) {unknown} are not columns of the run table")
-    rows = [_method_row(runs, m, baseline, chosen) for m in _method_order(runs, baseline)]
+    rows, paired = [], {}
+    for method in _method_order(runs, baseline):
+        row, seeds = _method_row(runs, method, baseline, chosen)
+        rows.append(row)
+        paired[method] = seeds
+    for metric in chosen:
+        adjusted = holm([row[f"{metric}_wilcoxon_p"] for row in rows])
+        for row, p in zip(rows, adjusted, strict=True):
+            row[f"{metric}_wilcoxon_p_holm"] = p
     columns = ["method", "n"]
     for m in chosen:
-        columns += [f"{m}_mean", f"{m}_std", f"{m}_wilcoxon_p", f"{m}_wilcoxon_n"]
+        columns += [f"{m}_mean", f"{m}_std", f"{m}_diff", f"{m}_diff_low", f"{m}_diff_high"]
+        columns += [f"{m}_wilcoxon_p", f"{m}_wilcoxon_p_holm", f"{m}_wilcoxon_n"]
     summary = pd.DataFrame(rows, columns=[*columns, "wilcoxon_note"])
-    summary.attrs.update(baseline=baseline, metrics=chosen)
+    summary.attrs.update(baseline=baseline, metrics=chosen, paired_seeds=paired)
     return summary
 
 
@@ -193,7 +262,8 @@ def summary_to_json(summary: pd.DataFrame) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"baseline": str | None, "metrics": [...], "methods": [row, ...]}``
+        ``{"baseline", "metrics", "confidence", "wilcoxon_min_pairs",
+        "p_adjustment", "paired_seeds": {method: [seed, ...]}, "methods": [row, ...]}``
         where each row maps column name to value, NaN written as ``None``.
     """
     records = [
@@ -203,5 +273,9 @@ def summary_to_json(summary: pd.DataFrame) -> dict[str, Any]:
     return {
         "baseline": summary.attrs.get("baseline"),
         "metrics": list(summary.attrs.get("metrics", [])),
+        "confidence": CONFIDENCE,
+        "wilcoxon_min_pairs": MIN_PAIRS,
+        "p_adjustment": "holm",
+        "paired_seeds": {k: list(v) for k, v in summary.attrs.get("paired_seeds", {}).items()},
         "methods": records,
     }

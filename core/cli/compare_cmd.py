@@ -58,7 +58,7 @@ def run_compare(args: argparse.Namespace) -> int:
     table = run_comparison(
         plan, args.out, progress=lambda label: ProgressLine(label), notice=_print_notice
     )
-    summary = summarise(table, metrics=[*HEADLINE, "seconds"])
+    summary = summarise(table, metrics=[*HEADLINE, "val_rmse", "val_macro_f1", "seconds"])
     as_json = summary_to_json(summary)
     # atomic, so a full disk is a clear RunStoreError and an old summary stays whole
     atomic_write_text(args.out / "summary.csv", summary.to_csv(index=False))
@@ -76,17 +76,32 @@ def _print_notice(message: str) -> None:
 
 
 def _format(summary: pd.DataFrame) -> str:
+    """Mean ± std per method, then RMSE's paired difference from the baseline and its p."""
+    baseline = summary.attrs.get("baseline", "fixed")
     lines = [
         f"{'method':<14}{'n':>3}  {'RMSE':>14}  {'NASA':>16}  {'accuracy':>14}  {'macro-F1':>14}"
+        f"  {'RMSE - ' + baseline + ' [95 % CI]':>30}  {'p (Holm)':>16}"
     ]
     for _, row in summary.iterrows():
         cells = [
             f"{row[f'{m}_mean']:.3f} ± {row[f'{m}_std']:.3f}"
             for m in ("rmse", "nasa_score", "accuracy", "macro_f1")
         ]
+        diff = ""
+        if pd.notna(row.get("rmse_diff_low")):
+            diff = (
+                f"{row['rmse_diff']:+.2f} [{row['rmse_diff_low']:+.2f}, "
+                f"{row['rmse_diff_high']:+.2f}] (n={int(row['rmse_wilcoxon_n'])})"
+            )
         p = row.get("rmse_wilcoxon_p")
-        test = f"  Wilcoxon p={p:.3f}" if pd.notna(p) else ""
+        test = f"{p:.3f} ({row['rmse_wilcoxon_p_holm']:.3f})" if pd.notna(p) else ""
         lines.append(
-            f"{row['method']:<14}{int(row['n']):>3}  " + "  ".join(f"{c:>14}" for c in cells) + test
+            f"{row['method']:<14}{int(row['n']):>3}  "
+            + "  ".join(f"{c:>14}" for c in cells)
+            + f"  {diff:>30}  {test:>16}"
         )
-    return "\n".join(lines)
+    note = (
+        "differences are paired by seed; the Wilcoxon test runs from 6 pairs, "
+        "its p adjusted across methods (Holm) in brackets"
+    )
+    return "\n".join([*lines, note])

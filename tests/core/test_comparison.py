@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import wilcoxon
+from scipy.stats import ttest_rel, wilcoxon
 
-from core.comparison import MIN_PAIRS, summarise, summary_to_json
+from core.comparison import MIN_PAIRS, holm, paired_difference, summarise, summary_to_json
 
-BASE = [10.0, 11.0, 12.0, 9.0, 10.5, 11.5]
-GABA = [9.0, 10.2, 11.9, 8.1, 10.6, 10.0]
+BASE = [10.0, 11.0, 12.0, 9.0, 10.5, 11.5, 10.2]
+GABA = [9.0, 10.2, 11.9, 8.1, 10.6, 10.0, 9.9]
 
 
 def runs_table(methods: dict[str, list[float]], seeds: dict[str, list[int]] | None = None):
@@ -44,29 +44,68 @@ def test_default_metrics_are_numeric_columns_except_seed():
     assert "seed_mean" not in summary.columns and "note_mean" not in summary.columns
 
 
-def test_wilcoxon_matches_scipy_with_six_seeds():
+def test_wilcoxon_matches_scipy_with_seven_seeds():
     summary = summarise(runs_table({"fixed": BASE, "gaba": GABA}))
     expected = wilcoxon(GABA, BASE, alternative="two-sided").pvalue
     assert row(summary, "gaba")["rmse_wilcoxon_p"] == pytest.approx(expected)
-    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 6
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 7
     assert row(summary, "gaba")["wilcoxon_note"] == ""
     assert math.isnan(row(summary, "fixed")["rmse_wilcoxon_p"])
     assert row(summary, "fixed")["wilcoxon_note"] == "baseline"
 
 
 def test_unequal_seed_sets_pair_on_the_intersection():
-    seeds = {"fixed": [0, 1, 2, 3, 4, 5], "gaba": [1, 2, 3, 4, 5, 9]}
+    seeds = {"fixed": [0, 1, 2, 3, 4, 5, 6], "gaba": [1, 2, 3, 4, 5, 6, 9]}
     summary = summarise(runs_table({"fixed": BASE, "gaba": GABA}, seeds))
-    expected = wilcoxon(GABA[:5], BASE[1:], alternative="two-sided").pvalue
-    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 5
+    expected = wilcoxon(GABA[:6], BASE[1:], alternative="two-sided").pvalue
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 6
     assert row(summary, "gaba")["rmse_wilcoxon_p"] == pytest.approx(expected)
+    assert summary.attrs["paired_seeds"]["gaba"] == [1, 2, 3, 4, 5, 6]
 
 
-def test_fewer_than_five_pairs_gives_nan_and_a_reason():
-    summary = summarise(runs_table({"fixed": BASE[:4], "gaba": GABA[:4]}))
-    assert math.isnan(row(summary, "gaba")["rmse_wilcoxon_p"])
-    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 4
-    assert f"at least {MIN_PAIRS}" in row(summary, "gaba")["wilcoxon_note"]
+def test_the_wilcoxon_test_runs_only_where_it_can_reach_five_percent():
+    """Its smallest two-sided p is 2 / 2**n: above 0.05 with 5 pairs, below with 6."""
+    assert 2 / 2**5 > 0.05 > 2 / 2**MIN_PAIRS
+    better = [b - 1.0 for b in BASE]  # every seed better: the smallest p there is
+    five = summarise(runs_table({"fixed": BASE[:5], "gaba": better[:5]}))
+    assert math.isnan(row(five, "gaba")["rmse_wilcoxon_p"])
+    assert f"at least {MIN_PAIRS} pairs" in row(five, "gaba")["wilcoxon_note"]
+    six = summarise(runs_table({"fixed": BASE[:6], "gaba": better[:6]}))
+    assert row(six, "gaba")["rmse_wilcoxon_p"] == pytest.approx(2 / 2**6)
+
+
+def test_paired_difference_interval_matches_scipy_t_interval():
+    """Three seeds: no test, but the mean difference and its 95 % interval are there."""
+    summary = summarise(runs_table({"fixed": BASE[:3], "gaba": GABA[:3]}))
+    expected = ttest_rel(GABA[:3], BASE[:3]).confidence_interval(0.95)
+    gaba = row(summary, "gaba")
+    assert gaba["rmse_diff"] == pytest.approx(np.mean(np.subtract(GABA[:3], BASE[:3])))
+    assert gaba["rmse_diff_low"] == pytest.approx(expected.low)
+    assert gaba["rmse_diff_high"] == pytest.approx(expected.high)
+    assert math.isnan(gaba["rmse_wilcoxon_p"])
+    assert "95 % interval only" in gaba["wilcoxon_note"]
+
+
+def test_paired_difference_of_one_pair_has_no_interval():
+    mean, low, high = paired_difference([2.0], [1.5])
+    assert mean == pytest.approx(0.5) and math.isnan(low) and math.isnan(high)
+
+
+def test_holm_by_hand():
+    # sorted 0.01, 0.02, 0.04 times 3, 2, 1 -> 0.03, 0.04, 0.04 (kept non-decreasing)
+    assert holm([0.04, 0.01, math.nan, 0.02]) == pytest.approx(
+        [0.04, 0.03, math.nan, 0.04], nan_ok=True
+    )
+    assert holm([0.6, 0.5]) == pytest.approx([1.0, 1.0])
+
+
+def test_summary_adjusts_p_values_across_methods():
+    table = runs_table({"fixed": BASE, "gaba": GABA, "grace": [b - 0.5 for b in BASE]})
+    summary = summarise(table)
+    raw = [row(summary, m)["rmse_wilcoxon_p"] for m in ("gaba", "grace")]
+    adjusted = [row(summary, m)["rmse_wilcoxon_p_holm"] for m in ("gaba", "grace")]
+    assert adjusted == pytest.approx(holm(raw))
+    assert all(a >= r for a, r in zip(adjusted, raw, strict=True))
 
 
 def test_missing_values_reduce_the_pairs_of_that_metric_only():
@@ -74,8 +113,8 @@ def test_missing_values_reduce_the_pairs_of_that_metric_only():
     table["mae"] = table["rmse"] / 2
     table.loc[(table["method"] == "gaba") & (table["seed"] < 2), "mae"] = np.nan
     summary = summarise(table, metrics=["rmse", "mae"])
-    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 6
-    assert row(summary, "gaba")["mae_wilcoxon_n"] == 4
+    assert row(summary, "gaba")["rmse_wilcoxon_n"] == 7
+    assert row(summary, "gaba")["mae_wilcoxon_n"] == 5
     assert math.isnan(row(summary, "gaba")["mae_wilcoxon_p"])
     assert "some metrics untested" in row(summary, "gaba")["wilcoxon_note"]
 
@@ -84,6 +123,7 @@ def test_baseline_absent_gives_nan_and_a_reason():
     summary = summarise(runs_table({"gaba": GABA, "grace": BASE}), baseline="fixed")
     assert summary["rmse_wilcoxon_p"].isna().all()
     assert "'fixed' is not among the runs" in row(summary, "gaba")["wilcoxon_note"]
+    assert math.isnan(row(summary, "gaba")["rmse_diff"])
 
 
 def test_identical_methods_give_p_one_without_warning():
@@ -111,6 +151,8 @@ def test_summary_to_json_is_strict_json():
     text = json.dumps(data, allow_nan=False)
     assert data["baseline"] == "fixed"
     assert data["metrics"] == ["rmse"]
+    assert data["p_adjustment"] == "holm" and data["wilcoxon_min_pairs"] == MIN_PAIRS
+    assert data["paired_seeds"]["gaba"] == [0]
     gaba = data["methods"][1]
     assert gaba["method"] == "gaba" and gaba["rmse_std"] is None
     assert isinstance(gaba["n"], int)

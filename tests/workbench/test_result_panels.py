@@ -101,11 +101,19 @@ def test_comparison_summary_table_shows_spread_and_test(make):
         "accuracy",
         "macro-F1",
         "time (s)",
-        "p vs fixed",
+        "RMSE − fixed (95 % CI)",
+        "p (Holm)",
     ]
-    cells = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(8)] for r in range(3)}
+    cells = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(9)] for r in range(3)}
     assert cells["fixed"][-1] == "baseline"
-    assert cells["gaba"][-1].endswith("(n=5)")
+    assert cells["fixed"][-2] == "–"
+    gaba = summary.set_index("method").loc["gaba"]
+    low, high = gaba["rmse_diff_low"], gaba["rmse_diff_high"]
+    assert cells["gaba"][-2] == f"{gaba['rmse_diff']:+.2f} [{low:+.2f}, {high:+.2f}] (n=6)"
+    assert (
+        cells["gaba"][-1]
+        == f"{gaba['rmse_wilcoxon_p_holm']:.3g} (raw {gaba['rmse_wilcoxon_p']:.3g})"
+    )
     assert " ± " in cells["gaba"][2]
     assert panel.runs_table.rowCount() == len(runs)
     assert panel.runs_table.horizontalHeaderItem(0).text() == "method"
@@ -115,9 +123,10 @@ def test_comparison_says_why_there_is_no_test(make):
     panel = make(ComparisonPanel)
     _, summary, _ = comparison_data(seeds=2)
     panel.set_summary(summary)
-    notes = [panel.summary_table.item(r, 7).text() for r in range(3)]
+    notes = [panel.summary_table.item(r, 8).text() for r in range(3)]
     assert notes[0] == "baseline"
-    assert "at least 5" in notes[1]
+    assert "at least 6 pairs" in notes[1]
+    assert panel.summary_table.item(1, 7).text().endswith("(n=2)")
 
 
 def test_comparison_exports_tables(make, tmp_path):
@@ -131,6 +140,6 @@ def test_comparison_exports_tables(make, tmp_path):
     assert list(written["method"]) == ["fixed", "gaba", "my_method"]
     assert panel.export_table_png(tmp_path / "table.png").read_bytes().startswith(b"\x89PNG")
     long = pd.read_csv(panel.export_curves_csv(tmp_path / "curves.csv"))
-    assert len(long) == 15 * 10 and set(long.columns) == {"run", "method", "epoch", "val_rmse"}
+    assert len(long) == 18 * 10 and set(long.columns) == {"run", "method", "epoch", "val_rmse"}
     panel.reset()
     assert panel.runs_table.rowCount() == 0 and not panel.curve_items

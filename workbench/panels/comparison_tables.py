@@ -65,14 +65,19 @@ class SummaryTable(QTableWidget):
         baseline = summary.attrs.get("baseline", "fixed")
         metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
         headers = ["method", "runs", *(SUMMARY_METRICS[m] for m in metrics)]
-        headers.append(f"p vs {baseline}")
+        headers += [f"RMSE − {baseline} (95 % CI)", "p (Holm)"]
         self.setSortingEnabled(False)
         self.clear()
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
+        self.horizontalHeaderItem(len(headers) - 2).setToolTip(
+            f"Mean paired difference of test RMSE from '{baseline}' (runs paired by seed) "
+            "with its 95 % t-interval; negative is better"
+        )
         self.horizontalHeaderItem(len(headers) - 1).setToolTip(
-            f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}', "
-            "pairing runs by seed (needs at least 5 shared seeds)"
+            f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}' "
+            "(from 6 shared seeds, the fewest with which p < 0.05 is possible), "
+            "adjusted across the methods with Holm's method"
         )
         self.setRowCount(len(summary))
         for r, (_, row) in enumerate(summary.iterrows()):
@@ -81,6 +86,7 @@ class SummaryTable(QTableWidget):
             self.setItem(r, 1, NumberItem(runs, format_value(runs)))
             for c, metric in enumerate(metrics, start=2):
                 self.setItem(r, c, spread_item(row, metric))
+            self.setItem(r, len(headers) - 2, difference_item(row))
             self.setItem(r, len(headers) - 1, test_item(row, metrics))
         self._fit()
 
@@ -130,13 +136,34 @@ def spread_item(row: pd.Series, metric: str) -> NumberItem:
     return NumberItem(mean, format_spread(mean, std))
 
 
+def difference_item(row: pd.Series) -> NumberItem:
+    """'−0.42 [−0.80, −0.05]': RMSE's mean paired difference and 95 % interval, sorting by it."""
+    diff = float(row.get("rmse_diff", math.nan))
+    low, high = (
+        float(row.get("rmse_diff_low", math.nan)),
+        float(row.get("rmse_diff_high", math.nan)),
+    )
+    if not math.isfinite(low):
+        return NumberItem(math.nan, "–")
+    pairs = format_value(float(row.get("rmse_wilcoxon_n", math.nan)))
+    item = NumberItem(diff, f"{diff:+.2f} [{low:+.2f}, {high:+.2f}] (n={pairs})")
+    if high < 0 or low > 0:  # the interval excludes no difference
+        font = QFont()
+        font.setBold(True)
+        item.setFont(font)
+    return item
+
+
 def test_item(row: pd.Series, metrics: list[str]) -> QTableWidgetItem:
-    """The RMSE p-value vs the baseline, or the reason there is none; all p in the tooltip."""
-    p = float(row.get("rmse_wilcoxon_p", math.nan))
+    """The Holm-adjusted RMSE p-value vs the baseline, or the reason there is none.
+
+    The tooltip has every metric's raw and adjusted p.
+    """
+    p = float(row.get("rmse_wilcoxon_p_holm", math.nan))
     note = str(row.get("wilcoxon_note", "") or "")
     if math.isfinite(p):
-        n = row.get("rmse_wilcoxon_n", "")
-        item = NumberItem(p, f"{p:.3g} (n={format_value(float(n))})")
+        raw = float(row.get("rmse_wilcoxon_p", math.nan))
+        item = NumberItem(p, f"{p:.3g} (raw {raw:.3g})")
         item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if p < SIGNIFICANCE:
             font = QFont()
@@ -147,6 +174,7 @@ def test_item(row: pd.Series, metrics: list[str]) -> QTableWidgetItem:
         item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     lines = [
         f"{SUMMARY_METRICS[m]}: p = {format_value(float(row.get(f'{m}_wilcoxon_p', math.nan)))}"
+        f", Holm {format_value(float(row.get(f'{m}_wilcoxon_p_holm', math.nan)))}"
         for m in metrics
     ]
     item.setToolTip("\n".join([*lines, note] if note else lines))
