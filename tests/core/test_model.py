@@ -188,3 +188,35 @@ def test_single_layer_lstm_preset_builds_without_dropout_warning() -> None:
     # pytest turns warnings into errors: a dropout on a 1-layer LSTM would fail here.
     preset = dataclasses.replace(PRESETS["tiny"], lstm_layers=1, lstm_dropout=0.3)
     DualTaskModel(14, preset)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_the_shared_representation_is_never_dropped_out(name: str) -> None:
+    """Dropout sits between funnel layers, never on the features both heads read.
+
+    Dropping the representation made the eval-mode model a different model from
+    the one trained (docs/recipe.md): through the heads' ReLUs the mean training
+    prediction exceeds the prediction on the clean input.
+    """
+    torch.manual_seed(0)
+    model = DualTaskModel(14, name)
+    funnel = list(model.backbone.funnel)
+    assert isinstance(funnel[-1], nn.ReLU)
+    assert not any(isinstance(m, nn.Dropout) for m in (*model.rul_head, *model.health_head))
+    # with the funnel's own dropout switched off, train-mode heads see exactly the eval input
+    model.train()
+    for module in model.modules():
+        if isinstance(module, nn.Dropout | nn.LSTM | nn.BatchNorm1d):
+            module.eval()
+    x = torch.randn(8, 30, 14)
+    train_mode = model(x)[0]
+    model.eval()
+    torch.testing.assert_close(train_mode, model(x)[0])
+
+
+def test_checkpoint_names_of_the_funnel_are_unchanged() -> None:
+    """The funnel's Linear layers keep their indices, so checkpoints saved before still load."""
+    names = {
+        k for k in DualTaskModel(14, "compact").state_dict() if k.startswith("backbone.funnel")
+    }
+    assert names == {f"backbone.funnel.{i}.{p}" for i in (0, 3) for p in ("weight", "bias")}
