@@ -26,12 +26,22 @@ METRICS = (
     "accuracy",
     "macro_f1",
     "val_rmse",
+    "val_macro_f1",
     "seconds",
     "best_epoch",
     "epochs_run",
 )
 #: Metrics the per-method summary reports (mean, std, paired test against fixed).
-SUMMARISED = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "val_rmse", "seconds")
+SUMMARISED = (
+    "rmse",
+    "nasa_score",
+    "mae",
+    "accuracy",
+    "macro_f1",
+    "val_rmse",
+    "val_macro_f1",
+    "seconds",
+)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from core.model.presets import PRESETS
 from core.training.comparison_runs import ComparisonPlan
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig
+from core.training.selection import LABELS as SELECTION_LABELS
+from core.training.selection import SELECT_ON
 from workbench.form_fields import spin_box
 from workbench.method_editor import MethodPicker
 
@@ -85,6 +87,14 @@ class ExperimentDock(QDockWidget):
         self.lr.setValue(d.lr)
         self.lr.setToolTip("AdamW learning rate")
         self.patience = spin_box(0, 10_000, d.early_stopping_patience, "Early stopping (0: off)")
+        self.select_on = QComboBox()
+        for criterion in SELECT_ON:
+            self.select_on.addItem(SELECTION_LABELS[criterion], criterion)
+        self.select_on.setCurrentIndex(SELECT_ON.index(d.select_on))
+        self.select_on.setToolTip(
+            "Which epoch's weights a run keeps, judged on validation units only; early "
+            "stopping follows the same criterion. 'combined' needs both heads trained."
+        )
         self.probe_every = spin_box(
             0, 10_000, d.probe_every, "Measure task gradients every N steps"
         )
@@ -109,6 +119,7 @@ class ExperimentDock(QDockWidget):
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning rate", self.lr)
         form.addRow("Early stopping", self.patience)
+        form.addRow("Select on", self.select_on)
         form.addRow("Probe every", self.probe_every)
         form.addRow("", self.probe_blocks)
         form.addRow("Seeds", self.seeds)
@@ -129,6 +140,7 @@ class ExperimentDock(QDockWidget):
             batch_size=self.batch_size.value(),
             lr=self.lr.value(),
             early_stopping_patience=self.patience.value(),
+            select_on=self.select_on.currentData(),
             probe_every=self.probe_every.value(),
             probe_blocks=self.probe_blocks.isChecked(),
             device=self.device.currentText(),
@@ -161,6 +173,7 @@ class ExperimentDock(QDockWidget):
             "batch_size": self.batch_size.value(),
             "lr": self.lr.value(),
             "patience": self.patience.value(),
+            "select_on": self.select_on.currentData(),
             "probe_every": self.probe_every.value(),
             "probe_blocks": self.probe_blocks.isChecked(),
             "seeds": self.seeds.text(),
@@ -176,6 +189,8 @@ class ExperimentDock(QDockWidget):
         for name in ("epochs", "batch_size", "patience", "probe_every"):
             if isinstance(state.get(name), int):
                 getattr(self, name).setValue(state[name])
+        if state.get("select_on") in SELECT_ON:
+            self.select_on.setCurrentIndex(SELECT_ON.index(state["select_on"]))
         if isinstance(state.get("probe_blocks"), bool):
             self.probe_blocks.setChecked(state["probe_blocks"])
         if isinstance(state.get("lr"), int | float):

@@ -24,8 +24,10 @@ class ProgressLine:
         if isinstance(event, StepEvent):
             self._step(event)
         elif isinstance(event, EpochEvent):
-            mark = " *" if event.improved else ""
-            self._val = f"val RMSE {event.row['val_rmse']:.2f}{mark}"
+            mark = "  * kept" if event.improved else ""  # best selection score so far
+            self._val = (
+                f"val RMSE {event.row['val_rmse']:.2f}  F1 {event.row['val_macro_f1']:.3f}{mark}"
+            )
             if not self.stream.isatty():  # a log file gets one line per epoch
                 self.stream.write(
                     f"{self.label}  epoch {event.epoch}/{event.epochs}  {self._val}\n"

@@ -16,9 +16,10 @@ from core.cli.progress import ProgressLine
 from core.methods.registry import METHODS, describe_methods
 from core.model import PRESETS
 from core.runs import RunStore
-from core.training.config import TrainConfig
+from core.training.config import LR_SCHEDULES, TrainConfig
 from core.training.experiment import ExperimentConfig, read_run_config, run_experiment
 from core.training.resume import resume_run
+from core.training.selection import SELECT_ON
 
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
 
@@ -66,6 +67,32 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.early_stopping_patience,
         help="early-stopping patience in epochs (0: off)",
     )
+    group.add_argument(
+        "--select-on",
+        default=defaults.select_on,
+        choices=SELECT_ON,
+        help="model selection and early stopping on validation: rul (RMSE), health "
+        "(macro-F1) or combined (RMSE / cap + 1 - macro-F1)",
+    )
+    group.add_argument(
+        "--lr-schedule",
+        default=defaults.lr_schedule,
+        choices=LR_SCHEDULES,
+        help="cosine decay to the last epoch, or halve on a plateau of the selection score",
+    )
+    group.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    group.add_argument(
+        "--dropout",
+        type=float,
+        default=None,
+        help="dropout of the BiLSTM and between funnel layers (default: the preset's)",
+    )
+    group.add_argument(
+        "--input-noise",
+        type=float,
+        default=defaults.input_noise,
+        help="std of Gaussian noise added to z-scored training windows (0: off)",
+    )
     group.add_argument("--probe-every", type=int, default=defaults.probe_every)
     group.add_argument("--probe-blocks", action="store_true", help="per-block gradient figures")
     group.add_argument(
@@ -84,6 +111,10 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch_size,
         lr=args.lr,
         early_stopping_patience=args.patience,
+        select_on=args.select_on,
+        lr_schedule=args.lr_schedule,
+        weight_decay=args.weight_decay,
+        input_noise=args.input_noise,
         probe_every=args.probe_every,
         probe_blocks=args.probe_blocks,
         probe_space=args.probe_space,
@@ -117,6 +148,7 @@ def experiment_from_args(args: argparse.Namespace) -> ExperimentConfig:
         method_params=parse_params(args.param),
         train=train_config_from_args(args),
         seed=args.seed,
+        dropout=args.dropout,
     )
 
 

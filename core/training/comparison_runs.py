@@ -31,6 +31,7 @@ RESULT_COLUMNS = (
     "rmse_uncapped",
     "nasa_score_uncapped",
     "val_rmse",
+    "val_macro_f1",
     "seconds",
     "best_epoch",
     "epochs_run",
@@ -117,6 +118,7 @@ def _row(config: dict, metrics: dict, path: Path) -> dict:
         "seed": config["seed"],
         "run_dir": str(path),
         "status": metrics.get("status"),
+        "select_on": metrics.get("select_on", "rul"),  # runs from before select_on: RMSE
     }
     row.update({k: metrics.get(k) for k in RESULT_COLUMNS})
     return row

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from core.training.selection import SELECT_ON
+
+LR_SCHEDULES = ("plateau", "cosine")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -36,7 +40,20 @@ class TrainConfig:
         ``min(ema_decay, (1 + t) / (10 + t))`` so the average is not dominated by
         the random initial weights in short runs.
     early_stopping_patience
-        Stop after this many epochs without a better validation RMSE (0 disables).
+        Stop after this many epochs without a better selection score (0 disables).
+    select_on
+        Model-selection criterion on validation units: ``rul``, ``health`` or
+        ``combined`` (see :mod:`core.training.selection`); the kept checkpoint,
+        early stopping and the plateau schedule all follow it.
+    lr_schedule
+        ``cosine``: after the warm-up the learning rate falls along a half cosine
+        from ``lr`` to ``min_lr`` at the last epoch, per step. ``plateau``:
+        ReduceLROnPlateau on the selection score (``plateau_*`` settings).
+    input_noise
+        Standard deviation of Gaussian noise added to the (z-scored) training
+        windows at every step; 0 disables. Validation, test and in-service
+        windows are never perturbed. A regulariser with no train/eval mismatch:
+        the model sees noisy readings of the same engines, not a different model.
     probe_every
         Probe gradients every N optimiser steps (methods that need per-task
         gradients get them every step regardless). 0 disables optional probing.
@@ -79,6 +96,9 @@ class TrainConfig:
     clip_norm: float = 1.0
     ema_decay: float = 0.999
     early_stopping_patience: int = 15
+    select_on: str = "combined"
+    lr_schedule: str = "plateau"
+    input_noise: float = 0.0
     probe_every: int = 10
     probe_blocks: bool = False
     probe_space: str = "parameters"
@@ -102,6 +122,16 @@ class TrainConfig:
             raise ValueError(
                 f"eval_batch_size must be 0 (by device) or more, got {self.eval_batch_size}"
             )
+        if self.select_on not in SELECT_ON:
+            raise ValueError(
+                f"select_on must be one of {', '.join(SELECT_ON)}, got {self.select_on!r}"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if not 0 <= self.input_noise < 10:
+            raise ValueError(f"input_noise must be in [0, 10), got {self.input_noise}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 

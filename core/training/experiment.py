@@ -19,7 +19,7 @@ from core.data.config import PreprocessConfig
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
 from core.methods.registry import create_method
-from core.model import DualTaskModel, resolve_preset
+from core.model import DualTaskModel, ModelPreset, resolve_preset
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
@@ -38,21 +38,33 @@ class ExperimentConfig:
     method_params: dict = field(default_factory=dict)
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0
+    #: Dropout of the BiLSTM and the funnel instead of the preset's (None: the preset's).
+    dropout: float | None = None
+
+    def model_preset(self) -> ModelPreset:
+        """The preset's widths with this experiment's dropout, if it sets one."""
+        preset = resolve_preset(self.preset)
+        if self.dropout is None:
+            return preset
+        return replace(preset, lstm_dropout=self.dropout, funnel_dropout=self.dropout)
 
     def to_dict(self) -> dict:
         """JSON-ready, with the resolved method settings and library versions."""
         method = create_method(self.method, **self.method_params)
-        return {
+        data = {
             "source": self.source.to_dict(),
             "preprocess": self.preprocess.to_dict(),
             "preset": self.preset,
-            "model": resolve_preset(self.preset).to_dict(),
+            "model": self.model_preset().to_dict(),
             "method": self.method,
             "method_params": dict(method.params),
             "train": self.train.to_dict(),
             "seed": self.seed,
             "versions": versions(),
         }
+        if self.dropout is not None:  # absent otherwise, so older runs keep their identity
+            data["dropout"] = self.dropout
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ExperimentConfig:
@@ -67,6 +79,11 @@ class ExperimentConfig:
             value = data.get(key, kind())
             if not isinstance(value, kind) or isinstance(value, bool):
                 raise ValueError(f"'{key}' must be {kind.__name__}, found {value!r}")
+        dropout = data.get("dropout")
+        if dropout is not None and (
+            not isinstance(dropout, int | float) or isinstance(dropout, bool)
+        ):
+            raise ValueError(f"'dropout' must be a number or null, found {dropout!r}")
         try:
             return cls(
                 source=SourceSpec.from_dict(data.get("source", {})),
@@ -76,6 +93,7 @@ class ExperimentConfig:
                 method_params=dict(data.get("method_params", {})),
                 train=TrainConfig.from_dict(data.get("train", {})),
                 seed=data.get("seed", 0),
+                dropout=None if dropout is None else float(dropout),
             )
         except (TypeError, AttributeError) as error:
             raise ValueError(f"not a valid experiment configuration ({error})") from None
@@ -119,7 +137,7 @@ def build_trainer(
 ) -> Trainer:
     """Model and method built under the run's seed, wired to a trainer."""
     seed_everything(config.seed)
-    model = DualTaskModel(data.n_features, config.preset)
+    model = DualTaskModel(data.n_features, config.model_preset())
     method = create_method(config.method, **config.method_params)
     return Trainer(data, method, model, config.train, config.seed, run, on_event, control)
 

@@ -40,9 +40,12 @@ from core.training.events import (
     ProbeEvent,
     StepEvent,
 )
+from core.training.selection import selection_score
 from core.training.step import Diverged, TrainingStep
 
 PROBE_COLUMNS = ("norm_rul", "norm_health", "ratio", "cosine", "effective_ratio")
+#: Validation figures of the selected weights written to metrics.json beside the test figures.
+SELECTED_FIGURES = ("val_rmse", "val_mae", "val_accuracy", "val_macro_f1")
 #: Written after every epoch: everything :meth:`Trainer.restore` needs to go on.
 LAST_CHECKPOINT = "last.pt"
 
@@ -146,7 +149,7 @@ class Trainer:
         self.history: list[dict] = []
         self.step = 0
         self.epoch = 0  # last completed epoch
-        self.best = (math.inf, 0, None)  # (val rmse, epoch, EMA state)
+        self.best = (math.inf, 0, None)  # (selection score, epoch, EMA state)
 
     def _optimizer(self) -> torch.optim.Optimizer:
         groups = [
@@ -215,7 +218,9 @@ class Trainer:
         return True
 
     def _one_step(self, epoch: int, x, rul, health):
-        self._warm_up_lr()
+        self._schedule_lr()
+        if self.config.input_noise > 0:
+            x = x + self.config.input_noise * torch.randn_like(x)
         probe_due = self.config.probe_every > 0 and self.step % self.config.probe_every == 0
         outcome = self.step_fn(
             x,
@@ -245,12 +250,22 @@ class Trainer:
         self.step += 1
         return outcome
 
-    def _warm_up_lr(self) -> None:
-        """Linear warm-up from lr/10 to lr over the first ``warmup_epochs`` epochs."""
-        total = self.config.warmup_epochs * self.steps_per_epoch
-        if self.step > total or total == 0:
+    def _schedule_lr(self) -> None:
+        """Linear warm-up from lr/10 over ``warmup_epochs``, then the cosine decay if chosen.
+
+        The rate depends on the step alone, so a resumed run follows the same
+        schedule. Under ``plateau`` only the warm-up is set here.
+        """
+        c = self.config
+        warm = c.warmup_epochs * self.steps_per_epoch
+        if self.step <= warm and warm > 0:
+            lr = c.lr * (0.1 + 0.9 * min(self.step / warm, 1.0))
+        elif c.lr_schedule == "cosine":
+            total = max(c.epochs * self.steps_per_epoch - warm, 1)
+            progress = min((self.step - warm) / total, 1.0)
+            lr = c.min_lr + (c.lr - c.min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        else:
             return
-        lr = self.config.lr * (0.1 + 0.9 * min(self.step / total, 1.0))
         self.optimizer.param_groups[0]["lr"] = lr
         for group in self.optimizer.param_groups[1:]:
             group["lr"] = lr
@@ -262,11 +277,12 @@ class Trainer:
         self.method.end_epoch(stats["losses"].float())
         val_rul, val_logits = predict(self.ema.model, self.val_set, self.eval_batch_size, self.bf16)
         row = self._history_row(epoch, stats, val_rul, val_logits)
-        if epoch > self.config.warmup_epochs:
-            self.plateau.step(row["val_rmse"])
-        improved = row["val_rmse"] < self.best[0]
+        score = row["selection_score"]
+        if epoch > self.config.warmup_epochs and self.config.lr_schedule == "plateau":
+            self.plateau.step(score)
+        improved = score < self.best[0]
         if improved:
-            self.best = (row["val_rmse"], epoch, copy.deepcopy(self.ema.model.state_dict()))
+            self.best = (score, epoch, copy.deepcopy(self.ema.model.state_dict()))
         self.history.append(row)
         self.epoch = epoch
         self._save_epoch(stats["probes"], improved)
@@ -285,12 +301,16 @@ class Trainer:
             "train_loss_health": losses[1],
             "train_loss_total": weights[0] * losses[0] + weights[1] * losses[1],
             **validation_figures(self.data.val, val_rul, val_logits, self.data.config.rul_cap),
+            "selection_score": math.nan,
             "weight_rul": weights[0],
             "weight_health": weights[1],
         }
         for name in PROBE_COLUMNS:
             values = [p[name] for p in stats["probes"] if np.isfinite(p[name])]
             row[name] = float(np.median(values)) if values else math.nan
+        row["selection_score"] = selection_score(
+            row, self.config.select_on, self.data.config.rul_cap
+        )
         row["lr"] = self.optimizer.param_groups[0]["lr"]
         row["seconds"] = stats["seconds"]
         return row
@@ -324,7 +344,7 @@ class Trainer:
             "batch_order": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
             "history": [plain_row(row) for row in self.history],
-            "best": {"val_rmse": self.best[0], "epoch": self.best[1], "model": self.best[2]},
+            "best": {"score": self.best[0], "epoch": self.best[1], "model": self.best[2]},
         }
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
@@ -344,7 +364,9 @@ class Trainer:
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         self.history = [dict(row) for row in state["history"]]
         best = state["best"]
-        self.best = (float(best["val_rmse"]), int(best["epoch"]), best["model"])
+        # runs saved before select_on existed kept their RMSE under "val_rmse"
+        score = best["score"] if "score" in best else best["val_rmse"]
+        self.best = (float(score), int(best["epoch"]), best["model"])
 
     def _checkpoint(self, weights: dict) -> dict:
         return {
@@ -352,7 +374,8 @@ class Trainer:
             "n_features": self.data.n_features,
             "preset": self.model.preset.to_dict(),
             "epoch": self.best[1],
-            "val_rmse": self.best[0],
+            "select_on": self.config.select_on,
+            "selection_score": self.best[0],
         }
 
     def _emit_predictions(self, epoch: int, val_rul, val_logits) -> None:
@@ -399,8 +422,11 @@ class Trainer:
         cap = self.data.config.rul_cap
         val_rul, val_logits = predict(self.ema.model, self.val_set, self.eval_batch_size, self.bf16)
         tables = [trajectory_table("val", self.data.val, val_rul, val_logits)]
+        figures = validation_figures(self.data.val, val_rul, val_logits, cap)
         metrics: dict = {
-            "val_rmse": validation_figures(self.data.val, val_rul, val_logits, cap)["val_rmse"]
+            "select_on": self.config.select_on,
+            "selection_score": selection_score(figures, self.config.select_on, cap),
+            **{k: figures[k] for k in SELECTED_FIGURES},
         }
         if self.test_set is not None:
             rul, logits = predict(self.ema.model, self.test_set, self.eval_batch_size, self.bf16)

@@ -1,0 +1,74 @@
+"""The training-recipe settings: cosine schedule, input noise, dropout override."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from core.training.config import TrainConfig
+from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
+from tests.core.conftest import small_experiment
+
+
+def with_train(config: ExperimentConfig, **changes) -> ExperimentConfig:
+    return config.with_(train=replace(config.train, **changes))
+
+
+def test_cosine_schedule_warms_up_then_falls_to_min_lr(small_data):
+    config = with_train(small_experiment(), lr_schedule="cosine", epochs=4, warmup_epochs=1)
+    result, _ = run_experiment(config, data=small_data)
+    rates = [row["lr"] for row in result.history]
+    c = config.train
+    assert rates == sorted(rates, reverse=True)  # after the warm-up epoch, only down
+    assert rates[-1] == pytest.approx(c.min_lr, rel=0.05, abs=c.lr * 0.02)
+    trainer = build_trainer(config, small_data)
+    warm = trainer.steps_per_epoch
+    trainer.step = warm + (c.epochs * warm - warm) // 2  # halfway through the decay
+    trainer._schedule_lr()
+    halfway = trainer.optimizer.param_groups[0]["lr"]
+    assert halfway == pytest.approx((c.lr + c.min_lr) / 2, rel=0.02)
+
+
+def test_plateau_schedule_keeps_the_rate_without_a_plateau(small_data):
+    config = with_train(small_experiment(), lr_schedule="plateau", epochs=3)
+    result, _ = run_experiment(config, data=small_data)
+    assert [row["lr"] for row in result.history][1:] == [config.train.lr] * 2
+
+
+def test_input_noise_changes_training_but_never_evaluation(small_data, monkeypatch):
+    """Noise is added to the training batches only: predictions never see it."""
+    quiet = run_experiment(with_train(small_experiment(), input_noise=0.0), data=small_data)[0]
+    noisy = run_experiment(with_train(small_experiment(), input_noise=0.5), data=small_data)[0]
+    assert noisy.history[0]["train_loss_rul"] != quiet.history[0]["train_loss_rul"]
+    trainer = build_trainer(with_train(small_experiment(), input_noise=0.5), small_data)
+    seen = []
+    real_forward = trainer.model.forward
+    monkeypatch.setattr(trainer.model, "forward", lambda x: seen.append(x) or real_forward(x))
+    from core.training.evaluation import predict
+
+    predict(trainer.model, trainer.val_set, 512)
+    clean = trainer.val_set.inputs(torch.arange(len(seen[0])))
+    torch.testing.assert_close(seen[0], clean)
+
+
+def test_recipe_settings_are_checked():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="step")
+    with pytest.raises(ValueError, match="input_noise"):
+        TrainConfig(input_noise=-0.1)
+
+
+def test_dropout_override_is_recorded_and_rebuilds_the_same_model():
+    config = small_experiment().with_(dropout=0.0)
+    saved = config.to_dict()
+    assert saved["dropout"] == 0.0 and saved["model"]["funnel_dropout"] == 0.0
+    assert ExperimentConfig.from_dict(saved).model_preset() == config.model_preset()
+    assert "dropout" not in small_experiment().to_dict()  # older runs keep their identity
+    with pytest.raises(ValueError, match="dropout"):
+        ExperimentConfig.from_dict({**saved, "dropout": "none"})
+    with pytest.raises(ValueError, match="funnel_dropout"):
+        small_experiment().with_(dropout=1.5).model_preset()
+    assert math.isclose(small_experiment().with_(dropout=0.3).model_preset().lstm_dropout, 0.3)
