@@ -148,7 +148,7 @@ def experiment_from_args(args: argparse.Namespace) -> ExperimentConfig:
         method_params=parse_params(args.param),
         train=train_config_from_args(args),
         seed=args.seed,
-        dropout=args.dropout,
+        dropout=None if args.dropout is None else (args.dropout, args.dropout),
     )
 
 

@@ -38,15 +38,16 @@ class ExperimentConfig:
     method_params: dict = field(default_factory=dict)
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0
-    #: Dropout of the BiLSTM and the funnel instead of the preset's (None: the preset's).
-    dropout: float | None = None
+    #: (BiLSTM, funnel) dropout instead of the preset's; None: the preset's.
+    dropout: tuple[float, float] | None = None
 
     def model_preset(self) -> ModelPreset:
         """The preset's widths with this experiment's dropout, if it sets one."""
         preset = resolve_preset(self.preset)
         if self.dropout is None:
             return preset
-        return replace(preset, lstm_dropout=self.dropout, funnel_dropout=self.dropout)
+        lstm, funnel = self.dropout
+        return replace(preset, lstm_dropout=lstm, funnel_dropout=funnel)
 
     def to_dict(self) -> dict:
         """JSON-ready, with the resolved method settings and library versions."""
@@ -63,7 +64,7 @@ class ExperimentConfig:
             "versions": versions(),
         }
         if self.dropout is not None:  # absent otherwise, so older runs keep their identity
-            data["dropout"] = self.dropout
+            data["dropout"] = list(self.dropout)
         return data
 
     @classmethod
@@ -79,11 +80,7 @@ class ExperimentConfig:
             value = data.get(key, kind())
             if not isinstance(value, kind) or isinstance(value, bool):
                 raise ValueError(f"'{key}' must be {kind.__name__}, found {value!r}")
-        dropout = data.get("dropout")
-        if dropout is not None and (
-            not isinstance(dropout, int | float) or isinstance(dropout, bool)
-        ):
-            raise ValueError(f"'dropout' must be a number or null, found {dropout!r}")
+        dropout = _saved_dropout(data)
         try:
             return cls(
                 source=SourceSpec.from_dict(data.get("source", {})),
@@ -93,13 +90,42 @@ class ExperimentConfig:
                 method_params=dict(data.get("method_params", {})),
                 train=TrainConfig.from_dict(data.get("train", {})),
                 seed=data.get("seed", 0),
-                dropout=None if dropout is None else float(dropout),
+                dropout=dropout,
             )
         except (TypeError, AttributeError) as error:
             raise ValueError(f"not a valid experiment configuration ({error})") from None
 
     def with_(self, **changes) -> ExperimentConfig:
         return replace(self, **changes)
+
+
+def _saved_dropout(data: dict) -> tuple[float, float] | None:
+    """The (BiLSTM, funnel) dropout a saved configuration asks for, if not the preset's.
+
+    ``dropout`` is one number (both) or two; a config.json written before the
+    presets dropped dropout has none, but its ``model`` section says what the run
+    used, and that is honoured, so ``--config`` and resume rebuild the same model.
+    """
+    given = data.get("dropout")
+    if given is not None:
+        values = [given, given] if _number(given) else given
+        if not isinstance(values, list) or len(values) != 2 or not all(map(_number, values)):
+            raise ValueError(f"'dropout' must be a number or two numbers, found {given!r}")
+        return float(values[0]), float(values[1])
+    model = data.get("model")
+    if not isinstance(model, dict):
+        return None
+    saved = model.get("lstm_dropout"), model.get("funnel_dropout")
+    if not all(map(_number, saved)):
+        return None
+    preset = resolve_preset(str(data.get("preset", "compact")))
+    if saved == (preset.lstm_dropout, preset.funnel_dropout):
+        return None
+    return float(saved[0]), float(saved[1])
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def read_run_config(run: RunDir) -> ExperimentConfig:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from core.model import resolve_preset
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
 from tests.core.conftest import small_experiment
@@ -62,13 +63,22 @@ def test_recipe_settings_are_checked():
 
 
 def test_dropout_override_is_recorded_and_rebuilds_the_same_model():
-    config = small_experiment().with_(dropout=0.0)
+    config = small_experiment().with_(dropout=(0.0, 0.0))
     saved = config.to_dict()
-    assert saved["dropout"] == 0.0 and saved["model"]["funnel_dropout"] == 0.0
+    assert saved["dropout"] == [0.0, 0.0] and saved["model"]["funnel_dropout"] == 0.0
     assert ExperimentConfig.from_dict(saved).model_preset() == config.model_preset()
     assert "dropout" not in small_experiment().to_dict()  # older runs keep their identity
+    assert ExperimentConfig.from_dict({**saved, "dropout": 0.3}).dropout == (0.3, 0.3)
     with pytest.raises(ValueError, match="dropout"):
         ExperimentConfig.from_dict({**saved, "dropout": "none"})
     with pytest.raises(ValueError, match="funnel_dropout"):
-        small_experiment().with_(dropout=1.5).model_preset()
-    assert math.isclose(small_experiment().with_(dropout=0.3).model_preset().lstm_dropout, 0.3)
+        small_experiment().with_(dropout=(0.0, 1.5)).model_preset()
+
+
+def test_a_config_saved_when_presets_had_dropout_rebuilds_that_model():
+    """config.json of an older run has no 'dropout' key, but its 'model' section is honoured."""
+    saved = ExperimentConfig(preset="compact").to_dict()
+    saved["model"] = {**saved["model"], "lstm_dropout": 0.2, "funnel_dropout": 0.2}
+    preset = ExperimentConfig.from_dict(saved).model_preset()
+    assert (preset.lstm_dropout, preset.funnel_dropout) == (0.2, 0.2)
+    assert math.isclose(resolve_preset("compact").funnel_dropout, 0.0)
