@@ -1,0 +1,254 @@
+"""The training-recipe ablation: which defaults make the dual-task model generalise.
+
+Each *cell* is a set of `rulwb compare` flags; every cell is trained on the
+chosen C-MAPSS subsets and seeds with early stopping OFF, so each run's
+history holds the whole validation curve. Every figure reported is a
+validation figure (units held out of training); the test split is evaluated
+by the runs as always, but this study never reads it, so no default is tuned
+on test data.
+
+    python studies/recipe.py run --cells before,fix,cosine,noise --jobs 2
+    python studies/recipe.py report          # JSON on stdout, table + PNG in docs/
+
+``run`` starts one resumable `rulwb compare` per (cell, subset) under
+``studies/out/recipe/<cell>/<subset>``, ``--jobs`` at a time, each on one
+torch thread (accuracy figures depend on the thread count; record it). Run it
+again after an interruption and only missing runs are trained.
+
+The ``before`` cell is the recipe as it was before this study (dropout on the
+shared representation, ReduceLROnPlateau, no input noise): it runs the CLI of
+an older checkout given by ``--before-tree`` (``git worktree add /tmp/before
+3716087``), so the comparison is with the code users actually had.
+
+``report`` picks, per run, the epoch each selection criterion would keep
+(``core.training.selection``; with early stopping off, the kept checkpoint is
+the criterion's arg-min over the epochs) and prints per cell and subset the
+mean ± std over seeds of the validation RMSE and macro-F1 there, and how far
+the last epoch's RMSE has drifted from the best one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from core.training.selection import SELECT_ON, selection_score  # noqa: E402
+
+OUT = REPO / "studies" / "out" / "recipe"
+#: Flags every cell shares: whole curves (no early stopping), plain history.
+COMMON = ["--preset", "compact", "--patience", "0", "--probe-every", "0"]
+#: Cell name -> (which code, extra flags). "current" flags state every recipe
+#: setting explicitly, so a later change of defaults cannot change a cell.
+CELLS: dict[str, tuple[str, list[str]]] = {
+    "before": ("before", []),
+    # the dropout fix alone: dropout 0.2 between funnel layers, no longer on the representation
+    "fix": ("current", ["--lr-schedule", "plateau", "--input-noise", "0", "--dropout", "0.2"]),
+    "cosine": ("current", ["--lr-schedule", "cosine", "--input-noise", "0", "--dropout", "0.2"]),
+    "noise": ("current", ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0.2"]),
+    # no dropout at all: no train/eval mismatch left; input noise regularises instead
+    "nodrop": ("current", ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0"]),
+    "nodrop-plateau": (
+        "current",
+        ["--lr-schedule", "plateau", "--input-noise", "0.2", "--dropout", "0"],
+    ),
+    "nodrop-noise0.5": (
+        "current",
+        ["--lr-schedule", "cosine", "--input-noise", "0.5", "--dropout", "0"],
+    ),
+    "window40": (
+        "current",
+        ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--window", "40"],
+    ),
+}
+
+
+def cell_command(cell: str, subset: str, args: argparse.Namespace) -> list[str]:
+    code, flags = CELLS[cell]
+    root = Path(args.before_tree) if code == "before" else REPO
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; sys.path.insert(0, {str(root)!r}); from core.cli.main import main; "
+        "sys.exit(main())",
+        "compare",
+        "--methods",
+        "fixed",
+        "--seeds",
+        args.seeds,
+        "--source",
+        f"cmapss:{subset}",
+        "--epochs",
+        str(args.epochs),
+        "--out",
+        str(OUT / cell / subset),
+        *COMMON,
+        *flags,
+    ]
+
+
+def run_one(cell: str, subset: str, args: argparse.Namespace) -> dict:
+    """One cell on one subset, as a `rulwb compare` child on one torch thread."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    log = OUT / cell / f"{subset}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("a") as handle:
+        code = subprocess.call(
+            cell_command(cell, subset, args),
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    return {
+        "cell": cell,
+        "subset": subset,
+        "exit": code,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def run(args: argparse.Namespace) -> None:
+    cells = args.cells.split(",")
+    if "before" in cells and not args.before_tree:
+        sys.exit("the 'before' cell needs --before-tree (git worktree add /tmp/before 3716087)")
+    work = [(c, s) for c in cells for s in args.subsets.split(",")]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for result in pool.map(lambda cs: run_one(*cs, args), work):
+            print(json.dumps(result), flush=True)
+
+
+# --------------------------------------------------------------------- report
+def histories(cell: str, subset: str) -> list[pd.DataFrame]:
+    """The histories of a cell's finished runs on one subset."""
+    found = []
+    for status in sorted((OUT / cell / subset / "runs").glob("*/status.json")):
+        if json.loads(status.read_text()).get("status") == "finished":
+            found.append(pd.read_csv(status.parent / "history.csv"))
+    return found
+
+
+def selected(history: pd.DataFrame, criterion: str, cap: float = 125.0) -> pd.Series:
+    scores = [selection_score(row, criterion, cap) for row in history.to_dict("records")]
+    return history.iloc[int(np.argmin(scores))]
+
+
+def run_figures(history: pd.DataFrame) -> dict:
+    """Validation figures of one run under every criterion, and its end-of-run drift."""
+    figures = {"epochs": int(history["epoch"].max())}
+    for criterion in SELECT_ON:
+        row = selected(history, criterion)
+        figures[f"{criterion}_epoch"] = int(row["epoch"])
+        figures[f"{criterion}_val_rmse"] = float(row["val_rmse"])
+        figures[f"{criterion}_val_macro_f1"] = float(row["val_macro_f1"])
+    best = float(history["val_rmse"].min())
+    figures["last_over_best_rmse"] = float(history["val_rmse"].iloc[-1]) / best
+    return figures
+
+
+def report(args: argparse.Namespace) -> None:
+    rows, curves = [], {}
+    for cell in CELLS:
+        for subset in args.subsets.split(","):
+            found = histories(cell, subset)
+            if not found:
+                continue
+            per_run = pd.DataFrame([run_figures(h) for h in found])
+            row = {"cell": cell, "subset": subset, "seeds": len(found)}
+            for column in per_run.columns:
+                row[f"{column}_mean"] = float(per_run[column].mean())
+                row[f"{column}_std"] = (
+                    float(per_run[column].std(ddof=1)) if len(found) > 1 else None
+                )
+            rows.append(row)
+            epochs = min(len(h) for h in found)
+            curves[(cell, subset)] = np.mean([h["val_rmse"].to_numpy()[:epochs] for h in found], 0)
+    print(json.dumps({"threads": 1, "rows": rows}, indent=1))
+    if args.table:
+        Path(args.table).write_text(markdown(rows) + "\n")
+    if args.plot and curves:
+        plot(curves, args.plot)
+
+
+def markdown(rows: list[dict]) -> str:
+    def cell(row: dict, key: str, digits: int = 2) -> str:
+        mean, std = row[f"{key}_mean"], row[f"{key}_std"]
+        return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+
+    lines = [
+        "| cell | subset | seeds | combined: epoch | val RMSE | val macro-F1 "
+        "| RMSE-selected: epoch | val RMSE | val macro-F1 | last / best RMSE |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['cell']} | {r['subset']} | {r['seeds']} | {cell(r, 'combined_epoch', 1)} "
+            f"| {cell(r, 'combined_val_rmse')} | {cell(r, 'combined_val_macro_f1', 3)} "
+            f"| {cell(r, 'rul_epoch', 1)} | {cell(r, 'rul_val_rmse')} "
+            f"| {cell(r, 'rul_val_macro_f1', 3)} | {cell(r, 'last_over_best_rmse')} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(curves: dict, path: str) -> None:
+    """Mean validation RMSE per epoch, one line per cell, one panel per subset (pyqtgraph)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    import pyqtgraph.exporters
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    pg.setConfigOptions(background="w", foreground="k", antialias=True)
+    layout = pg.GraphicsLayoutWidget()
+    layout.resize(1200, 480)
+    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+    cells = list(dict.fromkeys(c for c, _ in curves))
+    for subset in sorted({s for _, s in curves}):
+        panel = layout.addPlot(title=f"{subset}: mean validation RMSE over seeds")
+        panel.addLegend(offset=(-10, 10))
+        panel.setLabel("bottom", "epoch")
+        panel.setLabel("left", "validation RMSE (cycles)")
+        panel.getAxis("left").enableAutoSIPrefix(False)
+        for i, cell_name in enumerate(cells):
+            if (cell_name, subset) in curves:
+                y = curves[(cell_name, subset)]
+                pen = pg.mkPen(colours[i % len(colours)], width=2)
+                panel.plot(np.arange(1, len(y) + 1), y, pen=pen, name=cell_name)
+        panel.setYRange(10, 25)
+    app.processEvents()
+    pyqtgraph.exporters.ImageExporter(layout.scene()).export(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("run", "report"):
+        p = sub.add_parser(name)
+        p.add_argument("--subsets", default="FD001,FD003")
+        if name == "run":
+            p.add_argument("--cells", default="before,noise,fix,cosine")
+            p.add_argument("--seeds", default="0,1,2")
+            p.add_argument("--epochs", type=int, default=30)
+            p.add_argument("--jobs", type=int, default=2)
+            p.add_argument("--before-tree", default="")
+        else:
+            p.add_argument("--table", default="docs/recipe_table.md")
+            p.add_argument("--plot", default="docs/recipe_curves.png")
+    args = parser.parse_args()
+    run(args) if args.command == "run" else report(args)
+
+
+if __name__ == "__main__":
+    main()
