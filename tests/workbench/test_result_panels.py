@@ -115,6 +115,7 @@ def test_comparison_summary_table_shows_spread_and_test(make):
         == f"{gaba['rmse_wilcoxon_p_holm']:.3g} (raw {gaba['rmse_wilcoxon_p']:.3g})"
     )
     assert " ± " in cells["gaba"][2]
+    assert table.item(1, 7).toolTip() == "paired by seed with the baseline: 0, 1, 2, 3, 4, 5"
     assert panel.runs_table.rowCount() == len(runs)
     assert panel.runs_table.horizontalHeaderItem(0).text() == "method"
 

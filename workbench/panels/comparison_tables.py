@@ -86,7 +86,8 @@ class SummaryTable(QTableWidget):
             self.setItem(r, 1, NumberItem(runs, format_value(runs)))
             for c, metric in enumerate(metrics, start=2):
                 self.setItem(r, c, spread_item(row, metric))
-            self.setItem(r, len(headers) - 2, difference_item(row))
+            paired = summary.attrs.get("paired_seeds", {}).get(str(row["method"]), [])
+            self.setItem(r, len(headers) - 2, difference_item(row, paired))
             self.setItem(r, len(headers) - 1, test_item(row, metrics))
         self._fit()
 
@@ -136,8 +137,11 @@ def spread_item(row: pd.Series, metric: str) -> NumberItem:
     return NumberItem(mean, format_spread(mean, std))
 
 
-def difference_item(row: pd.Series) -> NumberItem:
-    """'−0.42 [−0.80, −0.05]': RMSE's mean paired difference and 95 % interval, sorting by it."""
+def difference_item(row: pd.Series, paired: list[int] | tuple = ()) -> NumberItem:
+    """'−0.42 [−0.80, −0.05]': RMSE's mean paired difference and 95 % interval, sorting by it.
+
+    The tooltip names the seeds that were paired with the baseline.
+    """
     diff = float(row.get("rmse_diff", math.nan))
     low, high = (
         float(row.get("rmse_diff_low", math.nan)),
@@ -147,6 +151,8 @@ def difference_item(row: pd.Series) -> NumberItem:
         return NumberItem(math.nan, "–")
     pairs = format_value(float(row.get("rmse_wilcoxon_n", math.nan)))
     item = NumberItem(diff, f"{diff:+.2f} [{low:+.2f}, {high:+.2f}] (n={pairs})")
+    seeds = ", ".join(str(seed) for seed in paired)
+    item.setToolTip(f"paired by seed with the baseline: {seeds}" if seeds else "")
     if high < 0 or low > 0:  # the interval excludes no difference
         font = QFont()
         font.setBold(True)
