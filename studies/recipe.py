@@ -217,7 +217,7 @@ def plot(curves: dict, path: str) -> None:
     cells = list(dict.fromkeys(c for c, _ in curves))
     for subset in sorted({s for _, s in curves}):
         panel = layout.addPlot(title=f"{subset}: mean validation RMSE over seeds")
-        panel.addLegend(offset=(-10, 10))
+        panel.addLegend(offset=(-10, -10))
         panel.setLabel("bottom", "epoch")
         panel.setLabel("left", "validation RMSE (cycles)")
         panel.getAxis("left").enableAutoSIPrefix(False)
@@ -227,8 +227,10 @@ def plot(curves: dict, path: str) -> None:
                 pen = pg.mkPen(colours[i % len(colours)], width=2)
                 panel.plot(np.arange(1, len(y) + 1), y, pen=pen, name=cell_name)
         panel.setYRange(10, 25)
+    layout.show()  # lays the panels out over the whole width before the export
     app.processEvents()
     pyqtgraph.exporters.ImageExporter(layout.scene()).export(path)
+    layout.close()
 
 
 def main() -> None:

@@ -130,10 +130,14 @@ def test_pause_blocks_until_resumed():
 
 
 @pytest.mark.slow
-def test_demo_fleet_is_learnable_in_three_tiny_epochs():
-    """Tiny preset, default demo fleet, 3 epochs: RMSE far below predicting the mean."""
+def test_demo_fleet_is_learnable_in_six_tiny_epochs():
+    """Tiny preset, default demo fleet, 6 epochs: RMSE far below predicting the mean.
+
+    Six, not three: the default cosine schedule spends its learning rate over the
+    run's epochs, so 3 epochs leave the tiny model short of the RUL scale.
+    """
     config = small_experiment(source=small_experiment().source.__class__())
-    config = config.with_(train=config.train.__class__(epochs=3, device="cpu", trajectories=False))
+    config = config.with_(train=config.train.__class__(epochs=6, device="cpu", trajectories=False))
     trainer = build_trainer(config, data := __import__("core.training.experiment",
                             fromlist=["load_data"]).load_data(config))  # fmt: skip
     result = trainer.fit()
