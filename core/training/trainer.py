@@ -294,23 +294,22 @@ class Trainer:
 
     def _history_row(self, epoch: int, stats: dict, val_rul, val_logits) -> dict:
         losses, weights = stats["losses"].tolist(), stats["weights"].tolist()
+        cap = self.data.config.rul_cap
+        figures = validation_figures(self.data.val, val_rul, val_logits, cap)
         row = {
             "epoch": epoch,
             "step": self.step,
             "train_loss_rul": losses[0],
             "train_loss_health": losses[1],
             "train_loss_total": weights[0] * losses[0] + weights[1] * losses[1],
-            **validation_figures(self.data.val, val_rul, val_logits, self.data.config.rul_cap),
-            "selection_score": math.nan,
+            **figures,
+            "selection_score": selection_score(figures, self.config.select_on, cap),
             "weight_rul": weights[0],
             "weight_health": weights[1],
         }
         for name in PROBE_COLUMNS:
             values = [p[name] for p in stats["probes"] if np.isfinite(p[name])]
             row[name] = float(np.median(values)) if values else math.nan
-        row["selection_score"] = selection_score(
-            row, self.config.select_on, self.data.config.rul_cap
-        )
         row["lr"] = self.optimizer.param_groups[0]["lr"]
         row["seconds"] = stats["seconds"]
         return row
