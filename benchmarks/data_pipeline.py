@@ -5,7 +5,7 @@ Each subset runs in a fresh Python process so its peak resident memory
 
     python benchmarks/data_pipeline.py [--cmapss-dir DIR] [--repeat 3]
 
-Target (issue 2): FD004 end to end within 3 s and under 1 GB on a 2-core machine.
+Target: FD004 end to end within 3 s and under 1 GB on a 2-core machine.
 """
 
 from __future__ import annotations

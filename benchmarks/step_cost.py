@@ -14,7 +14,7 @@ method alike and the ratios stay meaningful. Beside the methods:
 * ``gaba/10``: GABA measuring the gradients (and probing) every 10 steps, its
   EMA weights in force in between (``every=10``).
 
-The ``targets`` block checks issue 6's figures: GABA/GRACE/PCGrad within
+The ``targets`` block checks the step-cost targets: GABA/GRACE/PCGrad within
 1.10x of the floor and at least 1.3x faster than the naive recipe; GABA
 probing every 10 steps within 1.15x of fixed.
 
@@ -181,7 +181,7 @@ def phases(model: DualTaskModel, data: list, device: torch.device, repeats: int)
 
 
 def targets(seconds: dict[str, float]) -> dict[str, dict]:
-    """Issue 6's step-cost targets, each with the measured ratio and whether it is met."""
+    """The step-cost targets, each with the measured ratio and whether it is met."""
     out = {}
     for name in ("gaba", "grace", "pcgrad"):
         vs_floor = seconds[name] / seconds["floor"]

@@ -8,7 +8,7 @@ printed beside it. Prints one JSON object.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/ui_latency.py [--preset compact] [--seconds 30]
 
-Targets (issue 4): stall p99 < 50 ms, max < 150 ms, redraw >= 15 Hz.
+Targets: stall p99 < 50 ms, max < 150 ms, redraw >= 15 Hz.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ class FleetPredictor:
                 "true_rul": windows.rul if known else np.nan,
             }
         )
-        last = np.r_[windows.unit[1:] != windows.unit[:-1], True]
+        last = windows.last_of_each_unit()
         engines = (
             trajectories[last].drop(columns="true_rul").rename(columns={"cycle": "last_cycle"})
         )

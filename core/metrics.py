@@ -1,4 +1,4 @@
-"""Test-set metrics of METHODS.md section 1: RMSE, NASA score, MAE, accuracy, macro-F1.
+"""Test-set metrics of docs/data.md: RMSE, NASA score, MAE, accuracy, macro-F1.
 
 The headline RUL figures are computed on the capped truth ``min(true, cap)``,
 because the model is trained on the capped target and the published C-MAPSS

@@ -1,7 +1,7 @@
 """The gradient probe: per-task gradients on the shared parameters, and what they say.
 
 It uses ``torch.autograd.grad``, which returns gradients without touching
-``.grad``, so measuring never pollutes the update (METHODS.md section 4). The
+``.grad``, so measuring never pollutes the update (docs/probe.md). The
 same per-task gradients are reused to form the update, so a probed step costs
 two backward passes, never three.
 

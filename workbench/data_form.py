@@ -132,7 +132,7 @@ class SourceForm(QWidget):
 
 
 class PreprocessForm(QWidget):
-    """The protocol of METHODS.md section 1, with the book's defaults."""
+    """The data protocol of docs/data.md, with its defaults."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -8,7 +8,6 @@ from its config.json on the command line.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import torch
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
 from core.model.presets import PRESETS
-from core.training.comparison_runs import ComparisonPlan
+from core.training.comparison_runs import ComparisonPlan, parse_seeds
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig
 from core.training.selection import LABELS as SELECTION_LABELS
@@ -42,24 +41,6 @@ DEVICES = ("auto", "cpu", "cuda")
 def default_preset() -> str:
     """``paper`` where CUDA trains it in minutes, ``compact`` to keep a CPU interactive."""
     return "paper" if torch.cuda.is_available() else "compact"
-
-
-def parse_seeds(text: str) -> list[int]:
-    """Seeds typed as ``0,1,2``, ``0 1 2`` or ranges ``0-4``; ValueError says what is wrong."""
-    seeds: list[int] = []
-    for part in re.split(r"[,\s;]+", text.strip()):
-        if not part:
-            continue
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if match is None:
-            raise ValueError(f"seeds: '{part}' is not a whole number or a range like 0-4")
-        low, high = int(match[1]), int(match[2] or match[1])
-        if high < low:
-            raise ValueError(f"seeds: the range '{part}' runs backwards")
-        seeds += [s for s in range(low, high + 1) if s not in seeds]
-    if not seeds:
-        raise ValueError("seeds: give at least one seed, e.g. 0 or 0,1,2")
-    return seeds
 
 
 class ExperimentDock(QDockWidget):

@@ -5,9 +5,10 @@ It lives in the GUI thread. The worker thread is started with the first job
 queue stays editable while a run trains: removing or adding rows only
 changes what :meth:`RunQueueModel.next_queued` returns next.
 
-Stopping follows DESIGN.md: request stop through the job's control, the
-trainer finishes its step, evaluates and saves what it has, the worker's
-slot returns, the thread's event loop quits, and we wait for it (bounded).
+Stopping follows the house rule of docs/architecture.md: request stop through
+the job's control, the trainer finishes its step, evaluates and saves what it
+has, the worker's slot returns, the thread's event loop quits, and we wait
+for it (bounded).
 Shutting down (the window closes) abandons the job instead of stopping it:
 the epochs already finished are on disk, and the evaluation a stop would run
 is skipped (see :mod:`workbench.job_control`): closing waits for one step at most

@@ -14,13 +14,13 @@ from core.cli.progress import ProgressLine
 from core.cli.train_cmd import HEADLINE, add_training_arguments, experiment_from_args
 from core.comparison import summarise, summary_to_json
 from core.runs.atomic import atomic_write_text
-from core.training.comparison_runs import ComparisonPlan, run_comparison
+from core.training.comparison_runs import ComparisonPlan, parse_seeds, run_comparison
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     compare = subparsers.add_parser("compare", help="compare methods over several seeds")
     compare.add_argument("--methods", required=True, help="comma-separated method names")
-    compare.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
+    compare.add_argument("--seeds", default="0-4", help="seeds: 0,1,2 or a range 0-4 (default 0-4)")
     compare.add_argument(
         "--param",
         action="append",
@@ -51,7 +51,7 @@ def method_params(pairs: list[str], methods: list[str]) -> dict[str, dict[str, s
 
 def run_compare(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    seeds = parse_seeds(args.seeds)
     args.param, pairs = [], args.param
     base = experiment_from_args(args)
     plan = ComparisonPlan(base, methods, seeds, method_params(pairs, methods))

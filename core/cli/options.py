@@ -45,7 +45,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
-    """The data-protocol settings (METHODS.md section 1)."""
+    """The data-protocol settings (docs/data.md)."""
     defaults = PreprocessConfig()
     group = parser.add_argument_group("preprocessing")
     group.add_argument("--window", type=int, default=defaults.window)

@@ -1,4 +1,4 @@
-"""Typed preprocessing settings with the defaults of METHODS.md section 1."""
+"""Typed preprocessing settings with the defaults of docs/data.md."""
 
 from __future__ import annotations
 

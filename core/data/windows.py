@@ -84,10 +84,17 @@ class WindowSet:
             cycle=self.cycle[mask_or_index],
         )
 
+    def last_of_each_unit(self) -> np.ndarray:
+        """Boolean mask of each unit's last window (windows are ordered by unit, then cycle).
+
+        The one place that knows the ordering: per-engine predictions, test
+        metrics and :meth:`last_windows` all pick their rows with it.
+        """
+        return np.r_[self.unit[1:] != self.unit[:-1], True]
+
     def last_windows(self) -> WindowSet:
         """One window per unit: the one that ends at its last recorded cycle."""
-        is_last = np.r_[self.unit[1:] != self.unit[:-1], True]
-        return self.select(is_last)
+        return self.select(self.last_of_each_unit())
 
     def of_unit(self, unit_index: int) -> WindowSet:
         """Every window of one unit (a per-engine trajectory)."""

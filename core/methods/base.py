@@ -4,7 +4,7 @@ A method is a small object that turns the two per-task losses (and, for
 gradient methods, the 2x2 Gram matrix of the per-task gradients on the
 shared parameters) into task weights. The trainer never changes between
 methods; it only asks the method, following the pattern of TorchJD and
-LibMTL (DESIGN.md, "Models to learn from").
+LibMTL (docs/methods.md#how-a-method-plugs-in).
 
 How the trainer uses a method, per optimiser step:
 

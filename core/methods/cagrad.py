@@ -16,6 +16,7 @@ from torch import Tensor
 
 from core.methods.aggregation import F64, GradientAggregation
 from core.methods.base import Hyperparameter
+from core.methods.registry import register
 
 #: Below this norm of the min-conflict combination (on the trace-normalised
 #: Gram) the gradients are taken as Pareto-stationary: no update, as TorchJD.
@@ -73,6 +74,7 @@ def cagrad_weights(gram: Tensor, c: float) -> Tensor:
     return _MEAN + (radius / mix_norm) * mix
 
 
+@register
 class CAGrad(GradientAggregation):
     """Conflict-averse gradient: best worst-task improvement near the mean gradient.
 

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from core.methods.aggregation import F64, GradientAggregation
 from core.methods.base import gram_norms
+from core.methods.registry import register
 
 
 def config_weights(gram: Tensor) -> Tensor:
@@ -42,6 +43,7 @@ def config_weights(gram: Tensor) -> Tensor:
     return length * unit
 
 
+@register
 class ConFIG(GradientAggregation):
     """Update with equal, positive cosine to every task gradient.
 

@@ -26,11 +26,13 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K, gram_norms
+from core.methods.registry import register
 
 F64 = torch.float64
 EPS = 1e-8
 
 
+@register
 class DBMTL(BalancingMethod):
     """Log-transformed losses, shared gradients scaled to the largest task's EMA norm.
 

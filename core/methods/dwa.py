@@ -8,8 +8,10 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K
+from core.methods.registry import register
 
 
+@register
 class DynamicWeightAverage(BalancingMethod):
     """Per-epoch weights from how fast each task's loss is falling.
 

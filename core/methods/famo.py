@@ -26,11 +26,13 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K
+from core.methods.registry import register
 
 F64 = torch.float64
 EPS = 1e-8  # keeps log(L) finite at a zero loss, as in the official code
 
 
+@register
 class FAMO(BalancingMethod):
     """Loss-level balancing that equalises the tasks' rates of log-loss decrease.
 

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter
+from core.methods.registry import register
 
 LAMBDA_RUL = Hyperparameter(
     "lambda_rul", 0.5, "Weight of the RUL loss in the total loss.", minimum=0.0
@@ -23,6 +24,7 @@ R_MAX = Hyperparameter(
 )
 
 
+@register
 class FixedWeights(BalancingMethod):
     """``L = lambda_rul * L_rul + lambda_health * L_health`` with constant lambdas.
 
@@ -43,6 +45,7 @@ class FixedWeights(BalancingMethod):
         self._weights = torch.tensor(weights, dtype=torch.float64)
 
 
+@register
 class SingleTask(BalancingMethod):
     """The RUL loss alone: the baseline that tells whether multi-task helps.
 
@@ -76,6 +79,7 @@ def failure_weighted_mse(pred: Tensor, target: Tensor, r_max: float) -> Tensor:
     return torch.mean(weights * (pred - target) ** 2)
 
 
+@register
 class AMNL(FixedWeights):
     """Failure-biased weighted MSE for RUL, with fixed task weights (0.5 / 0.5)."""
 

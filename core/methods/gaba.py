@@ -1,7 +1,7 @@
 """GABA (inverse-gradient adaptive weighting) and GRACE (GABA + AMNL).
 
 The RUL gradient on the shared parameters is typically hundreds of times
-larger than the health gradient (METHODS.md section 4), so with fixed
+larger than the health gradient (docs/probe.md), so with fixed
 weights the shared backbone effectively learns RUL only. GABA gives each
 task a weight inversely related to its gradient norm, smoothed by an EMA
 and floored so neither task is ever switched off.
@@ -16,6 +16,7 @@ from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K, gram_norms
 from core.methods.fixed import R_MAX, failure_weighted_mse
+from core.methods.registry import register
 
 
 def inverse_norm_weights(norms: Tensor) -> Tensor:
@@ -36,6 +37,7 @@ def floor_and_renormalise(weights: Tensor, floor: float) -> Tensor:
     return floored / floored.sum()
 
 
+@register
 class GABA(BalancingMethod):
     """Inverse-gradient-norm task weights with EMA, floor and warm-up.
 
@@ -110,6 +112,7 @@ class GABA(BalancingMethod):
         self.measured_at = int(state.get("measured_at", self.clock - 1))
 
 
+@register
 class GRACE(GABA):
     """GABA's task weights with AMNL's failure-weighted MSE as the RUL loss."""
 

@@ -9,8 +9,10 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K, gram_norms
+from core.methods.registry import register
 
 
+@register
 class GradNorm(BalancingMethod):
     """Learn task weights so weighted gradient norms track relative training speed.
 

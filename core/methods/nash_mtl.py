@@ -20,6 +20,8 @@ from torchjd.aggregation import NashMTL as TorchJDNashMTL
 
 from core.methods.aggregation import F64, GradientAggregation, require_packages
 from core.methods.base import Hyperparameter, K, gram_norms
+from core.methods.registry import register
+from core.methods.torchjd_state import nash_warm_start, set_nash_warm_start
 
 SOLVER_PACKAGES = ("cvxpy", "ecos")
 NASH_INSTALL = "rul-workbench[nash-mtl]"
@@ -44,6 +46,7 @@ def clip_update_norm(alpha: Tensor, gram: Tensor, max_norm: float) -> Tensor:
     return alpha
 
 
+@register
 class NashMTL(GradientAggregation):
     """Nash bargaining between tasks: ``G alpha = 1 / alpha``, then a norm limit.
 
@@ -112,12 +115,11 @@ class NashMTL(GradientAggregation):
         return unit_alpha.detach().to("cpu", F64) * scale
 
     def state_dict(self) -> dict[str, Any]:
-        warm_start = torch.as_tensor(self.solver.prvs_alpha, dtype=F64)
         return {
             **super().state_dict(),
             "alpha": self.alpha.clone(),
             "steps": self.steps,
-            "warm_start": warm_start.clone(),
+            "warm_start": nash_warm_start(self.solver),
             "solver_warnings": self.solver_warnings,
         }
 
@@ -126,7 +128,5 @@ class NashMTL(GradientAggregation):
         self.alpha = state["alpha"].detach().clone().to(F64)
         self.steps = int(state["steps"])
         self.solver_warnings = int(state["solver_warnings"])
-        # The solver's only state is its warm start; reset() makes TorchJD
-        # rebuild its problem at the next call, from prvs_alpha.
-        self.solver.reset()
-        self.solver.prvs_alpha = state["warm_start"].detach().cpu().numpy().copy()
+        # The solver's only state is its warm start.
+        set_nash_warm_start(self.solver, state["warm_start"])

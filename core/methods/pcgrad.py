@@ -7,7 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from core.methods.base import BalancingMethod, K
+from core.methods.aggregation import GradientAggregation
+from core.methods.base import K
+from core.methods.registry import register
 
 
 def pcgrad_weights(gram: Tensor) -> Tensor:
@@ -32,11 +34,14 @@ def pcgrad_weights(gram: Tensor) -> Tensor:
     return 1.0 - c / gram.diagonal()
 
 
-class PCGrad(BalancingMethod):
+@register
+class PCGrad(GradientAggregation):
     """Remove the conflicting component of each task's shared gradient.
 
     Only the shared parameters are projected; each head still gets its own
-    task's full gradient (head weights 1), as in the paper.
+    task's full gradient (head weights 1, from
+    :class:`~core.methods.aggregation.GradientAggregation`), as in the paper.
+    Before the first step the weights in force read 1, 1 (the plain sum).
     """
 
     name = "pcgrad"
@@ -50,15 +55,9 @@ class PCGrad(BalancingMethod):
         super().__init__(**params)
         self._weights = torch.ones(K, dtype=torch.float64)
 
-    def weigh(self, gram: Tensor, losses: Tensor) -> Tensor:
-        """PCGrad's shared weights for this step (also reported as in force)."""
-        self._weights = pcgrad_weights(gram)
-        return self.current_weights().to(gram)
+    def _solve(self, gram: Tensor) -> Tensor:
+        return pcgrad_weights(gram)
 
     def combine(self, losses: Tensor) -> Tensor:
         """Plain sum: without gradients there is nothing to project."""
         return losses.sum()
-
-    def head_weights(self, weights: Tensor) -> Tensor:
-        """Ones: each head gets its own task's unprojected gradient."""
-        return torch.ones_like(weights)

@@ -1,8 +1,12 @@
 """Every balancing method by name, for the trainer, the CLI and the GUI.
 
-The registry is open: a new method module calls :func:`register` on its
-class (or is added to :data:`METHODS` here) and becomes available
-everywhere, with its settings described for ``rulwb methods --json``.
+Methods register where they are defined: a method module decorates its
+class with :func:`register`, and :mod:`core.methods` imports every method
+module, so importing anything from ``core.methods`` fills :data:`METHODS`.
+A new method is one module plus one import line in ``core/methods/__init__.py``;
+it then appears in ``rulwb methods``, the GUI's method list and every
+comparison, with its settings described for ``rulwb methods --json``.
+This module imports no method, so it can never be part of an import cycle.
 """
 
 from __future__ import annotations
@@ -10,28 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from core.methods.base import BalancingMethod
-from core.methods.cagrad import CAGrad
-from core.methods.conflict_free import ConFIG
-from core.methods.db_mtl import DBMTL
-from core.methods.dwa import DynamicWeightAverage
-from core.methods.famo import FAMO
-from core.methods.fixed import AMNL, FixedWeights, SingleTask
-from core.methods.gaba import GABA, GRACE
-from core.methods.gradnorm import GradNorm
-from core.methods.nash_mtl import NashMTL
-from core.methods.pcgrad import PCGrad
-from core.methods.rlw import RandomLossWeighting
-from core.methods.torchjd_family import (
-    IMTLG,
-    MGDA,
-    AlignedMTL,
-    DualProj,
-    GradVac,
-    MGDAUpperBound,
-    UPGrad,
-)
-from core.methods.uncertainty import UncertaintyWeighting
 
+#: Name -> class, in registration order (the order ``core/methods/__init__.py``
+#: imports the method modules), which is the order the CLI and GUI list them.
 METHODS: dict[str, type[BalancingMethod]] = {}
 
 
@@ -48,35 +33,6 @@ def register(method: type[BalancingMethod]) -> type[BalancingMethod]:
         raise ValueError(f"a balancing method named '{method.name}' is already registered")
     METHODS[method.name] = method
     return method
-
-
-for _method in (
-    FixedWeights,
-    SingleTask,
-    AMNL,
-    GABA,
-    GRACE,
-    UncertaintyWeighting,
-    DynamicWeightAverage,
-    GradNorm,
-    PCGrad,
-    # The wider family (METHODS.md section 3): gradient aggregation ...
-    MGDA,
-    MGDAUpperBound,
-    CAGrad,
-    IMTLG,
-    AlignedMTL,
-    NashMTL,
-    UPGrad,
-    DualProj,
-    GradVac,
-    ConFIG,
-    # ... and loss-level or hybrid balancing.
-    DBMTL,
-    FAMO,
-    RandomLossWeighting,
-):
-    register(_method)
 
 
 def create_method(name: str, **params: Any) -> BalancingMethod:

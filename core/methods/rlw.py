@@ -8,10 +8,12 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K
+from core.methods.registry import register
 
 F64 = torch.float64
 
 
+@register
 class RandomLossWeighting(BalancingMethod):
     """Fresh random task weights every step: ``w = softmax(n)``, ``n ~ N(0, I)``.
 

@@ -26,8 +26,10 @@ from torchjd.aggregation import (
     Weighting,
 )
 
-from core.methods.aggregation import F64, GradientAggregation, MissingSolverError
+from core.methods.aggregation import GradientAggregation, MissingSolverError
 from core.methods.base import Hyperparameter, K
+from core.methods.registry import register
+from core.methods.torchjd_state import gradvac_target, set_gradvac_target
 
 QUADPROG_INSTALL = "torchjd[quadprog-projector]"
 
@@ -47,6 +49,7 @@ class TorchJDMethod(GradientAggregation):
         return self.weighting(gram)
 
 
+@register
 class MGDA(TorchJDMethod):
     """Multiple-gradient descent: the min-norm point of the gradients' convex hull.
 
@@ -65,6 +68,7 @@ class MGDA(TorchJDMethod):
         return MGDAWeighting()
 
 
+@register
 class MGDAUpperBound(MGDA):
     """MGDA-UB: MGDA on the gradients with respect to the shared representation.
 
@@ -88,6 +92,7 @@ class MGDAUpperBound(MGDA):
     gradient_space: ClassVar[str] = "representation"
 
 
+@register
 class IMTLG(TorchJDMethod):
     """IMTL-G: the update has the same projection on every task's unit gradient.
 
@@ -105,6 +110,7 @@ class IMTLG(TorchJDMethod):
         return IMTLGWeighting()
 
 
+@register
 class AlignedMTL(TorchJDMethod):
     """Aligned-MTL: align the principal components of the gradient matrix.
 
@@ -133,6 +139,7 @@ def _with_quadprog(method: str, build: type[Weighting]) -> Weighting:
         ) from None
 
 
+@register
 class UPGrad(TorchJDMethod):
     """UPGrad: project each gradient onto the dual cone of all, then average.
 
@@ -150,6 +157,7 @@ class UPGrad(TorchJDMethod):
         return _with_quadprog(self.title, UPGradWeighting)
 
 
+@register
 class DualProj(TorchJDMethod):
     """DualProj: the mean gradient projected onto the dual cone of the gradients.
 
@@ -165,6 +173,7 @@ class DualProj(TorchJDMethod):
         return _with_quadprog(self.title, DualProjWeighting)
 
 
+@register
 class GradVac(TorchJDMethod):
     """Gradient Vaccine: pull the gradients' cosine up to its running target.
 
@@ -188,18 +197,11 @@ class GradVac(TorchJDMethod):
         return GradVacWeighting(beta=self.params["beta"], eps=self.params["eps"])
 
     def state_dict(self) -> dict[str, Any]:
-        phi = self.weighting.state_dict().get("_phi_t")
-        return {**super().state_dict(), "target_cosine": None if phi is None else phi.clone()}
+        return {**super().state_dict(), "target_cosine": gradvac_target(self.weighting)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        self.weighting.reset()
-        phi = state["target_cosine"]
-        if phi is not None:
-            # TorchJD keeps the EMA in a buffer that is None until the first
-            # call, so Module.load_state_dict cannot restore it; set it directly.
-            self.weighting._phi_t = phi.detach().clone().to(F64)
-            self.weighting._state_key = (K, F64)
+        set_gradvac_target(self.weighting, state["target_cosine"], K)
 
 
 #: TorchJD-based methods, in the order the registry lists them.

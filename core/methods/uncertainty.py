@@ -8,8 +8,10 @@ import torch
 from torch import Tensor
 
 from core.methods.base import BalancingMethod, Hyperparameter, K
+from core.methods.registry import register
 
 
+@register
 class UncertaintyWeighting(BalancingMethod):
     """Task weights from learnable log-variances ``s = (s_rul, s_health)``.
 

@@ -1,6 +1,6 @@
 """The dual-task network: one shared backbone, a RUL head and a health head.
 
-Hard parameter sharing (METHODS.md section 2): the backbone runs once per
+Hard parameter sharing (docs/model.md): the backbone runs once per
 batch and both heads read the same shared representation. The split of the
 parameters into shared / RUL head / health head is defined here and only
 here, because the balancing methods and the gradient probe act on the

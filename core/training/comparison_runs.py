@@ -10,6 +10,7 @@ comparison cannot use, is reported through ``notice`` and its pair is redone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,24 @@ class ComparisonPlan:
             for m in self.methods
             for s in self.seeds
         ]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds typed as ``0,1,2``, ``0 1 2`` or ranges ``0-4``; ValueError says what is wrong."""
+    seeds: list[int] = []
+    for part in re.split(r"[,\s;]+", text.strip()):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if match is None:
+            raise ValueError(f"seeds: '{part}' is not a whole number or a range like 0-4")
+        low, high = int(match[1]), int(match[2] or match[1])
+        if high < low:
+            raise ValueError(f"seeds: the range '{part}' runs backwards")
+        seeds += [s for s in range(low, high + 1) if s not in seeds]
+    if not seeds:
+        raise ValueError("seeds: give at least one seed, e.g. 0 or 0,1,2")
+    return seeds
 
 
 def _identity(config: dict) -> str:

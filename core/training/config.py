@@ -35,7 +35,7 @@ class TrainConfig:
         near 0. Off by default, as in the book: with the output near 0 every
         residual has the same sign, so the RUL gradient on the backbone is
         large (ratio to the health gradient in the hundreds at initialisation,
-        METHODS.md section 4); starting at the mean makes residuals cancel and
+        docs/probe.md); starting at the mean makes residuals cancel and
         divides that ratio by about six on FD001, which changes what the
         balancing methods see. Measured: `rulwb probe` with and without it.
     plateau_factor, plateau_patience, min_lr

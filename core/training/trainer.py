@@ -429,7 +429,7 @@ class Trainer:
         }
         if self.test_set is not None:
             rul, logits = predict(self.ema.model, self.test_set, self.eval_batch_size, self.bf16)
-            last = np.r_[self.data.test.unit[1:] != self.data.test.unit[:-1], True]
+            last = self.data.test.last_of_each_unit()
             metrics.update(test_metrics(self.data.test_last, rul[last], logits[last], cap))
             tables.append(trajectory_table("test", self.data.test, rul, logits))
             if self.run is not None:

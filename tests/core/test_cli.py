@@ -118,7 +118,7 @@ def test_unknown_method_setting_is_a_clear_error(capsys, tmp_path):
 
 
 def test_compare_is_resumable(capsys, tmp_path):
-    args = ["compare", *SMALL, "--epochs", "1", "--methods", "fixed,gaba", "--seeds", "0,1",
+    args = ["compare", *SMALL, "--epochs", "1", "--methods", "fixed,gaba", "--seeds", "0-1",
             "--out", tmp_path, "--json"]  # fmt: skip
     code, out, _ = run_cli(capsys, *args)
     summary = json.loads(out)
@@ -129,6 +129,13 @@ def test_compare_is_resumable(capsys, tmp_path):
     code, _, _ = run_cli(capsys, *args)
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == runs_before, "nothing redone"
+
+
+def test_compare_refuses_a_backwards_seed_range(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "compare", *SMALL, "--methods", "fixed", "--seeds", "4-0",
+                           "--out", tmp_path)  # fmt: skip
+    assert code == 2 and "the range '4-0' runs backwards" in err
+    assert not (tmp_path / "runs").exists(), "nothing trained"
 
 
 def test_probe_reports_ratio_statistics(capsys):

@@ -368,6 +368,26 @@ def test_registry_is_open_to_new_methods() -> None:
         METHODS.pop("test_halves", None)
 
 
+def test_methods_register_where_they_are_defined() -> None:
+    """The registry imports no method; each method module registers its own classes."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import core.methods
+    import core.methods.registry as registry
+
+    tree = ast.parse(Path(registry.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"__future__", "typing", "core.methods.base"}
+    for name, cls in METHODS.items():
+        module = importlib.import_module(cls.__module__)
+        source = Path(module.__file__).read_text()
+        assert f"@register\nclass {cls.__name__}(" in source, name
+    assert len(METHODS) == 22 and list(METHODS)[:3] == ["fixed", "single_task", "amnl"]
+    assert {cls.__name__ for cls in METHODS.values()} <= set(core.methods.__all__)
+
+
 # ------------------------------------------------------------------- state_dict
 def _drive(method: BalancingMethod, steps: range) -> list[torch.Tensor]:
     generator = torch.Generator().manual_seed(steps.start)

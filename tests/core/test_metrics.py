@@ -1,4 +1,4 @@
-"""Metrics against hand-computed values (METHODS.md section 1)."""
+"""Metrics against hand-computed values (docs/data.md#evaluation-and-metrics)."""
 
 from __future__ import annotations
 

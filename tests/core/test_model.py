@@ -35,7 +35,7 @@ def test_every_preset_gives_one_rul_and_three_logits_per_window(name: str) -> No
 
 
 def _paper_count_by_hand(f: int) -> dict[str, int]:
-    """METHODS.md section 2, layer by layer."""
+    """The paper preset of docs/model.md, layer by layer."""
     conv = (f * 64 * 3 + 64) + (64 * 128 * 3 + 128) + (128 * 64 * 3 + 64)
     batch_norm = 2 * (64 + 128 + 64)
     # Per direction: 4 gates x (input + hidden) weights + two bias vectors.

@@ -9,23 +9,9 @@ import pytest
 import torch
 
 from core.methods.registry import create_method
-from core.model import DualTaskModel
 from core.probe import block_statistics, gram_statistics, task_gradients
-from core.training.batches import DeviceWindows
 from core.training.step import TrainingStep
-
-
-def _batch(data, n=64):
-    windows = DeviceWindows(data.train, torch.device("cpu"))
-    index = torch.arange(n)
-    return windows.inputs(index), windows.rul[index], windows.health[index]
-
-
-def _setup(small_data, method="fixed"):
-    torch.manual_seed(0)
-    model = DualTaskModel(small_data.n_features, "tiny").eval()  # eval: no dropout noise
-    step = TrainingStep(model, create_method(method), torch.optim.SGD(model.parameters(), 0.1), 0)
-    return model, step
+from tests.core.probe_setup import first_batch, model_and_step
 
 
 def _slow_norms(model, losses, shared):
@@ -42,8 +28,8 @@ def _slow_norms(model, losses, shared):
 
 
 def test_probe_norms_equal_the_slow_way_and_leave_grad_untouched(small_data):
-    model, step = _setup(small_data)
-    x, rul, health = _batch(small_data)
+    model, step = model_and_step(small_data)
+    x, rul, health = first_batch(small_data)
     losses = step.losses(x, rul, health)
     grads = task_gradients(losses.unbind(), step.shared, step.heads)
     assert all(p.grad is None for p in model.parameters()), ".grad must stay untouched"
@@ -56,9 +42,9 @@ def test_probe_norms_equal_the_slow_way_and_leave_grad_untouched(small_data):
 
 
 def test_forgetting_zero_grad_would_measure_the_sum(small_data):
-    """The pitfall METHODS.md warns about: without zero_grad the second norm is |g_r + g_h|."""
-    _model, step = _setup(small_data)
-    x, rul, health = _batch(small_data)
+    """The pitfall docs/probe.md warns about: without zero_grad the second norm is |g_r + g_h|."""
+    _model, step = model_and_step(small_data)
+    x, rul, health = first_batch(small_data)
     losses = step.losses(x, rul, health)
     grads = task_gradients(step.losses(x, rul, health).unbind(), step.shared, step.heads)
     losses[0].backward(retain_graph=True)
@@ -70,8 +56,8 @@ def test_forgetting_zero_grad_would_measure_the_sum(small_data):
 
 
 def test_block_norms_add_up_to_the_total(small_data):
-    model, step = _setup(small_data)
-    x, rul, health = _batch(small_data)
+    model, step = model_and_step(small_data)
+    x, rul, health = first_batch(small_data)
     grads = task_gradients(step.losses(x, rul, health).unbind(), step.shared, step.heads)
     blocks = block_statistics(grads, step.shared, model.blocks())
     assert list(blocks) == ["cnn", "bilstm", "attention", "funnel"]
@@ -81,13 +67,13 @@ def test_block_norms_add_up_to_the_total(small_data):
 
 def test_probed_step_equals_plain_step_for_fixed_weights(small_data):
     """Forming the update from per-task gradients is the same update, two passes not three."""
-    model_a, step_a = _setup(small_data)
+    model_a, step_a = model_and_step(small_data)
     model_b = copy.deepcopy(model_a)
     step_b = TrainingStep(model_b, create_method("fixed", lambda_rul=0.7, lambda_health=0.3),
                           torch.optim.SGD(model_b.parameters(), 0.01), 0)  # fmt: skip
     step_a.method = create_method("fixed", lambda_rul=0.7, lambda_health=0.3)
     step_a.optimizer = torch.optim.SGD(model_a.parameters(), 0.01)
-    x, rul, health = _batch(small_data)
+    x, rul, health = first_batch(small_data)
     torch.manual_seed(1)
     out_a = step_a(x, rul, health, step=0, epoch=1, probe=True)
     torch.manual_seed(1)
@@ -102,20 +88,20 @@ def test_probed_step_equals_plain_step_for_fixed_weights(small_data):
 
 def test_gradient_method_uses_two_backward_passes(small_data, pass_counter):
     """GABA's step calls autograd.grad twice and never Tensor.backward on the model loss."""
-    _model, step = _setup(small_data, "gaba")
+    _model, step = model_and_step(small_data, "gaba")
     calls = pass_counter
-    x, rul, health = _batch(small_data)
+    x, rul, health = first_batch(small_data)
     step(x, rul, health, step=0, epoch=1, probe=False)
     assert calls == {"grad": 2, "backward": 0}
 
 
 def test_gaba_measuring_every_ten_steps_backs_up_once_in_between(small_data, pass_counter):
     """``every=10``: two autograd.grad on step 0, one plain backward on steps 1-9."""
-    model, step = _setup(small_data, "gaba")
+    model, step = model_and_step(small_data, "gaba")
     step.method = create_method("gaba", every=10)
     step.optimizer = torch.optim.SGD(model.parameters(), 1e-4)  # ten steps on one batch
     calls = pass_counter
-    x, rul, health = _batch(small_data)
+    x, rul, health = first_batch(small_data)
     for i in range(10):
         step(x, rul, health, step=i, epoch=1, probe=False)
     assert calls == {"grad": 2, "backward": 9}

@@ -17,7 +17,7 @@ from core.training.config import TrainConfig
 from core.training.experiment import build_trainer, run_experiment
 from core.training.step import TrainingStep
 from tests.core.conftest import small_experiment
-from tests.core.test_probe import _batch, _setup
+from tests.core.probe_setup import first_batch, model_and_step
 
 
 def _representation_step(model, method, lr=0.01):
@@ -44,8 +44,8 @@ def _slow_z_gradients(model, x, rul, health, step):
 
 
 def test_z_gradient_norms_equal_the_slow_way(small_data):
-    model, step = _setup(small_data)
-    x, rul, health = _batch(small_data)
+    model, step = model_and_step(small_data)
+    x, rul, health = first_batch(small_data)
     z, losses = step.forward(x, rul, health)
     grads = representation_gradients(z, losses.unbind(), step.heads)
     stats = gram_statistics(grads.gram)
@@ -57,8 +57,8 @@ def test_z_gradient_norms_equal_the_slow_way(small_data):
 
 
 def test_measuring_leaves_grad_untouched(small_data):
-    model, step = _setup(small_data)
-    x, rul, health = _batch(small_data)
+    model, step = model_and_step(small_data)
+    x, rul, health = first_batch(small_data)
     z, losses = step.forward(x, rul, health)
     representation_gradients(z, losses.unbind(), step.heads)
     assert all(p.grad is None for p in model.parameters()), ".grad must stay untouched"
@@ -66,13 +66,13 @@ def test_measuring_leaves_grad_untouched(small_data):
 
 def test_representation_update_equals_the_plain_step_for_fixed_weights(small_data):
     """One trunk backward of sum_k w_k g_k^z is backward of the weighted loss."""
-    model_a, _ = _setup(small_data)
+    model_a, _ = model_and_step(small_data)
     model_b = copy.deepcopy(model_a)
     fixed = {"lambda_rul": 0.7, "lambda_health": 0.3}
     step_a = _representation_step(model_a, create_method("fixed", **fixed))
     step_b = TrainingStep(model_b, create_method("fixed", **fixed),
                           torch.optim.SGD(model_b.parameters(), 0.01), 0)  # fmt: skip
-    x, rul, health = _batch(small_data)
+    x, rul, health = first_batch(small_data)
     torch.manual_seed(1)  # the step trains: same dropout masks in both
     out_a = step_a(x, rul, health, step=0, epoch=1, probe=True)
     torch.manual_seed(1)
@@ -85,17 +85,17 @@ def test_representation_update_equals_the_plain_step_for_fixed_weights(small_dat
 
 
 def test_parameter_probe_records_say_parameters(small_data):
-    _model, step = _setup(small_data)
-    x, rul, health = _batch(small_data)
+    _model, step = model_and_step(small_data)
+    x, rul, health = first_batch(small_data)
     assert step(x, rul, health, step=0, epoch=1, probe=True).probe["probe_space"] == "parameters"
 
 
 def test_mgda_ub_takes_two_head_backwards_and_one_trunk_backward(small_data, pass_counter):
     """MGDA-UB uses representation gradients even when the probe is set to parameters."""
-    _model, step = _setup(small_data, "mgda_ub")
+    _model, step = model_and_step(small_data, "mgda_ub")
     assert step.probe_space == "parameters" and step.gradient_space() == "representation"
     calls = pass_counter
-    x, rul, health = _batch(small_data)
+    x, rul, health = first_batch(small_data)
     out = step(x, rul, health, step=0, epoch=1, probe=True)
     assert calls == {"grad": 2, "backward": 1}
     assert out.probe["probe_space"] == "representation"

@@ -1,7 +1,7 @@
 """Performance work must not change results: a seed trains the same history as before.
 
 ``tests/data/golden_history.json`` was written (by ``write_golden_history.py``)
-before the optimisations of issue 6; the histories now must match it. The
+before the performance work on the training step; the histories now must match it. The
 tolerance allows for a different CPU's vector code paths (last-bit
 differences), not for a changed batch order, initialisation or arithmetic,
 which move these figures in the second or third digit.

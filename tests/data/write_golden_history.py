@@ -2,9 +2,9 @@
 
 Run only when a change is *meant* to alter training results, and say so in
 the commit: ``python tests/data/write_golden_history.py``. It was first
-written before the performance work of issue 6 (from commit b96f196), and
+written before the performance work on the training step (from commit b96f196), and
 rewritten when the training recipe's defaults changed on purpose (no dropout,
-input noise 0.5, cosine schedule, selection on both tasks; docs/recipe.md).
+input noise 0.2, cosine schedule, selection on both tasks; docs/recipe.md).
 
 Everything runs on ONE intra-op thread: torch's CPU kernels split reductions
 by thread count, and over three epochs at this learning rate those last-bit

@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from core.data.cmapss import COLUMNS, READINGS
-from tests.core.test_csv_fuzz import ODD_CELLS, _mostly, damaged, text_cells
+from tests.strategies.csv_tables import ODD_CELLS, damaged, mostly, text_cells
 
 SPIKES = [1e30, -1e30, 1e13]
 ENCODINGS = ["ascii", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "latin-1"]
@@ -165,20 +165,20 @@ def table_rows(draw) -> list[list[str]]:
 def layout(draw, rows: list[list[str]]) -> bytes:
     """Rows as text: spaces or tabs, any line ending, stray blank lines, some encoding."""
     sep = draw(st.sampled_from([" ", "\t", "  "]))
-    end = draw(_mostly(st.just(sep), st.just(""), st.just("\t \t")))
+    end = draw(mostly(st.just(sep), st.just(""), st.just("\t \t")))
     lines = [sep.join(row) + end for row in rows]
     if lines and draw(st.integers(0, 10)) == 0:
         lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", " ", "\t"])))
-    newline = draw(_mostly(st.sampled_from(["\n", "\r\n"]), st.just("\r"), st.just("\n\n")))
+    newline = draw(mostly(st.sampled_from(["\n", "\r\n"]), st.just("\r"), st.just("\n\n")))
     text = newline.join(lines) + draw(st.sampled_from(["", newline]))
-    encoding = draw(_mostly(st.just("ascii"), st.sampled_from(ENCODINGS), st.just("ascii")))
+    encoding = draw(mostly(st.just("ascii"), st.sampled_from(ENCODINGS), st.just("ascii")))
     return text.encode(encoding, errors="replace")
 
 
 def stored(draw, data: bytes) -> tuple[str, bytes]:
     """The file as plain text or gzip; rarely damaged gzip, random bytes or nothing."""
     rare = st.sampled_from(["damaged", "random", "empty"])
-    how = draw(_mostly(st.sampled_from(["txt", "gz"]), rare, rare, odds=25))
+    how = draw(mostly(st.sampled_from(["txt", "gz"]), rare, rare, odds=25))
     if how == "txt":
         return ".txt", data
     if how == "gz":
@@ -195,7 +195,7 @@ def cmapss_folders(draw) -> dict[str, bytes]:
     test_rows = draw(table_rows())
     n_test = len({row[0] for row in test_rows})
     truth = [str(draw(st.integers(0, 300))) for _ in range(n_test)]
-    truth = draw(_mostly(st.just(truth), st.just(truth[:-1]), st.just([*truth, "-1"]), odds=20))
+    truth = draw(mostly(st.just(truth), st.just(truth[:-1]), st.just([*truth, "-1"]), odds=20))
     if truth and draw(st.integers(0, 20)) == 0:
         truth[draw(st.integers(0, len(truth) - 1))] = draw(odd_fields)
     for kind, rows in (("train", draw(table_rows())), ("test", test_rows), ("RUL", [truth])):

@@ -8,17 +8,9 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QSpinBox
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
 from core.methods.registry import describe_methods
-from workbench.experiment_dock import ExperimentDock, parse_seeds
+from workbench.experiment_dock import ExperimentDock
 from workbench.method_editor import MethodPicker
 from workbench.settings import WorkbenchSettings
-
-
-@pytest.mark.parametrize(
-    ("text", "seeds"),
-    [("0", [0]), ("0,1,2", [0, 1, 2]), ("0-4", [0, 1, 2, 3, 4]), ("3 1; 1", [3, 1])],
-)
-def test_seeds_are_read_the_way_people_type_them(text, seeds):
-    assert parse_seeds(text) == seeds
 
 
 def test_every_registered_method_gets_editors_within_its_bounds(qtbot):

@@ -85,14 +85,29 @@ def test_stop_ends_the_run_soon_and_keeps_finished_epochs(qtbot, worker):
 
 
 def test_pause_holds_the_run_until_resumed(qtbot, worker):
-    job = TrainingJob(3, small_config(train=TrainConfig(epochs=1, device="cpu", probe_every=0)))
-    job.control.pause()
-    worker.send(job)
-    qtbot.wait(400)
-    assert not any(isinstance(e, StepEvent) for e in worker.events)
-    with qtbot.waitSignal(worker.runEnded, timeout=30_000):
-        job.control.resume()
-    assert any(isinstance(e, StepEvent) for e in worker.events)
+    """Paused after its first step (so loading is over), a run makes no step until resumed."""
+    job = TrainingJob(3, small_config(train=TrainConfig(epochs=20, device="cpu", probe_every=0)))
+    steps: list[StepEvent] = []
+
+    def pause_at_first_step(_row, event) -> None:
+        if isinstance(event, StepEvent):
+            if not steps:
+                job.control.pause()
+            steps.append(event)
+
+    worker.runEvent.connect(pause_at_first_step)
+    with qtbot.waitSignal(worker.runEnded, timeout=60_000):
+        worker.send(job)
+        try:
+            qtbot.waitUntil(lambda: len(steps) > 0, timeout=30_000)
+            qtbot.wait(300)  # steps already on their way when the pause arrived
+            held = len(steps)
+            qtbot.wait(600)
+            assert len(steps) == held and not worker.outcomes, "a step ran while paused"
+            job.control.resume()
+            qtbot.waitUntil(lambda: len(steps) > held, timeout=10_000)
+        finally:
+            job.control.request_stop()  # end the 20 epochs early, pass or fail
 
 
 def test_a_failing_job_is_an_outcome_and_the_next_job_still_runs(qtbot, worker, tmp_path):
