@@ -78,7 +78,7 @@ def measure(preset: str, method: str, seconds: float, warmup_s: float) -> dict:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from workbench.main_window import MainWindow, WorkbenchOptions
+    from workbench.shell.main_window import MainWindow, WorkbenchOptions
 
     app = QApplication.instance() or QApplication([])
     folder = Path(tempfile.mkdtemp())

@@ -63,15 +63,13 @@ def task_gradients(
     ``losses[k]`` must not have been backpropagated yet. The graph is kept for
     the first task only, so the second pass frees it.
     """
-    shared_grads, head_grads = [], []
+    shared_grads: list[list[Tensor]] = []
+    head_grads: list[list[Tensor]] = []
     for k, (loss, head) in enumerate(zip(losses, heads, strict=True)):
         params = [*shared, *head]
-        grads = torch.autograd.grad(
-            loss, params, retain_graph=k < len(losses) - 1, allow_unused=True
-        )
-        grads = [
-            torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)
-        ]
+        raw = torch.autograd.grad(loss, params, retain_graph=k < len(losses) - 1, allow_unused=True)
+        # allow_unused=True: an entry is None for a parameter the loss does not reach.
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, raw, strict=True)]
         shared_grads.append(grads[: len(shared)])
         head_grads.append(grads[len(shared) :])
     return TaskGradients(

@@ -69,13 +69,13 @@ def representation_gradients(
     heads
         Parameters of the RUL head and of the health head.
     """
-    z_grads, head_grads = [], []
+    z_grads: list[Tensor] = []
+    head_grads: list[list[Tensor]] = []
     for loss, head in zip(losses, heads, strict=True):
         inputs = [z, *head]
-        grads = torch.autograd.grad(loss, inputs, retain_graph=True, allow_unused=True)
-        grads = [
-            torch.zeros_like(t) if g is None else g for t, g in zip(inputs, grads, strict=True)
-        ]
+        raw = torch.autograd.grad(loss, inputs, retain_graph=True, allow_unused=True)
+        # allow_unused=True: an entry is None for an input the loss does not reach.
+        grads = [torch.zeros_like(t) if g is None else g for t, g in zip(inputs, raw, strict=True)]
         z_grads.append(grads[0])
         head_grads.append(grads[1:])
     return RepresentationGradients(

@@ -46,3 +46,61 @@ def test_core_imports_with_qt_blocked():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# ------------------------------------------------------------ the GUI's layers
+WORKBENCH = CORE.parent / "workbench"
+#: What each part of workbench/ may import from the rest of workbench/ (see
+#: workbench/__init__.py). "name" allows any module of that part; "name:public"
+#: only the package itself (its __init__'s public names), never its modules.
+ALLOWED = {
+    "common": set(),
+    "plotting": {"common"},
+    "panels": {"common", "plotting"},
+    "data": {"common", "plotting"},
+    "experiment": {"common", "plotting"},
+    "fleet": {"common", "plotting", "data:public"},
+    "training": {"common", "plotting", "panels"},
+    "shell": {"common", "plotting", "panels", "data", "experiment", "fleet", "training"},
+}
+
+
+def _workbench_imports(path: Path) -> set[str]:
+    """Dotted names of the workbench modules and packages ``path`` imports."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("workbench.")}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("workbench."):
+            names.add(node.module)
+    return names
+
+
+def test_workbench_parts_import_only_what_their_layer_allows():
+    offenders = []
+    for path in sorted(WORKBENCH.rglob("*.py")):
+        parts = path.relative_to(WORKBENCH).parts
+        if len(parts) == 1:  # workbench/__init__.py, __main__.py
+            continue
+        part = parts[0]
+        assert part in ALLOWED, f"workbench/{part}/ has no rule in ALLOWED"
+        for name in _workbench_imports(path):
+            target = name.split(".")
+            if target[1] == part:
+                continue
+            whole_package = len(target) == 2
+            if target[1] in ALLOWED[part] or (
+                whole_package and f"{target[1]}:public" in ALLOWED[part]
+            ):
+                continue
+            offenders.append(f"{path.relative_to(WORKBENCH.parent)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_workbench_parts_are_small_and_say_what_they_hold():
+    for package in sorted(p for p in WORKBENCH.iterdir() if (p / "__init__.py").exists()):
+        modules = [m for m in package.glob("*.py") if m.name != "__init__.py"]
+        assert len(modules) <= 10, f"{package.name}: {len(modules)} modules, split it"
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert docstring and "import" in docstring, f"{package.name}: say what it may import"

@@ -1,5 +1,5 @@
 import sys
 
-from workbench.app import main
+from workbench.shell.app import main
 
 sys.exit(main())

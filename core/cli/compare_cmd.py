@@ -52,9 +52,8 @@ def method_params(pairs: list[str], methods: list[str]) -> dict[str, dict[str, s
 def run_compare(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     seeds = parse_seeds(args.seeds)
-    args.param, pairs = [], args.param
-    base = experiment_from_args(args)
-    plan = ComparisonPlan(base, methods, seeds, method_params(pairs, methods))
+    base = experiment_from_args(args, method_params={})
+    plan = ComparisonPlan(base, methods, seeds, method_params(args.param, methods))
     table = run_comparison(
         plan, args.out, progress=lambda label: ProgressLine(label), notice=_print_notice
     )

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from core.data.config import HealthThresholds, PreprocessConfig
+from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+from core.settings import add_arguments, from_args, names
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +21,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cmapss-dir", help="C-MAPSS folder or zip ($RUL_WORKBENCH_CMAPSS)")
     group.add_argument("--unit-col", help="CSV: unit/engine id column (default: detected)")
     group.add_argument("--time-col", help="CSV: cycle/time column (default: detected)")
-    group.add_argument("--setting-cols", type=_names, default=(), help="CSV: a,b,c")
-    group.add_argument("--ignore-cols", type=_names, default=(), help="CSV: a,b,c")
+    group.add_argument("--setting-cols", type=names, default=(), help="CSV: a,b,c")
+    group.add_argument("--ignore-cols", type=names, default=(), help="CSV: a,b,c")
     group.add_argument("--test-csv", help="CSV: in-service fleet (cut before failure)")
     group.add_argument("--truth-csv", help="CSV: true RUL per in-service unit")
     demo = DemoConfig()
@@ -45,18 +42,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
-    """The data-protocol settings (docs/data.md)."""
-    defaults = PreprocessConfig()
-    group = parser.add_argument_group("preprocessing")
-    group.add_argument("--window", type=int, default=defaults.window)
-    group.add_argument("--rul-cap", type=float, default=defaults.rul_cap)
-    group.add_argument("--degrading-below", type=float, default=defaults.health.degrading)
-    group.add_argument("--critical-below", type=float, default=defaults.health.critical)
-    group.add_argument("--sensors", type=_names, default=None, help="feature columns a,b,c")
-    group.add_argument("--include-settings", action="store_true")
-    group.add_argument("--conditions", type=int, default=None, help="KMeans k (default: source)")
-    group.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
-    group.add_argument("--data-seed", type=int, default=defaults.seed)
+    """The data-protocol settings (docs/data.md), one flag per declared field."""
+    add_arguments(parser.add_argument_group("preprocessing"), PreprocessConfig)
 
 
 def source_from_args(args: argparse.Namespace) -> SourceSpec:
@@ -79,13 +66,4 @@ def source_from_args(args: argparse.Namespace) -> SourceSpec:
 
 
 def preprocess_from_args(args: argparse.Namespace) -> PreprocessConfig:
-    return PreprocessConfig(
-        window=args.window,
-        rul_cap=args.rul_cap,
-        health=HealthThresholds(degrading=args.degrading_below, critical=args.critical_below),
-        sensors=args.sensors,
-        include_settings=args.include_settings,
-        conditions=args.conditions,
-        val_fraction=args.val_fraction,
-        seed=args.data_seed,
-    )
+    return from_args(PreprocessConfig, args)

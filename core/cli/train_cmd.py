@@ -16,10 +16,10 @@ from core.cli.progress import ProgressLine
 from core.methods.registry import METHODS, describe_methods
 from core.model import PRESETS
 from core.runs import RunStore
-from core.training.config import LR_SCHEDULES, TrainConfig
+from core.settings import add_arguments, from_args
+from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig, read_run_config, run_experiment
 from core.training.resume import resume_run
-from core.training.selection import SELECT_ON
 
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
 
@@ -55,73 +55,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = TrainConfig()
+    """The model preset, the dropout override and every training setting (one flag each)."""
     group = parser.add_argument_group("training")
     group.add_argument("--preset", default="compact", choices=sorted(PRESETS))
-    group.add_argument("--epochs", type=int, default=defaults.epochs)
-    group.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    group.add_argument("--lr", type=float, default=defaults.lr)
-    group.add_argument(
-        "--patience",
-        type=int,
-        default=defaults.early_stopping_patience,
-        help="early-stopping patience in epochs (0: off)",
-    )
-    group.add_argument(
-        "--select-on",
-        default=defaults.select_on,
-        choices=SELECT_ON,
-        help="model selection and early stopping on validation: rul (RMSE), health "
-        "(macro-F1) or combined (RMSE / cap + 1 - macro-F1)",
-    )
-    group.add_argument(
-        "--lr-schedule",
-        default=defaults.lr_schedule,
-        choices=LR_SCHEDULES,
-        help="cosine decay to the last epoch, or halve on a plateau of the selection score",
-    )
-    group.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
     group.add_argument(
         "--dropout",
         type=float,
         default=None,
         help="dropout of the BiLSTM and between funnel layers (default: the preset's)",
     )
-    group.add_argument(
-        "--input-noise",
-        type=float,
-        default=defaults.input_noise,
-        help="std of Gaussian noise added to z-scored training windows (0: off)",
-    )
-    group.add_argument("--probe-every", type=int, default=defaults.probe_every)
-    group.add_argument("--probe-blocks", action="store_true", help="per-block gradient figures")
-    group.add_argument(
-        "--probe-space",
-        default=defaults.probe_space,
-        choices=("parameters", "representation"),
-        help="take task gradients w.r.t. shared parameters or shared features",
-    )
-    group.add_argument("--device", default=defaults.device, help="auto | cpu | cuda")
-    group.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA")
+    add_arguments(group, TrainConfig)
 
 
 def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        early_stopping_patience=args.patience,
-        select_on=args.select_on,
-        lr_schedule=args.lr_schedule,
-        weight_decay=args.weight_decay,
-        input_noise=args.input_noise,
-        probe_every=args.probe_every,
-        probe_blocks=args.probe_blocks,
-        probe_space=args.probe_space,
-        device=args.device,
-        bf16=args.bf16,
-        trajectories=False,
-    )
+    return from_args(TrainConfig, args)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -134,7 +81,14 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def experiment_from_args(args: argparse.Namespace) -> ExperimentConfig:
+def experiment_from_args(
+    args: argparse.Namespace, method_params: dict[str, str] | None = None
+) -> ExperimentConfig:
+    """The experiment the flags describe (or a saved run's config.json with ``--config``).
+
+    ``method_params`` replaces the ``--param K=V`` settings of ``rulwb train``;
+    ``rulwb compare`` passes each method's own.
+    """
     if args.config is not None:
         try:
             return ExperimentConfig.from_dict(json.loads(args.config.read_text(encoding="utf-8")))
@@ -145,7 +99,7 @@ def experiment_from_args(args: argparse.Namespace) -> ExperimentConfig:
         preprocess=preprocess_from_args(args),
         preset=args.preset,
         method=args.method,
-        method_params=parse_params(args.param),
+        method_params=parse_params(args.param) if method_params is None else method_params,
         train=train_config_from_args(args),
         seed=args.seed,
         dropout=None if args.dropout is None else (args.dropout, args.dropout),
@@ -173,7 +127,9 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         config = experiment_from_args(args)
         progress = ProgressLine(f"{config.method} s{config.seed}")
-        result, run = run_experiment(config, RunStore(args.out), on_event=progress)
+        result, new_run = run_experiment(config, RunStore(args.out), on_event=progress)
+        assert new_run is not None  # a store was given, so the run has a folder
+        run = new_run
     summary = {k: result.metrics.get(k) for k in HEADLINE}
     summary.update(
         status=result.status.value,

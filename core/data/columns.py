@@ -186,6 +186,7 @@ def resolve_columns(
     taken.add(time)
     settings = user.settings or _find_settings(header, kinds, taken)
     taken.update(settings)
+    notes: list[tuple[str, str]]
     if user.sensors is not None:
         sensors, notes = user.sensors, []
     else:
@@ -208,7 +209,7 @@ def _kind(sample: pd.DataFrame, name: str, decimal: str) -> str:
 
 def _explicit_columns(user: ColumnMapping) -> set[str]:
     named = {user.unit, user.time, *user.settings, *user.ignore, *(user.sensors or ())}
-    return named - {None}
+    return {name for name in named if name is not None}
 
 
 def _best_match(header: list[str], hints: tuple[str, ...], exclude: set[str]) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from core.settings import check, from_dict, setting
 
 CMAPSS_INFORMATIVE_SENSORS: tuple[str, ...] = (
     "s2",
@@ -32,12 +34,29 @@ class HealthThresholds:
     critical if RUL <= ``critical``.
     """
 
-    degrading: float = 80.0
-    critical: float = 30.0
+    degrading: float = setting(
+        80.0,
+        help="health: degrading at or below this RUL",
+        label="Degrading at RUL ≤",
+        flag="--degrading-below",
+        minimum=0.0,
+        maximum=10_000.0,
+        step=5.0,
+    )
+    critical: float = setting(
+        30.0,
+        help="health: critical at or below this RUL",
+        label="Critical at RUL ≤",
+        flag="--critical-below",
+        minimum=0.0,
+        maximum=10_000.0,
+        step=5.0,
+    )
 
     NAMES = ("normal", "degrading", "critical")
 
     def __post_init__(self) -> None:
+        check(self)
         if not self.critical < self.degrading:
             raise ValueError(
                 f"health thresholds: critical ({self.critical}) must be below "
@@ -84,26 +103,70 @@ class PreprocessConfig:
         Added to the standard deviation in the z-score.
     """
 
-    window: int = 30
-    rul_cap: float = 125.0
-    health: HealthThresholds = field(default_factory=HealthThresholds)
-    sensors: tuple[str, ...] | None = None
-    include_settings: bool = False
-    conditions: int | None = None
-    constant_tolerance: float = 1e-6
-    val_fraction: float = 0.2
-    seed: int = 0
-    eps: float = 1e-8
+    window: int = setting(
+        30, help="cycles per input window", label="Window (cycles)", minimum=1, maximum=500
+    )
+    rul_cap: float = setting(
+        125.0,
+        help="cap of the piecewise-linear RUL target",
+        label="RUL cap",
+        minimum=1.0,
+        maximum=10_000.0,
+        step=5.0,
+    )
+    health: HealthThresholds = setting(
+        default_factory=HealthThresholds, help="health-state thresholds", label="Health"
+    )
+    sensors: tuple[str, ...] | None = setting(
+        None,
+        help="feature columns a,b,c (default: informative / non-constant)",
+        label="Sensors",
+    )
+    include_settings: bool = setting(
+        False, help="also feed the operating settings to the model", label="Operating settings"
+    )
+    conditions: int | None = setting(
+        None,
+        help="operating conditions, KMeans k (default: by source)",
+        label="Conditions",
+        minimum=1,
+        maximum=20,
+    )
+    constant_tolerance: float = setting(
+        1e-6,
+        help="drop training columns whose std is below this",
+        label="Constant below",
+        minimum=0.0,
+        maximum=1e6,
+        step=1e-6,
+    )
+    val_fraction: float = setting(
+        0.2,
+        help="share of training units held out for validation",
+        label="Validation share",
+        minimum=0.0,
+        maximum=0.95,
+        step=0.05,
+    )
+    seed: int = setting(
+        0,
+        help="seed of the validation split and of KMeans",
+        label="Data seed",
+        flag="--data-seed",
+        minimum=0,
+        maximum=2**31 - 1,
+    )
+    eps: float = setting(
+        1e-8,
+        help="added to the std in the z-score",
+        label="z-score epsilon",
+        minimum=0.0,
+        maximum=1.0,
+        step=1e-8,
+    )
 
     def __post_init__(self) -> None:
-        if self.window < 1:
-            raise ValueError(f"window must be at least 1, got {self.window}")
-        if self.rul_cap <= 0:
-            raise ValueError(f"rul_cap must be positive, got {self.rul_cap}")
-        if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
-        if self.conditions is not None and self.conditions < 1:
-            raise ValueError(f"conditions must be at least 1, got {self.conditions}")
+        check(self)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (for run configs)."""
@@ -113,14 +176,5 @@ class PreprocessConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> PreprocessConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are rejected."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown preprocessing settings: {sorted(unknown)}")
-        data = dict(data)
-        if isinstance(data.get("health"), dict):
-            data["health"] = HealthThresholds(**data["health"])
-        if data.get("sensors") is not None:
-            data["sensors"] = tuple(data["sensors"])
-        return cls(**data)
+        """Inverse of :meth:`to_dict`; unknown keys and values of the wrong kind are refused."""
+        return from_dict(cls, data, "preprocessing setting")

@@ -131,6 +131,8 @@ def reject_binary(text: str, path: str | Path) -> None:
     if not any(char in text for char in _CONTROL_CHARS):  # fast: one memchr-like scan each
         return
     found = _BINARY.search(text)
+    # _BINARY matches exactly the characters of _CONTROL_CHARS, one of which is present.
+    assert found is not None
     line = text.count("\n", 0, found.start()) + 1
     code = ord(found.group())
     raise DataError(

@@ -115,6 +115,8 @@ def _build_fleet(
     name: str | None,
     reference: pd.DataFrame | None = None,
 ) -> Fleet:
+    # resolve_columns always names the unit and time columns (or raises DataError).
+    assert columns.unit is not None and columns.time is not None
     settings, sensors = list(columns.settings), list(columns.sensors or ())
     _check_canonical_names(text, settings + sensors)
     units = unit_ids(frame[columns.unit], text, columns.unit)

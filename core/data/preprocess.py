@@ -129,6 +129,7 @@ class ConditionNormaliser:
         return self
 
     def transform(self, values: np.ndarray, conditions: np.ndarray) -> np.ndarray:
+        assert self.mean is not None and self.std is not None, "fit() must come before transform()"
         return (values - self.mean[conditions]) / (self.std[conditions] + self.eps)
 
 

@@ -123,9 +123,11 @@ def _convert(value: Any, kind: type) -> float | int | bool:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(value)
     if kind is int:
-        if float(value) != int(value):
+        # type-ignores: typeshed gives numbers.Real.__trunc__ an _IntegralLike result, so
+        # mypy rejects int(Real); int() accepts every numbers.Real at run time.
+        if float(value) != int(value):  # type: ignore[call-overload]
             raise ValueError(value)
-        return int(value)
+        return int(value)  # type: ignore[call-overload]
     return float(value)
 
 

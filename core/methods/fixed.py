@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -35,7 +35,7 @@ class FixedWeights(BalancingMethod):
     name = "fixed"
     title = "Fixed weights"
     description = "Constant task weights (default 0.5 / 0.5)."
-    hyperparameters = (LAMBDA_RUL, LAMBDA_HEALTH)
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = (LAMBDA_RUL, LAMBDA_HEALTH)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -9,7 +9,7 @@ and floored so neither task is ever switched off.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -51,7 +51,7 @@ class GABA(BalancingMethod):
     name = "gaba"
     title = "GABA"
     description = "Inverse-gradient-norm task weights, EMA-smoothed, floored, with warm-up."
-    hyperparameters = (
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = (
         Hyperparameter("beta", 0.99, "EMA decay of the task weights.", 0.0, 1.0),
         Hyperparameter("floor", 0.05, "Smallest weight a task can get.", 0.0, 1.0 / K),
         Hyperparameter("warmup_steps", 100, "Steps with equal weights at the start.", 0),

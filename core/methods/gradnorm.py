@@ -73,6 +73,7 @@ class GradNorm(BalancingMethod):
 
     def _learn(self, weights: Tensor, norms: Tensor, losses: Tensor) -> None:
         """One optimiser step on ``sum_k |w_k n_k - mean(G) r_k^alpha|``."""
+        assert self.initial_losses is not None  # weigh() records them before calling _learn
         tiny = torch.finfo(torch.float64).tiny
         rates = losses / self.initial_losses.clamp_min(tiny)
         relative = rates / rates.mean().clamp_min(tiny)

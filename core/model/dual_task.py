@@ -85,7 +85,9 @@ class DualTaskModel(nn.Module):
         width = p.representation_width
         self.rul_head = head(width, p.rul_head_widths, 1, final_relu=True)
         self.health_head = head(width, p.health_head_widths, HEALTH_CLASSES, final_relu=False)
-        nn.init.constant_(self.rul_head[-2].bias, RUL_OUTPUT_BIAS)
+        rul_output = self.rul_head[-2]  # the last Linear, before the final ReLU
+        assert isinstance(rul_output, nn.Linear)
+        nn.init.constant_(rul_output.bias, RUL_OUTPUT_BIAS)
 
     def representation(self, x: Tensor) -> Tensor:
         """Shared features ``(B, d)`` of windows ``x`` of shape ``(B, W, F)``.

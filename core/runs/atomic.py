@@ -99,8 +99,10 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> None:
     """Replace ``path`` with what ``write`` puts into a binary file object, atomically.
+
+    Whatever ``write`` returns (e.g. the byte count of ``handle.write``) is ignored.
 
     Raises
     ------

@@ -304,7 +304,8 @@ def inspect_run(folder: Path) -> RunInfo | None:
     """What can be read of one folder; None if it is not a run folder at all."""
     if not (folder / CONFIG).exists() and not (folder / STATUS).exists():
         return None
-    run, problems = RunDir(folder), []
+    run = RunDir(folder)
+    problems: list[str] = []
     config = _attempt(run.read_config, problems)
     status = _attempt(run.read_status, problems)
     metrics = _attempt(run.read_metrics, problems)

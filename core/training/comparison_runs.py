@@ -93,6 +93,8 @@ def finished_runs(store: RunStore, notice: Callable[[str], None] | None = None) 
     done = {}
     for info in store.list_runs():
         if info.status in ENDED and info.metrics and not info.damaged:
+            # inspect_run marks a run damaged when its config.json cannot be read
+            assert info.config is not None
             problem = _edited(info.config or {}, info.metrics)
             if problem is None:
                 done[_identity(info.config)] = _row(info.config, info.metrics, info.path)
@@ -163,6 +165,7 @@ def run_comparison(
             data = data or load_data(config)
             on_event = progress(f"{config.method} s{config.seed}") if progress else None
             result, run = run_experiment(config, store, data, on_event)
+            assert run is not None  # a store was given, so the run has a folder
             done[key] = _row(config.to_dict(), result.metrics, run.path)
         rows.append(done[key])
         _write_table(rows, folder)

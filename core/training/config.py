@@ -9,11 +9,13 @@ readings) as the regulariser, and checkpoint selection on both tasks.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
+from core.settings import check, from_dict, setting
 from core.training.selection import SELECT_ON
 
 LR_SCHEDULES = ("plateau", "cosine")
+PROBE_SPACES = ("parameters", "representation")
 
 
 @dataclass(frozen=True)
@@ -91,74 +93,152 @@ class TrainConfig:
         0.27 s at 512 against 0.58 s at 4096), 4096 on CUDA.
     """
 
-    epochs: int = 60
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    warmup_epochs: int = 1
-    rul_bias_init: bool = False
-    plateau_factor: float = 0.5
-    plateau_patience: int = 30
-    min_lr: float = 5e-6
-    clip_norm: float = 1.0
-    ema_decay: float = 0.999
-    early_stopping_patience: int = 15
-    select_on: str = "combined"
-    lr_schedule: str = "cosine"
-    input_noise: float = 0.2
-    probe_every: int = 10
-    probe_blocks: bool = False
-    probe_space: str = "parameters"
-    trajectories: bool = True
-    device: str = "auto"
-    bf16: bool = False
-    eval_batch_size: int = 0
+    epochs: int = setting(
+        60,
+        help="most epochs per run (early stopping may end sooner)",
+        label="Epochs",
+        minimum=1,
+        maximum=10_000,
+    )
+    batch_size: int = setting(
+        256, help="windows per optimiser step", label="Batch size", minimum=1, maximum=65_536
+    )
+    lr: float = setting(
+        1e-3,
+        help="AdamW learning rate",
+        label="Learning rate",
+        minimum=1e-5,
+        maximum=1.0,
+        step=1e-4,
+        decimals=5,
+    )
+    weight_decay: float = setting(
+        1e-4,
+        help="AdamW weight decay",
+        label="Weight decay",
+        minimum=0.0,
+        maximum=1.0,
+        step=1e-4,
+    )
+    warmup_epochs: int = setting(
+        1,
+        help="epochs of linear learning-rate warm-up from lr/10",
+        label="Warm-up epochs",
+        minimum=0,
+        maximum=1000,
+    )
+    rul_bias_init: bool = setting(
+        False,
+        help="start the RUL head's output bias at the mean training RUL",
+        label="RUL bias at mean",
+    )
+    plateau_factor: float = setting(
+        0.5,
+        help="plateau schedule: factor the learning rate is cut by",
+        label="Plateau factor",
+        minimum=0.01,
+        maximum=0.99,
+        step=0.05,
+    )
+    plateau_patience: int = setting(
+        30,
+        help="plateau schedule: epochs without improvement before a cut",
+        label="Plateau patience",
+        minimum=0,
+        maximum=1000,
+    )
+    min_lr: float = setting(
+        5e-6,
+        help="lowest learning rate of either schedule",
+        label="Minimum LR",
+        minimum=0.0,
+        maximum=1.0,
+        step=1e-6,
+    )
+    clip_norm: float = setting(
+        1.0,
+        help="gradient clipping on the whole model's gradient (0: off)",
+        label="Gradient clipping",
+        minimum=0.0,
+        maximum=1e6,
+        step=0.5,
+    )
+    ema_decay: float = setting(
+        0.999,
+        help="decay of the weight average that is evaluated",
+        label="Weight average",
+        minimum=0.0,
+        maximum=0.999999,
+        step=0.001,
+    )
+    early_stopping_patience: int = setting(
+        15,
+        help="early-stopping patience in epochs (0: off)",
+        label="Early stopping",
+        flag="--patience",
+        minimum=0,
+        maximum=10_000,
+    )
+    select_on: str = setting(
+        "combined",
+        help="model selection and early stopping on validation: rul (RMSE), health "
+        "(macro-F1) or combined (RMSE / cap + 1 - macro-F1)",
+        label="Select on",
+        choices=SELECT_ON,
+    )
+    lr_schedule: str = setting(
+        "cosine",
+        help="cosine decay to the last epoch, or halve on a plateau of the selection score",
+        label="LR schedule",
+        choices=LR_SCHEDULES,
+    )
+    input_noise: float = setting(
+        0.2,
+        help="std of Gaussian noise added to z-scored training windows (0: off)",
+        label="Input noise",
+        minimum=0.0,
+        maximum=9.99,
+        step=0.05,
+    )
+    probe_every: int = setting(
+        10,
+        help="probe task gradients every N steps (0: only when a method needs them)",
+        label="Probe every",
+        minimum=0,
+        maximum=100_000,
+    )
+    probe_blocks: bool = setting(False, help="per-block gradient figures", label="Probe per block")
+    probe_space: str = setting(
+        "parameters",
+        help="take task gradients w.r.t. shared parameters or shared features",
+        label="Probe space",
+        choices=PROBE_SPACES,
+    )
+    trajectories: bool = setting(
+        True,
+        help="predict every validation and test window each epoch (live trajectories)",
+        label="Live trajectories",
+        cli_default=False,
+    )
+    device: str = setting("auto", help="auto | cpu | cuda | cuda:N", label="Device")
+    bf16: bool = setting(False, help="bfloat16 autocast on CUDA", label="bfloat16")
+    eval_batch_size: int = setting(
+        0,
+        help="windows per inference batch (0: by device)",
+        label="Inference batch",
+        minimum=0,
+        maximum=1_000_000,
+    )
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be at least 1")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        check(self)
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        if self.probe_space not in ("parameters", "representation"):
-            raise ValueError(
-                f"probe_space must be parameters or representation, got {self.probe_space!r}"
-            )
-        if self.eval_batch_size < 0:
-            raise ValueError(
-                f"eval_batch_size must be 0 (by device) or more, got {self.eval_batch_size}"
-            )
-        if self.select_on not in SELECT_ON:
-            raise ValueError(
-                f"select_on must be one of {', '.join(SELECT_ON)}, got {self.select_on!r}"
-            )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
-            )
-        if not 0 <= self.input_noise < 10:
-            raise ValueError(f"input_noise must be in [0, 10), got {self.input_noise}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown training settings: {sorted(unknown)}")
-        defaults = cls()
-        return cls(**{k: _typed(k, v, type(getattr(defaults, k))) for k, v in data.items()})
-
-
-def _typed(name: str, value, kind: type):
-    """``value`` as the setting's type (an int is taken for a float); otherwise a ValueError."""
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ValueError(f"training setting '{name}' must be {kind.__name__}, found {value!r}")
-    return value
+        """Inverse of :meth:`to_dict`; unknown keys and values of the wrong kind are refused."""
+        return from_dict(cls, data, "training setting")

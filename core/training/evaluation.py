@@ -13,13 +13,23 @@ from core.data.config import HealthThresholds
 from core.data.windows import WindowSet
 from core.metrics import evaluate, regression_metrics
 from core.training.batches import DeviceWindows
+from core.training.control import TrainingControl
 
 
 @torch.inference_mode()
 def predict(
-    model: torch.nn.Module, windows: DeviceWindows, batch_size: int, bf16: bool = False
+    model: torch.nn.Module,
+    windows: DeviceWindows,
+    batch_size: int,
+    bf16: bool = False,
+    control: TrainingControl | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted RUL (float32) and health-state logits (float32) of every window."""
+    """Predicted RUL (float32) and health-state logits (float32) of every window.
+
+    With ``control``, an abandoned run leaves at the next batch
+    (:class:`~core.training.control.RunAbandoned`) instead of after the
+    whole pass, which on a large test set takes seconds.
+    """
     model.eval()
     ruls, logits = [], []
     autocast = (
@@ -28,6 +38,8 @@ def predict(
         else contextlib.nullcontext()
     )
     for start in range(0, len(windows), batch_size):
+        if control is not None:
+            control.check_abandoned()
         index = torch.arange(start, min(start + batch_size, len(windows)), device=windows.device)
         with autocast:
             rul, logit = model(windows.inputs(index))

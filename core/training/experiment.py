@@ -10,6 +10,7 @@ import contextlib
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeGuard
 
 import numpy as np
 import torch
@@ -115,16 +116,16 @@ def _saved_dropout(data: dict) -> tuple[float, float] | None:
     model = data.get("model")
     if not isinstance(model, dict):
         return None
-    saved = model.get("lstm_dropout"), model.get("funnel_dropout")
-    if not all(map(_number, saved)):
+    lstm, funnel = model.get("lstm_dropout"), model.get("funnel_dropout")
+    if not (_number(lstm) and _number(funnel)):
         return None
     preset = resolve_preset(str(data.get("preset", "compact")))
-    if saved == (preset.lstm_dropout, preset.funnel_dropout):
+    if (lstm, funnel) == (preset.lstm_dropout, preset.funnel_dropout):
         return None
-    return float(saved[0]), float(saved[1])
+    return float(lstm), float(funnel)
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -176,7 +176,9 @@ class TrainingStep:
         """The probe row; per-block figures exist only for parameter gradients."""
         in_parameters = isinstance(grads, TaskGradients)
         per_block = (
-            block_statistics(grads, self.shared, self.blocks) if blocks and in_parameters else None
+            block_statistics(grads, self.shared, self.blocks)
+            if blocks and isinstance(grads, TaskGradients)
+            else None
         )
         space = "parameters" if in_parameters else "representation"
         return probe_record(grads, weights, step, epoch, per_block, space).row()

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -149,7 +150,8 @@ class Trainer:
         self.history: list[dict] = []
         self.step = 0
         self.epoch = 0  # last completed epoch
-        self.best = (math.inf, 0, None)  # (selection score, epoch, EMA state)
+        # (selection score, epoch, EMA state); the state is None until an epoch improves
+        self.best: tuple[float, int, dict[str, Any] | None] = (math.inf, 0, None)
 
     def _optimizer(self) -> torch.optim.Optimizer:
         groups = [
@@ -209,7 +211,7 @@ class Trainer:
             n += 1
             if outcome.probe is not None:
                 probes.append(outcome.probe)
-        self._epoch_stats = {
+        self._epoch_stats: dict[str, Any] = {
             "losses": (loss_sum / max(n, 1)).cpu(),
             "weights": weight_sum / max(n, 1),
             "probes": probes,
@@ -321,7 +323,9 @@ class Trainer:
         if probes:
             self.run.append_probe(probes)
         if improved:
-            self.run.save_checkpoint(self._checkpoint(self.best[2]), "best.pt")
+            best_weights = self.best[2]
+            assert best_weights is not None  # _end_epoch has just stored the improved weights
+            self.run.save_checkpoint(self._checkpoint(best_weights), "best.pt")
         self.run.save_checkpoint(self.training_state(), LAST_CHECKPOINT)
 
     # ---------------------------------------------------------- resumption
@@ -380,7 +384,8 @@ class Trainer:
     def _emit_predictions(self, epoch: int, val_rul, val_logits) -> None:
         splits = [("val", self.data.val, val_rul, val_logits)]
         if self.test_set is not None:
-            rul, logits = predict(self.ema.model, self.test_set, self.eval_batch_size, self.bf16)
+            assert self.data.test is not None  # test_set exists only when data.test does
+            rul, logits = self._predict_after_save(self.test_set)
             splits.append(("test", self.data.test, rul, logits))
         for split, windows, rul, logits in splits:
             self.emit(
@@ -417,9 +422,18 @@ class Trainer:
         self.emit(FinishedEvent(status.value, metrics, run_dir, detail))
         return TrainResult(status, self.history, metrics, self.best[1], detail)
 
+    def _predict_after_save(self, windows: DeviceWindows) -> tuple[np.ndarray, np.ndarray]:
+        """An inference pass after the epoch was saved: an abandoned run leaves at its next batch.
+
+        The validation pass that completes an epoch is not one of these: it
+        runs to its end, so that epoch reaches history.csv and best.pt.
+        """
+        model, batch = self.ema.model, self.eval_batch_size
+        return predict(model, windows, batch, self.bf16, control=self.control)
+
     def _final_evaluation(self) -> dict:
         cap = self.data.config.rul_cap
-        val_rul, val_logits = predict(self.ema.model, self.val_set, self.eval_batch_size, self.bf16)
+        val_rul, val_logits = self._predict_after_save(self.val_set)
         tables = [trajectory_table("val", self.data.val, val_rul, val_logits)]
         figures = validation_figures(self.data.val, val_rul, val_logits, cap)
         metrics: dict = {
@@ -428,14 +442,15 @@ class Trainer:
             **{k: figures[k] for k in SELECTED_FIGURES},
         }
         if self.test_set is not None:
-            rul, logits = predict(self.ema.model, self.test_set, self.eval_batch_size, self.bf16)
-            last = self.data.test.last_of_each_unit()
-            metrics.update(test_metrics(self.data.test_last, rul[last], logits[last], cap))
-            tables.append(trajectory_table("test", self.data.test, rul, logits))
+            rul, logits = self._predict_after_save(self.test_set)
+            # test_set exists only when data.test does, and then test_last does too.
+            test, test_last = self.data.test, self.data.test_last
+            assert test is not None and test_last is not None
+            last = test.last_of_each_unit()
+            metrics.update(test_metrics(test_last, rul[last], logits[last], cap))
+            tables.append(trajectory_table("test", test, rul, logits))
             if self.run is not None:
-                self.run.write_predictions(
-                    prediction_table(self.data.test_last, rul[last], logits[last])
-                )
+                self.run.write_predictions(prediction_table(test_last, rul[last], logits[last]))
         if self.run is not None:
             self.run.write_trajectories(pd.concat(tables, ignore_index=True))
         return metrics

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.data.demo import DemoConfig
-from core.data.sources import SourceSpec
-from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, load_data
-
-SMALL_DEMO = DemoConfig(train_units=24, test_units=8)
-
-
-def small_experiment(**changes) -> ExperimentConfig:
-    """Tiny preset on a 24-unit demo fleet, 2 epochs: about a second per run."""
-    train = TrainConfig(epochs=2, batch_size=128, probe_every=5, device="cpu")
-    config = ExperimentConfig(source=SourceSpec(demo=SMALL_DEMO), preset="tiny", train=train)
-    return config.with_(**changes)
+from core.training.experiment import load_data
+from tests.helpers.experiments import small_experiment
 
 
 @pytest.fixture(scope="session")

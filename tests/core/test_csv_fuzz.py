@@ -16,7 +16,7 @@ from core.data.csv_source import (
 )
 from core.data.fleet import CYCLE, UNIT, Fleet
 from core.errors import DataError
-from tests.strategies.csv_tables import (
+from tests.helpers.csv_tables import (
     DELIMITERS,
     ENCODINGS,
     ODD_CELLS,

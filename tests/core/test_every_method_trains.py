@@ -16,7 +16,7 @@ from core.methods import METHODS
 from core.runs import RunStatus
 from core.training.config import TrainConfig
 from core.training.experiment import build_trainer
-from tests.core.conftest import small_experiment
+from tests.helpers.experiments import small_experiment
 
 HEADLINE = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
 # Large batches keep 22 runs within about a minute on two cores (about 7 steps

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from core.training.experiment import run_experiment
-from tests.core.conftest import small_experiment
+from tests.helpers.experiments import small_experiment
 
 COLUMNS = ("train_loss_rul", "train_loss_health", "val_rmse", "weight_rul", "weight_health")
 

@@ -11,7 +11,7 @@ import torch
 from core.model import resolve_preset
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
-from tests.core.conftest import small_experiment
+from tests.helpers.experiments import small_experiment
 
 
 def with_train(config: ExperimentConfig, **changes) -> ExperimentConfig:

@@ -16,8 +16,8 @@ from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.experiment import build_trainer, run_experiment
 from core.training.step import TrainingStep
-from tests.core.conftest import small_experiment
 from tests.core.probe_setup import first_batch, model_and_step
+from tests.helpers.experiments import small_experiment
 
 
 def _representation_step(model, method, lr=0.01):

@@ -12,7 +12,7 @@ from core.runs import RunStore
 from core.training.config import TrainConfig
 from core.training.experiment import run_experiment
 from core.training.selection import SELECT_ON, selection_score
-from tests.core.conftest import small_experiment
+from tests.helpers.experiments import small_experiment
 
 
 def test_scores_by_hand():

@@ -20,7 +20,7 @@ from core.training.events import (
     StepEvent,
 )
 from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
-from tests.core.conftest import small_experiment
+from tests.helpers.experiments import small_experiment
 
 
 def _without_time(history):

@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from core.data.cmapss import COLUMNS, READINGS
-from tests.strategies.csv_tables import ODD_CELLS, damaged, mostly, text_cells
+from tests.helpers.csv_tables import ODD_CELLS, damaged, mostly, text_cells
 
 SPIKES = [1e30, -1e30, 1e13]
 ENCODINGS = ["ascii", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "latin-1"]

@@ -28,6 +28,7 @@ from core.data.fleet import UNIT, Fleet, FleetPair
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
 from core.errors import DataError, DataWarning
+from tests.helpers.csv_tables import check_fleet, messy_tables
 from tests.reliability.cmapss_reference import (
     SPIKES,
     cmapss_folders,
@@ -36,7 +37,6 @@ from tests.reliability.cmapss_reference import (
     spec_folder,
     spiked_tables,
 )
-from tests.strategies.csv_tables import check_fleet, messy_tables
 
 FUZZ = settings(
     max_examples=120,

@@ -27,8 +27,7 @@ from core.runs import RunDir, RunStore
 from core.training.batches import steps_per_epoch
 from core.training.events import EpochEvent, StepEvent
 from core.training.step import TrainingStep
-from workbench.csv_import import CsvImportDialog
-from workbench.job_control import JobControl, RunAbandoned, abandon_on_forward
+from workbench.data.csv_import import CsvImportDialog
 
 #: What every close must stay under (the issue's figure).
 CLOSE_LIMIT_S = 5.0
@@ -403,44 +402,3 @@ def test_resume_is_offered_only_for_runs_that_can_go_on(qtbot, make_window, quic
     for row in (finished, early_failure):  # finished: done; failed in epoch 1: no last.pt
         window.queue_dock.select([row.row_id])
         assert not window.queue_dock.buttons["resume_run"].isEnabled()
-
-
-# ---------------------------------------------------------- the abandon mechanism itself
-def epoch_event(epoch: int = 1) -> EpochEvent:
-    return EpochEvent(epoch, 3, {"epoch": epoch}, True)
-
-
-def test_abandoning_lets_an_epochs_validation_finish_and_cuts_what_follows_the_save():
-    control = JobControl()
-    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
-    x = torch.zeros(4, 3)
-    with abandon_on_forward(control):
-        control.passed(StepEvent(0, 1, 1, 1.0, 1.0, 0.5, 0.5, 1e-3))  # the epoch's last step
-        control.abandon()
-        model.eval()(x)  # the validation pass that completes the epoch goes through
-        with pytest.raises(RunAbandoned):
-            control.passed(epoch_event())  # ... and the run leaves once the epoch is saved
-        with pytest.raises(RunAbandoned):
-            model.eval()(x)  # the trajectories or the final test evaluation
-        with pytest.raises(RunAbandoned):
-            model.train()(x)  # a training step
-        with pytest.raises(RunAbandoned):
-            control.wait_if_paused()  # the check before the next step
-    model.eval()(x)  # the hook is gone with the job
-
-
-def test_abandoning_a_job_does_not_touch_forward_passes_of_other_threads():
-    control = JobControl()
-    model = torch.nn.Linear(3, 2).train()
-    outcome: list[str] = []
-
-    def elsewhere() -> None:
-        model(torch.zeros(1, 3))
-        outcome.append("ran")
-
-    with abandon_on_forward(control):
-        control.abandon()
-        other = threading.Thread(target=elsewhere)
-        other.start()
-        other.join()
-    assert outcome == ["ran"]

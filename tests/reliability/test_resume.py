@@ -23,7 +23,7 @@ from core.training.experiment import load_data, run_experiment
 from core.training.resume import ResumeError, resumable, resume_run
 from core.training.step import TrainingStep
 from core.training.trainer import LAST_CHECKPOINT
-from tests.core.conftest import small_experiment
+from tests.helpers.experiments import small_experiment
 
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 COMPARED = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1", "best_epoch")

@@ -18,9 +18,11 @@ import pytest
 from gui_support import SMALL_DEMO, TEST_WINDOW, ThreadWatch, quick_settings
 from PySide6.QtCore import QSettings
 
+from workbench.plotting.redraw import RedrawCoalescer
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 #: How long a leaked thread gets to end by itself before the test fails.
-GRACE_S = 2.0
+GRACE_S = 5.0
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -64,7 +66,7 @@ def make_window(qtbot, tmp_path: Path, errors):
 
     Windows are closed at teardown (which stops and waits for their threads).
     """
-    from workbench.main_window import MainWindow, WorkbenchOptions
+    from workbench.shell.main_window import MainWindow, WorkbenchOptions
 
     windows = []
 
@@ -79,7 +81,7 @@ def make_window(qtbot, tmp_path: Path, errors):
         for name, value in changes.items():
             setattr(options, name, value)
         window = MainWindow(options)
-        window.data_dock.preprocess_form.window.setValue(TEST_WINDOW)
+        window.data_dock.preprocess_form.window_cycles.setValue(TEST_WINDOW)
         qtbot.addWidget(window)
         windows.append(window)
         window.show()
@@ -94,3 +96,23 @@ def make_window(qtbot, tmp_path: Path, errors):
 def quick():
     """:func:`quick_settings`, for tests."""
     return quick_settings
+
+
+# ------------------------------------------------------------------ panels
+@pytest.fixture
+def coalescer(qtbot):
+    coalescer = RedrawCoalescer(interval_ms=10)
+    yield coalescer
+    coalescer.cancel()  # no redraw of a panel qtbot is about to delete
+
+
+@pytest.fixture
+def make(qtbot, coalescer):
+    """Build a panel sharing the test's coalescer, owned by qtbot."""
+
+    def build(cls):
+        panel = cls(coalescer)
+        qtbot.addWidget(panel)
+        return panel
+
+    return build

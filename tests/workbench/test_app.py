@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.app import parse_args
-from workbench.screenshot import ScreenshotSession
-from workbench.settings import default_runs_dir
+from workbench.shell.app import parse_args
+from workbench.shell.screenshot import ScreenshotSession
+from workbench.shell.settings import default_runs_dir
 
 
 def test_options_and_qt_arguments_are_told_apart():

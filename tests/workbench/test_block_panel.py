@@ -15,7 +15,7 @@ from panel_samples import probe_records
 
 from workbench.panels import BlockGradientPanel
 from workbench.panels.block_gradients import BLOCKS, EMPTY_TEXT, FIGURES
-from workbench.redraw import RedrawCoalescer
+from workbench.plotting.redraw import RedrawCoalescer
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from core.data.columns import ColumnMapping
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.sources import SourceSpec, load_source
-from workbench.csv_import import IN_SERVICE, RUN_TO_FAILURE, CsvImportDialog
+from workbench.data.csv_import import IN_SERVICE, RUN_TO_FAILURE, CsvImportDialog
 
 FLEET = make_demo_fleet(DemoConfig(train_units=12, test_units=6))
 SETTINGS = ["op_setting_1", "op_setting_2", "op_setting_3"]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench.curves import GrowingSeries, SmoothedSeries, ema
+from workbench.plotting.curves import GrowingSeries, SmoothedSeries, ema
 
 
 def test_append_past_capacity_keeps_every_value():

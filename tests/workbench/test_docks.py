@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QSpinBox
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
 from core.methods.registry import describe_methods
-from workbench.experiment_dock import ExperimentDock
-from workbench.method_editor import MethodPicker
-from workbench.settings import WorkbenchSettings
+from workbench.experiment.experiment_dock import ExperimentDock
+from workbench.experiment.method_editor import MethodPicker
+from workbench.shell.settings import WorkbenchSettings
 
 
 def test_every_registered_method_gets_editors_within_its_bounds(qtbot):

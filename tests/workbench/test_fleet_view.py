@@ -19,10 +19,10 @@ from core.data.demo import make_demo_fleet
 from core.inference import FleetPredictor
 from core.runs import RunInfo, RunStatus, RunStore
 from core.training.experiment import run_experiment
-from tests.core.conftest import SMALL_DEMO, small_experiment
-from workbench.fleet_table import COLUMNS
-from workbench.fleet_view import FleetView
-from workbench.panels.style import STATE_COLOURS
+from tests.helpers.experiments import SMALL_DEMO, small_experiment
+from workbench.fleet.fleet_table import COLUMNS
+from workbench.fleet.fleet_view import FleetView
+from workbench.plotting.style import STATE_COLOURS
 
 ENGINE_COLUMNS = ["unit", "last_cycle", "pred_rul", "pred_health", "true_rul", "error"]
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, Qt, QThread
 
 from core.runs import RunDir, RunStore
 from core.training.step import Diverged, TrainingStep
-from workbench import worker as worker_module
+from workbench.training import worker as worker_module
 
 
 def loaded(qtbot, window):
@@ -175,7 +175,7 @@ def test_training_on_a_missing_csv_says_so_and_keeps_the_data(qtbot, make_window
 def test_changed_data_settings_are_loaded_before_training(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, epochs=1)
-    window.data_dock.preprocess_form.window.setValue(15)
+    window.data_dock.preprocess_form.window_cycles.setValue(15)
     train_and_wait(qtbot, window)
     assert window.data_dock.data.config.window == 15
     assert window.queue_model.rows[-1].config.preprocess.window == 15
@@ -290,7 +290,7 @@ def test_a_cmapss_subset_loads_off_the_gui_thread(qtbot, make_window, cmapss):
     form.kind.setCurrentIndex(1)
     form.cmapss_dir.setText(str(cmapss))
     form.subset.setCurrentText("FD001")
-    window.data_dock.preprocess_form.window.setValue(30)
+    window.data_dock.preprocess_form.window_cycles.setValue(30)
     with qtbot.waitSignal(window.data_dock.dataLoaded, timeout=20_000):
         window.data_dock.load()
         assert window.data_dock.loading  # the window is free while it reads

@@ -20,7 +20,6 @@ from panel_samples import (
 )
 
 from core.training.events import PredictionsEvent
-from workbench.curves import ema
 from workbench.panels import (
     ComparisonPanel,
     GradientPanel,
@@ -29,27 +28,8 @@ from workbench.panels import (
     TestResultsPanel,
     TrajectoryPanel,
 )
-from workbench.panels.style import HEALTH, RUL, STATE_COLOURS, ValueAxis
-from workbench.redraw import RedrawCoalescer
-
-
-@pytest.fixture
-def coalescer(qtbot):
-    coalescer = RedrawCoalescer(interval_ms=10)
-    yield coalescer
-    coalescer.cancel()  # no redraw of a panel qtbot is about to delete
-
-
-@pytest.fixture
-def make(qtbot, coalescer):
-    """Build a panel sharing the test's coalescer, owned by qtbot."""
-
-    def build(cls):
-        panel = cls(coalescer)
-        qtbot.addWidget(panel)
-        return panel
-
-    return build
+from workbench.plotting.curves import ema
+from workbench.plotting.style import HEALTH, RUL, STATE_COLOURS, ValueAxis
 
 
 def _points(item) -> int:

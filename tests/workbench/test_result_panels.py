@@ -4,31 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from panel_samples import comparison_data, prediction_frame
 
 from workbench.panels import ComparisonPanel, TestResultsPanel
-from workbench.panels.style import method_colour
-from workbench.redraw import RedrawCoalescer
-
-
-@pytest.fixture
-def coalescer(qtbot):
-    coalescer = RedrawCoalescer(interval_ms=10)
-    yield coalescer
-    coalescer.cancel()  # no redraw of a panel qtbot is about to delete
-
-
-@pytest.fixture
-def make(qtbot, coalescer):
-    """Build a panel sharing the test's coalescer, owned by qtbot."""
-
-    def build(cls):
-        panel = cls(coalescer)
-        qtbot.addWidget(panel)
-        return panel
-
-    return build
+from workbench.plotting.style import method_colour
 
 
 def _shown_counts(panel: TestResultsPanel) -> np.ndarray:

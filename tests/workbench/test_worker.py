@@ -14,8 +14,9 @@ from core.runs import RunDir, RunStore
 from core.training.config import TrainConfig
 from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, StepEvent
 from core.training.experiment import ExperimentConfig
-from workbench.jobs import JobOutcome, TrainingJob
-from workbench.worker import TrainingWorker, describe_failure
+from core.training.failure import describe_failure
+from workbench.training.jobs import JobOutcome, TrainingJob
+from workbench.training.worker import TrainingWorker
 
 
 def small_config(**changes) -> ExperimentConfig:

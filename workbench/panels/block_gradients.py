@@ -19,11 +19,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
-from workbench.curves import GrowingSeries
-from workbench.panels.base import Panel
-from workbench.panels.hover import format_value
-from workbench.panels.style import BACKGROUND, FOREGROUND, HEALTH, MUTED, RUL, style_plot
-from workbench.redraw import RedrawCoalescer
+from workbench.plotting.curves import GrowingSeries
+from workbench.plotting.hover import format_value
+from workbench.plotting.panel import Panel
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import BACKGROUND, FOREGROUND, HEALTH, MUTED, RUL, style_plot
 
 #: Probe keys of the shared blocks, in forward order, and their display names.
 BLOCKS = ("cnn", "bilstm", "attention", "funnel")

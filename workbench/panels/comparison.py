@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QSplitter, QTabWidget, QWidget
 
-from workbench.export import export_frame_csv, grab_png
-from workbench.panels.base import Panel, set_series
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
-from workbench.panels.hover import format_value, nearest_point
-from workbench.panels.style import method_colour, pen
-from workbench.redraw import RedrawCoalescer
+from workbench.plotting.export import export_frame_csv, grab_png
+from workbench.plotting.hover import format_value, nearest_point
+from workbench.plotting.panel import Panel, set_series
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import method_colour, pen
 
 Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
 
@@ -162,7 +163,7 @@ class ComparisonPanel(Panel):
 
     def _table_menu(self, position) -> None:
         """Right-click on a table: the same Export menu as the toolbar button."""
-        table = self.tabs.currentWidget()
+        table = cast(QAbstractScrollArea, self.tabs.currentWidget())
         self.export_menu.popup(table.viewport().mapToGlobal(position))
 
     def _rebuild_legend(self) -> None:

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from workbench.panels.hover import format_spread, format_value
-from workbench.panels.style import method_colour
+from workbench.plotting.hover import format_spread, format_value
+from workbench.plotting.style import method_colour
 
 #: Summary metrics: column stem in ``summarise`` output -> header.
 SUMMARY_METRICS = {
@@ -70,11 +70,13 @@ class SummaryTable(QTableWidget):
         self.clear()
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
-        self.horizontalHeaderItem(len(headers) - 2).setToolTip(
+        diff_header, p_header = (self.horizontalHeaderItem(len(headers) - k) for k in (2, 1))
+        assert diff_header is not None and p_header is not None  # the labels were just set
+        diff_header.setToolTip(
             f"Mean paired difference of test RMSE from '{baseline}' (runs paired by seed) "
             "with its 95 % t-interval; negative is better"
         )
-        self.horizontalHeaderItem(len(headers) - 1).setToolTip(
+        p_header.setToolTip(
             f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}' "
             "(from 6 shared seeds, the fewest with which p < 0.05 is possible), "
             "adjusted across the methods with Holm's method"

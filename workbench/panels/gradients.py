@@ -14,10 +14,10 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
-from workbench.curves import GrowingSeries, SmoothedSeries
-from workbench.panels.base import Panel, checkbox_row, clear_items, set_series
-from workbench.panels.style import COSINE, EFFECTIVE_RATIO, HEALTH, MUTED, RATIO, RUL, pen
-from workbench.redraw import RedrawCoalescer
+from workbench.plotting.curves import GrowingSeries, SmoothedSeries
+from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import COSINE, EFFECTIVE_RATIO, HEALTH, MUTED, RATIO, RUL, pen
 
 #: Probe key -> (plot, legend name, colour). The order is the legend order.
 QUANTITIES = {
@@ -43,7 +43,7 @@ class GradientPanel(Panel):
     """Per-task gradient norms, their ratio and cosine per probed step, raw and smoothed.
 
     Norms and ratios span orders of magnitude, so their axes are logarithmic
-    and their smoothing is geometric (see :class:`~workbench.curves.SmoothedSeries`).
+    and their smoothing is geometric (see :class:`~workbench.plotting.curves.SmoothedSeries`).
     """
 
     title = "Gradients"
@@ -59,7 +59,8 @@ class GradientPanel(Panel):
         for name in ("ratio", "cosine"):
             self.plots[name].setXLink(self.plots["norms"])
         self.readouts = {name: self.add_readout(p, "step") for name, p in self.plots.items()}
-        self.raw_curves, self.smooth_curves = {}, {}
+        self.raw_curves: dict[str, pg.PlotDataItem] = {}
+        self.smooth_curves: dict[str, pg.PlotDataItem] = {}
         for key in QUANTITIES:
             self._make_curves(key)
         self.smoothing = self._make_smoothing_box()

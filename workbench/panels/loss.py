@@ -7,10 +7,10 @@ import math
 import pandas as pd
 from PySide6.QtWidgets import QCheckBox, QWidget
 
-from workbench.curves import GrowingSeries
-from workbench.panels.base import Panel, checkbox_row, clear_items, set_series
-from workbench.panels.style import BACKGROUND, HEALTH, RUL, TOTAL, pen
-from workbench.redraw import RedrawCoalescer
+from workbench.plotting.curves import GrowingSeries
+from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import BACKGROUND, HEALTH, RUL, TOTAL, pen
 
 #: History-row key -> (plot, legend name, colour, dashed). Validation is dashed
 #: in the task's colour so train/validation pairs read as one task.

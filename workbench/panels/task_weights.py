@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QWidget
 
-from workbench.curves import GrowingSeries
-from workbench.panels.base import Panel, checkbox_row, clear_items, set_series
-from workbench.panels.style import series_colour
-from workbench.redraw import RedrawCoalescer
+from workbench.plotting.curves import GrowingSeries
+from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import series_colour
 
 
 def display_name(name: str) -> str:
@@ -35,7 +36,7 @@ class TaskWeightPanel(Panel):
         super().__init__(coalescer, parent)
         self.steps = GrowingSeries()
         self.series: dict[str, GrowingSeries] = {}
-        self.curves = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
         self.plot = self.add_plot(0, 0, "Task weights", "step", "weight λ")
         self.hover = self.add_readout(self.plot, "step")
         self.log_scale = QCheckBox("log scale")

@@ -9,9 +9,10 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from workbench.panels.base import Panel, clear_items
-from workbench.panels.hover import format_value, nearest_point
-from workbench.panels.style import (
+from workbench.plotting.hover import format_value, nearest_point
+from workbench.plotting.panel import Panel, clear_items
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import (
     FOREGROUND,
     HEALTH,
     HEALTH_STATES,
@@ -21,7 +22,6 @@ from workbench.panels.style import (
     pen,
     style_plot,
 )
-from workbench.redraw import RedrawCoalescer
 
 #: Most bins of the error histogram; fewer with few engines.
 MAX_BINS = 30
@@ -208,7 +208,7 @@ class TestResultsPanel(Panel):
 def _get(metrics: dict, key: str) -> float:
     value = metrics.get(key)
     try:
-        return float(value)
+        return float(value)  # type: ignore[arg-type]  # None and text: caught below
     except (TypeError, ValueError):
         return math.nan
 

@@ -13,17 +13,17 @@ import pandas as pd
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QWidget
 
 from core.training.events import PredictionsEvent
-from workbench.panels.base import Panel, checkbox_row, clear_items
-from workbench.panels.health_bands import HealthBands, state_markers
-from workbench.panels.hover import format_value, nearest_index
-from workbench.panels.style import (
+from workbench.plotting.health_bands import HealthBands, state_markers
+from workbench.plotting.hover import format_value, nearest_index
+from workbench.plotting.panel import Panel, checkbox_row, clear_items
+from workbench.plotting.redraw import RedrawCoalescer
+from workbench.plotting.style import (
     HEALTH_STATES,
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
     set_title,
 )
-from workbench.redraw import RedrawCoalescer
 
 SPLITS = {"val": "validation", "test": "test"}
 

@@ -1,0 +1,273 @@
+"""Checking a user's CSV for the import dialog, and the report the user reads before accepting.
+
+The check is a plain function (it runs on a background thread) that reads
+the whole file as training or prediction would, so what the dialog accepts
+is what the engine can read. The report is HTML for the dialog's text view:
+errors first, with their line and column, then warnings, then a summary of
+what was read, so the user can tell at a glance whether the columns are right.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.data.columns import ColumnMapping, resolve_columns
+from core.data.config import PreprocessConfig
+from core.data.csv_source import (
+    CsvPreview,
+    ValidationReport,
+    preview_csv,
+    read_truth_csv,
+    validate_csv,
+)
+from core.data.fleet import Fleet
+from core.data.sources import SourceSpec
+from core.errors import DataError, DataWarning
+from workbench.plotting.style import MUTED, STATE_COLOURS
+
+RUN_TO_FAILURE, IN_SERVICE = "run_to_failure", "in_service"
+ERROR_COLOUR = STATE_COLOURS["critical"]
+WARNING_COLOUR = "#b06000"
+OK_COLOUR = STATE_COLOURS["normal"]
+#: Names listed in the summary before "... (N in all)".
+LISTED_NAMES = 12
+
+
+@dataclass(frozen=True)
+class CsvImport:
+    """What the user accepted in the dialog.
+
+    Attributes
+    ----------
+    path
+        The CSV file.
+    mapping
+        Column roles as confirmed (sensors: every other numeric column).
+    kind
+        ``run_to_failure`` (a training fleet) or ``in_service`` (engines to predict).
+    truth_path
+        True-RUL file for an in-service fleet, if any.
+    source
+        For a run-to-failure file, the data source to train on; ``None`` otherwise.
+    """
+
+    path: Path
+    mapping: ColumnMapping
+    kind: str
+    truth_path: Path | None = None
+    source: SourceSpec | None = None
+
+
+def csv_source_spec(path: Path, mapping: ColumnMapping) -> SourceSpec:
+    """The training source for a run-to-failure file read with ``mapping``."""
+    return SourceSpec(
+        kind="csv",
+        path=str(path),
+        unit_col=mapping.unit,
+        time_col=mapping.time,
+        setting_cols=tuple(mapping.settings),
+        ignore_cols=tuple(mapping.ignore),
+    )
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Everything a check depends on; a different request means the last check is stale.
+
+    Attributes
+    ----------
+    path
+        The CSV file.
+    mapping
+        The column roles the user confirmed (``None``/empty fields are detected).
+    run_to_failure
+        True for a training fleet, False for engines still in service.
+    truth_path
+        True-RUL file of an in-service fleet, if any.
+    """
+
+    path: Path
+    mapping: ColumnMapping
+    run_to_failure: bool
+    truth_path: Path | None = None
+
+
+@dataclass
+class CheckOutcome:
+    """What a check found: the reader's report plus what the dialog adds to it.
+
+    Attributes
+    ----------
+    request
+        What was checked.
+    report
+        Errors (a truth file's error is appended), warnings and the fleet read.
+    constant
+        Sensors constant over the whole file (the preprocessing drops them).
+    truth_units
+        Number of units the truth file matched, ``None`` without a truth file.
+    """
+
+    request: CheckRequest
+    report: ValidationReport
+    constant: list[str] = field(default_factory=list)
+    truth_units: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+def preview_file(path: str | Path, n_rows: int) -> CsvPreview:
+    """The first rows and detected roles of a file, even one with a problem further down.
+
+    :func:`preview_csv` detects nothing when a later line is broken; the roles
+    are then guessed from the first rows alone, so the user still sees what
+    each column is while reading what is wrong with the file.
+    """
+    preview = preview_csv(path, n_rows)
+    if preview.mapping is None and preview.header and not preview.rows.empty:
+        try:
+            mapping, notes = resolve_columns(
+                preview.header, preview.rows, decimal=preview.decimal or "."
+            )
+        except DataError:
+            return preview
+        preview.mapping = mapping
+        preview.warnings = [DataWarning(reason, str(path), None, name) for name, reason in notes]
+    return preview
+
+
+def check_csv(request: CheckRequest) -> CheckOutcome:
+    """Read the file (and its truth file) completely; problems are collected, never raised."""
+    report = validate_csv(request.path, request.mapping, request.run_to_failure)
+    outcome = CheckOutcome(request, report)
+    if report.fleet is None:
+        return outcome
+    if request.run_to_failure:
+        outcome.constant = constant_sensors(report.fleet)
+    if request.truth_path is not None:
+        try:
+            outcome.truth_units = len(read_truth_csv(request.truth_path, report.fleet))
+        except DataError as error:
+            report.errors.append(error)
+    return outcome
+
+
+def constant_sensors(fleet: Fleet) -> list[str]:
+    """Sensors that never change: they carry no information and training drops them."""
+    tolerance = PreprocessConfig().constant_tolerance
+    spread = fleet.frame[fleet.sensor_columns].std(ddof=0).to_numpy()
+    return [name for name, std in zip(fleet.sensor_columns, spread, strict=True) if std < tolerance]
+
+
+# ----------------------------------------------------------------- report HTML
+def dialect_text(preview: CsvPreview) -> str:
+    """How the file was read: encoding, separator, decimal mark, size of the preview."""
+    if preview.encoding is None:
+        return "Could not read the file."
+    delimiter = {",": "comma", ";": "semicolon", "\t": "tab"}.get(preview.delimiter or "", "?")
+    return (
+        f"{preview.encoding}, {delimiter} separated, decimal mark '{preview.decimal}' · "
+        f"{len(preview.header)} columns · first {len(preview.rows)} rows shown"
+    )
+
+
+def outcome_html(outcome: CheckOutcome) -> str:
+    """The full report of a finished check."""
+    report = outcome.report
+    parts = [_headline(outcome)]
+    if report.errors:
+        errors = [_problem(error, show_file=True) for error in report.errors]
+        parts.append(_section("Errors", ERROR_COLOUR, errors))
+    notes = [_problem(warning) for warning in report.warnings]
+    if outcome.constant:
+        names = ", ".join(outcome.constant)
+        problem = f"constant over the whole file, so training drops them: {names}"
+        notes.append(_problem(DataWarning(f"{len(outcome.constant)} sensor(s) are {problem}")))
+    if notes:
+        parts.append(_section("Warnings", WARNING_COLOUR, notes))
+    if report.fleet is not None and report.ok:
+        parts.append(_summary(outcome, report.fleet))
+    return "".join(parts)
+
+
+def preview_html(preview: CsvPreview) -> str:
+    """What the quick look at the file found, before the full check."""
+    if preview.problem is not None:
+        return _headline_text("Cannot read this file", ERROR_COLOUR) + _section(
+            "Errors", ERROR_COLOUR, [_problem(preview.problem, show_file=True)]
+        )
+    notes = [_problem(w) for w in preview.warnings]
+    text = _headline_text("Columns detected. Confirm them, then press Check.", MUTED)
+    return text + (_section("Left out", WARNING_COLOUR, notes) if notes else "")
+
+
+def message_html(title: str, message: str, colour: str = MUTED) -> str:
+    """A one-off message (a check that failed unexpectedly, settings changed ...)."""
+    return _headline_text(title, colour) + f"<p>{html.escape(message)}</p>"
+
+
+def _headline(outcome: CheckOutcome) -> str:
+    if not outcome.ok:
+        n = len(outcome.report.errors)
+        return _headline_text(f"Cannot import: {n} error{'s' * (n > 1)}", ERROR_COLOUR)
+    kind = "a run-to-failure fleet" if outcome.request.run_to_failure else "an in-service fleet"
+    return _headline_text(f"Ready to import as {kind}", OK_COLOUR)
+
+
+def _headline_text(text: str, colour: str) -> str:
+    return f"<p style='color:{colour}; font-weight:bold'>{html.escape(text)}</p>"
+
+
+def _section(title: str, colour: str, items: list[str]) -> str:
+    rows = "".join(items)
+    return f"<p style='color:{colour}; font-weight:bold; margin-bottom:2px'>{title}</p>{rows}"
+
+
+def _problem(problem: DataError | DataWarning, show_file: bool = False) -> str:
+    """One error or warning: where (file, line, column) in bold, then what and what to do."""
+    where = [Path(problem.file).name] if show_file and problem.file else []
+    if problem.row is not None:
+        where.append(f"line {problem.row}")
+    if problem.column is not None:
+        where.append(f"column '{problem.column}'")
+    text = html.escape(problem.problem)
+    hint = getattr(problem, "hint", None)
+    if hint:
+        text += f"<br><span style='color:{MUTED}'>{html.escape(hint)}</span>"
+    located = f"<b>{html.escape(', '.join(where))}</b>: " if where else ""
+    return f"<p style='margin:2px 0 4px 12px'>{located}{text}</p>"
+
+
+def _summary(outcome: CheckOutcome, fleet: Fleet) -> str:
+    lengths = fleet.unit_lengths()
+    rows = [
+        ("Units", f"{fleet.n_units} (e.g. {_names([str(u) for u in fleet.unit_ids[:3]], 3)})"),
+        ("Rows", f"{fleet.n_rows:,}"),
+        (
+            "Cycles per unit",
+            f"{lengths.min()} to {lengths.max()} (median {np.median(lengths):g})",
+        ),
+        ("Settings", _names(fleet.setting_columns) or "none"),
+        ("Sensors", f"{len(fleet.sensor_columns)}: {_names(fleet.sensor_columns)}"),
+    ]
+    if outcome.truth_units is not None:
+        rows.append(("True RUL", f"known for all {outcome.truth_units} units"))
+    elif not outcome.request.run_to_failure:
+        rows.append(("True RUL", "not given (no errors will be shown)"))
+    cells = "".join(
+        f"<tr><td style='color:{MUTED}; padding-right:12px'>{name}</td>"
+        f"<td>{html.escape(value)}</td></tr>"
+        for name, value in rows
+    )
+    return f"<p style='font-weight:bold; margin-bottom:2px'>Summary</p><table>{cells}</table>"
+
+
+def _names(names: list[str], limit: int = LISTED_NAMES) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -1,0 +1,380 @@
+"""The CSV import dialog: look at a user's file, confirm its columns, check it, then accept.
+
+Historian exports are messy, so nothing is imported blind: the user sees the
+first rows with the role the reader gave each column, can change the unit,
+time, setting and ignored columns, and reads a full validation report (every
+problem with its line and column) before OK is enabled. Reading and checking
+run off the GUI thread; a bad file only ever produces a report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.data.columns import ColumnMapping
+from core.data.csv_source import CsvPreview
+from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks, Deadline
+from workbench.data.csv_check import (
+    ERROR_COLOUR,
+    IN_SERVICE,
+    RUN_TO_FAILURE,
+    CheckOutcome,
+    CheckRequest,
+    CsvImport,
+    check_csv,
+    csv_source_spec,
+    dialect_text,
+    message_html,
+    outcome_html,
+    preview_file,
+    preview_html,
+)
+from workbench.data.csv_columns import ColumnRolesBox
+from workbench.data.csv_preview_model import PreviewModel
+
+#: Rows shown in the preview table.
+PREVIEW_ROWS = 50
+#: Long numbers are cut in the preview; the whole column needs no more than this (pixels).
+MAX_COLUMN_WIDTH = 110
+CSV_FILTER = "CSV files (*.csv *.txt *.tsv);;All files (*)"
+
+
+class CsvImportDialog(QDialog):
+    """Pick a CSV file, confirm its columns and kind, check it, accept it.
+
+    Parameters
+    ----------
+    parent
+        The window the dialog belongs to.
+    in_service
+        Start with "in service" chosen (the fleet view imports engines to predict).
+    """
+
+    #: The quick look at a newly chosen file is done (whether it could be read).
+    previewed = Signal(bool)
+    #: A check finished (whether the file can be imported as set up).
+    checked = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None, in_service: bool = False) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import CSV")
+        self.preview: CsvPreview | None = None
+        self.outcome: CheckOutcome | None = None
+        # Submitted but not yet delivered to the GUI thread (busy covers only the first part).
+        self._reading = self._checking = False
+        self._preview_tasks = BackgroundTasks(self)
+        self._preview_tasks.succeeded.connect(self._show_preview)
+        self._preview_tasks.failed.connect(self._preview_failed)
+        self._check_tasks = BackgroundTasks(self)
+        self._check_tasks.succeeded.connect(self._show_outcome)
+        self._check_tasks.failed.connect(self._check_failed)
+        self._build(in_service)
+        self.resize(1000, 760)
+
+    # ------------------------------------------------------------ public API
+    def set_path(self, path: str | Path, wait: bool = True) -> None:
+        """Choose the file (as typing it would) and, by default, wait for its preview."""
+        self.path_edit.setText(str(path))
+        self._load_preview()
+        if wait:
+            self._wait(self.previewed, "_reading")
+
+    def set_unit_column(self, name: str | None) -> None:
+        """Use column ``name`` as the unit id (``None``: let the reader detect it)."""
+        self.columns.set_unit(name)
+
+    def set_time_column(self, name: str | None) -> None:
+        """Use column ``name`` as the time/cycle (``None``: let the reader detect it)."""
+        self.columns.set_time(name)
+
+    def set_setting_columns(self, names: list[str]) -> None:
+        """Tick exactly ``names`` as operating settings."""
+        self.columns.set_settings(names)
+
+    def set_ignored_columns(self, names: list[str]) -> None:
+        """Tick exactly ``names`` as ignored (columns the reader drops anyway stay ticked)."""
+        self.columns.set_ignored(names)
+
+    def set_in_service(self, in_service: bool) -> None:
+        """Choose in-service (engines to predict) or run-to-failure (training)."""
+        (self.in_service_button if in_service else self.run_to_failure_button).setChecked(True)
+
+    def set_truth_path(self, path: str | Path | None) -> None:
+        """True-RUL file of an in-service fleet (``None`` or empty: unknown)."""
+        self.truth_edit.setText("" if path is None else str(path))
+
+    def mapping(self) -> ColumnMapping:
+        """The column roles as currently set up."""
+        return self.columns.mapping()
+
+    def check(self) -> None:
+        """Read the whole file as set up, on a background thread; :attr:`checked` tells the end."""
+        request = self._request()
+        if request is None:
+            return
+        self.outcome = None
+        self._checking = True
+        self._set_busy("Checking every row…")
+        self._check_tasks.submit(check_csv, request)
+
+    def wait_checked(self, timeout_ms: int = 30_000) -> bool:
+        """Wait for a running check; whether the file can be accepted as set up."""
+        self._wait(self.checked, "_checking", timeout_ms)
+        return self.is_acceptable()
+
+    def is_acceptable(self) -> bool:
+        """Whether the last check passed for exactly the current settings."""
+        current = self._request()
+        return self.outcome is not None and self.outcome.ok and self.outcome.request == current
+
+    def report_text(self) -> str:
+        """The validation report as plain text."""
+        return self.report.toPlainText()
+
+    def result_spec(self) -> CsvImport | None:
+        """What the user accepted; ``None`` unless the last check passed."""
+        if not self.is_acceptable() or self.outcome is None:
+            return None
+        request = self.outcome.request
+        kind = RUN_TO_FAILURE if request.run_to_failure else IN_SERVICE
+        source = csv_source_spec(request.path, request.mapping) if request.run_to_failure else None
+        return CsvImport(request.path, request.mapping, kind, request.truth_path, source)
+
+    def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> bool:
+        """Let a running read or check end (at most ``wait_s`` for both) and release the threads.
+
+        Returns True when nothing was left running.
+        """
+        deadline = Deadline(wait_s)
+        read = self._preview_tasks.shutdown(deadline.left_s())
+        return self._check_tasks.shutdown(deadline.left_s()) and read
+
+    # ------------------------------------------------------------ Qt overrides
+    def accept(self) -> None:
+        """Accept only what the last check passed (Enter must not slip past it)."""
+        if self.is_acceptable():
+            super().accept()
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------ building
+    def _build(self, in_service: bool) -> None:
+        self.path_edit = QLineEdit()
+        self.path_edit.setPlaceholderText("a CSV file with a header row")
+        self.path_edit.editingFinished.connect(self._path_edited)
+        self.dialect_label = QLabel("No file chosen.")
+        self.preview_model = PreviewModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.preview_model)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.report = QTextBrowser()
+        self.report.setOpenLinks(False)
+        self.check_button = QPushButton("Check")
+        self.check_button.setToolTip("Read every row as set up and report what is wrong")
+        self.check_button.clicked.connect(self.check)
+        self.status_label = QLabel()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.columns = ColumnRolesBox()
+        self.columns.changed.connect(self._roles_changed)
+        self._lay_out(self.columns, self._kind_box(in_service))
+        self._update_state()
+
+    def _kind_box(self, in_service: bool) -> QGroupBox:
+        box = QGroupBox("The units in this file")
+        self.run_to_failure_button = QRadioButton("ran to failure (training data)")
+        self.in_service_button = QRadioButton("are still in service (to predict)")
+        self.in_service_button.setChecked(in_service)
+        self.run_to_failure_button.setChecked(not in_service)
+        self.in_service_button.toggled.connect(self._roles_changed)
+        self.truth_edit = QLineEdit()
+        self.truth_edit.setPlaceholderText("optional: true RUL per unit")
+        self.truth_edit.editingFinished.connect(self._roles_changed)
+        self.truth_button = _browse_button(self._browse_truth)
+        truth_row = QHBoxLayout()
+        truth_row.addWidget(self.truth_edit, 1)
+        truth_row.addWidget(self.truth_button)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.run_to_failure_button)
+        layout.addWidget(self.in_service_button)
+        layout.addWidget(QLabel("True RUL file (for the errors of the predictions)"))
+        layout.addLayout(truth_row)
+        layout.addStretch(1)
+        return box
+
+    def _lay_out(self, columns: QGroupBox, kind: QGroupBox) -> None:
+        file_row = QHBoxLayout()
+        file_row.addWidget(QLabel("File"))
+        file_row.addWidget(self.path_edit, 1)
+        file_row.addWidget(_browse_button(self._browse_file))
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.status_label, 1)
+        settings = QVBoxLayout()
+        settings.addWidget(columns, 1)
+        settings.addWidget(kind)
+        settings.addLayout(check_row)
+        lower = QWidget()
+        lower_layout = QHBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(settings, 1)
+        lower_layout.addWidget(self.report, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setSizes([260, 440])
+        layout = QVBoxLayout(self)
+        layout.addLayout(file_row)
+        layout.addWidget(self.dialect_label)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.buttons)
+
+    # ------------------------------------------------------------ file and preview
+    def _browse_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", "", CSV_FILTER)
+        if path:
+            self.set_path(path, wait=False)
+
+    def _browse_truth(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a true-RUL file", "", CSV_FILTER)
+        if path:
+            self.set_truth_path(path)
+            self._roles_changed()
+
+    def _path_edited(self) -> None:
+        loaded = self.preview.path if self.preview is not None else None
+        if self.path_edit.text().strip() and Path(self.path_edit.text().strip()) != loaded:
+            self._load_preview()
+
+    def _load_preview(self) -> None:
+        self.preview, self.outcome = None, None
+        self._reading = True
+        self._set_busy("Reading the file…")
+        self._preview_tasks.submit(preview_file, self.path_edit.text().strip(), PREVIEW_ROWS)
+
+    def _show_preview(self, preview: CsvPreview) -> None:
+        self.preview, self._reading = preview, False
+        self.dialect_label.setText(dialect_text(preview))
+        self.preview_model.set_rows(preview.rows)
+        self.columns.fill(preview)
+        self.table.resizeColumnsToContents()
+        for column in range(self.preview_model.columnCount()):
+            width = min(self.table.columnWidth(column), MAX_COLUMN_WIDTH)
+            self.table.setColumnWidth(column, width)
+        self.report.setHtml(preview_html(preview))
+        self._set_idle()
+        self.previewed.emit(preview.ok)
+
+    def _preview_failed(self, error: Exception) -> None:
+        self._reading = False
+        self.report.setHtml(message_html("Cannot read this file", str(error), ERROR_COLOUR))
+        self._set_idle()
+        self.previewed.emit(False)
+
+    # ------------------------------------------------------------ roles and check
+    def _roles_changed(self) -> None:
+        """Keep roles exclusive, show them in the table, and forget a check now stale."""
+        mapping = self.mapping()
+        self.preview_model.set_roles(
+            mapping.unit, mapping.time, mapping.settings, self.columns.ignored()
+        )
+        if self.outcome is not None and self.outcome.request != self._request():
+            self.report.setHtml(
+                message_html("Changed since the last check", "Press Check to check again.")
+            )
+            self.outcome = None
+        self._update_state()
+
+    def _request(self) -> CheckRequest | None:
+        text = self.path_edit.text().strip()
+        if not text:
+            return None
+        in_service = self.in_service_button.isChecked()
+        truth = self.truth_edit.text().strip() if in_service else ""
+        return CheckRequest(
+            Path(text), self.mapping(), not in_service, Path(truth) if truth else None
+        )
+
+    def _show_outcome(self, outcome: CheckOutcome) -> None:
+        self.outcome, self._checking = outcome, False
+        self.report.setHtml(outcome_html(outcome))
+        if outcome.request != self._request():
+            self.report.append("Changed since this check: press Check again.")
+        self._set_idle()
+        self.checked.emit(self.is_acceptable())
+
+    def _check_failed(self, error: Exception) -> None:
+        self.outcome, self._checking = None, False
+        message = f"{type(error).__name__}: {error}"
+        self.report.setHtml(message_html("The check failed unexpectedly", message, ERROR_COLOUR))
+        self._set_idle()
+        self.checked.emit(False)
+
+    # ------------------------------------------------------------ state
+    def _set_busy(self, text: str) -> None:
+        self.status_label.setText(text)
+        self._update_state()
+
+    def _set_idle(self) -> None:
+        self.status_label.clear()
+        self._update_state()
+
+    def _update_state(self) -> None:
+        busy = self._reading or self._checking
+        self.truth_edit.setEnabled(self.in_service_button.isChecked())
+        self.truth_button.setEnabled(self.in_service_button.isChecked())
+        self.check_button.setEnabled(not busy and bool(self.path_edit.text().strip()))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not busy and self.is_acceptable())
+
+    def _wait(self, signal, waiting: str, timeout_ms: int = 30_000) -> None:
+        """Block in a local event loop until ``signal`` (for scripts and tests)."""
+        if not getattr(self, waiting):
+            return
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        timer = QTimer(loop, singleShot=True, interval=timeout_ms)
+        timer.timeout.connect(loop.quit)
+        timer.start()
+        loop.exec()
+        signal.disconnect(loop.quit)
+
+
+def _browse_button(slot) -> QPushButton:
+    button = QPushButton("Browse…")
+    button.clicked.connect(slot)
+    return button
+
+
+__all__ = ["IN_SERVICE", "RUN_TO_FAILURE", "CsvImport", "CsvImportDialog", "csv_source_spec"]

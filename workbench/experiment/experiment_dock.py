@@ -1,0 +1,157 @@
+"""The Experiment dock: model preset, device, training settings, seeds and methods.
+
+It turns the form into the list of experiments to queue: every ticked method
+crossed with every seed, each a full :class:`ExperimentConfig` (the same
+object the CLI's ``rulwb compare`` builds), so a GUI run can be repeated
+from its config.json on the command line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import torch
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.data.config import PreprocessConfig
+from core.data.sources import SourceSpec
+from core.model.presets import PRESETS
+from core.training.comparison_runs import ComparisonPlan, parse_seeds
+from core.training.config import TrainConfig
+from core.training.experiment import ExperimentConfig
+from core.training.selection import LABELS as SELECTION_LABELS
+from core.training.selection import SELECT_ON
+from workbench.common.form_fields import SettingsEditors
+from workbench.common.widgets import scrollable
+from workbench.experiment.method_editor import MethodPicker
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def default_preset() -> str:
+    """``paper`` where CUDA trains it in minutes, ``compact`` to keep a CPU interactive."""
+    return "paper" if torch.cuda.is_available() else "compact"
+
+
+#: Training settings shown in the dock's main form; every other one is under "More settings".
+SHOWN = [
+    "device",
+    "epochs",
+    "batch_size",
+    "lr",
+    "early_stopping_patience",
+    "select_on",
+    "probe_every",
+    "probe_blocks",
+]
+
+
+class ExperimentDock(QDockWidget):
+    """What to train: preset, every training setting, seeds and methods."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Experiment", parent)
+        self.setObjectName("experiment-dock")
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setCurrentText(default_preset())
+        self.preset.setToolTip("Model width; tiny and compact keep CPU training interactive")
+        self.training = SettingsEditors(TrainConfig, custom=self._custom_editors())
+        editors = self.training.editors
+        self.device = cast(QComboBox, editors["device"])
+        self.epochs = cast(QSpinBox, editors["epochs"])
+        self.batch_size = cast(QSpinBox, editors["batch_size"])
+        self.lr = cast(QDoubleSpinBox, editors["lr"])
+        self.patience = cast(QSpinBox, editors["early_stopping_patience"])
+        self.select_on = cast(QComboBox, editors["select_on"])
+        self.probe_every = cast(QSpinBox, editors["probe_every"])
+        self.probe_blocks = cast(QCheckBox, editors["probe_blocks"])
+        self.seeds = QLineEdit("0")
+        self.seeds.setToolTip("One run per seed and method, e.g. 0,1,2 or 0-4")
+        self.methods = MethodPicker()
+        self.setWidget(self._body())
+
+    @staticmethod
+    def _custom_editors() -> dict[str, QWidget]:
+        """A device list limited to this machine, and selection criteria in words."""
+        device = QComboBox()
+        for name in DEVICES:
+            if name != "cuda" or torch.cuda.is_available():
+                device.addItem(name, name)
+        device.setToolTip("auto: CUDA when available, else CPU")
+        select_on = QComboBox()
+        for criterion in SELECT_ON:
+            select_on.addItem(SELECTION_LABELS[criterion], criterion)
+        select_on.setCurrentIndex(SELECT_ON.index(TrainConfig().select_on))
+        select_on.setToolTip(
+            "Which epoch's weights a run keeps, judged on validation units only; early "
+            "stopping follows the same criterion. 'combined' needs both heads trained."
+        )
+        return {"device": device, "select_on": select_on}
+
+    def _body(self) -> QScrollArea:
+        body = QWidget()
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Model preset", self.preset)
+        self.training.add_rows(form, SHOWN)
+        form.addRow("Seeds", self.seeds)
+        layout = QVBoxLayout(body)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("<b>Methods</b> (tick several to compare)"))
+        layout.addWidget(self.methods, 1)
+        return scrollable(body)
+
+    def train_config(self) -> TrainConfig:
+        """The training settings as the form shows them; ValueError names a bad one."""
+        return self.training.config()
+
+    def experiments(
+        self, source: SourceSpec, preprocess: PreprocessConfig
+    ) -> list[ExperimentConfig]:
+        """Every (method, seed) experiment to queue; ValueError says what to fix."""
+        methods = self.methods.checked()
+        if not methods:
+            raise ValueError("tick at least one method in the Experiment dock")
+        base = ExperimentConfig(
+            source=source,
+            preprocess=preprocess,
+            preset=self.preset.currentText(),
+            train=self.train_config(),
+        )
+        params = self.methods.params()
+        plan = ComparisonPlan(base, methods, parse_seeds(self.seeds.text()), params)
+        return plan.experiments()
+
+    # --------------------------------------------------------- persistence
+    def state(self) -> dict[str, Any]:
+        """What the form shows, for QSettings (training settings by their names)."""
+        return {
+            **self.training.state(),
+            "preset": self.preset.currentText(),
+            "seeds": self.seeds.text(),
+            "methods": self.methods.state(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Show remembered settings; values this machine cannot use are skipped."""
+        if "patience" in state:  # the name settings files used before every setting was listed
+            state = {"early_stopping_patience": state["patience"], **state}
+        self.training.restore(state)
+        if self.preset.findText(str(state.get("preset"))) >= 0:
+            self.preset.setCurrentText(str(state["preset"]))
+        if isinstance(state.get("seeds"), str):
+            self.seeds.setText(state["seeds"])
+        self.methods.restore(state.get("methods") or {})

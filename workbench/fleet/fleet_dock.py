@@ -1,0 +1,74 @@
+"""Wiring of the fleet view and the CSV import dialog into the main window.
+
+Kept apart from :mod:`workbench.shell.main_window` so the window stays one concept:
+this module decides where an accepted import goes (a run-to-failure file to
+the Data dock, an in-service file to the fleet view).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDockWidget, QWidget
+
+from workbench.common.background import CLOSE_WAIT_S
+from workbench.data import CsvImportDialog
+from workbench.fleet.fleet_view import FleetView
+
+
+class FleetDock(QDockWidget):
+    """The fleet view (prediction for engines in service) as a dock, hidden until asked for."""
+
+    def __init__(self, runs_root: Path, parent: QWidget | None = None) -> None:
+        super().__init__("Fleet in service", parent)
+        self.setObjectName("fleet_dock")
+        self.view = FleetView(runs_root, self)
+        self.setWidget(self.view)
+
+    def open(self) -> None:
+        """Show and raise the dock with a fresh list of finished runs."""
+        self.view.refresh_runs()
+        self.show()
+        self.raise_()
+
+    def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Let a running prediction end (at most ``wait_s``): the window is closing."""
+        self.view.shutdown(wait_s)
+
+
+def import_csv(window, fleet: FleetDock) -> None:
+    """Run the import dialog; route what the user accepted.
+
+    A run-to-failure file becomes the Data dock's source (and is loaded); an
+    in-service file goes to the fleet view, ready to predict.
+    """
+    dialog = CsvImportDialog(window)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        accepted = dialog.result_spec()
+    finally:
+        dialog.shutdown()
+    if accepted is None:
+        return
+    if accepted.source is not None:
+        window.data_dock.source_form.set_csv_source(accepted.source)
+        window.data_dock.raise_()
+        window.data_dock.load()
+    else:
+        fleet.view.use_csv(accepted.path, accepted.mapping, accepted.truth_path)
+        fleet.open()
+
+
+def install_fleet(window) -> FleetDock:
+    """Add the fleet dock (tabified with the run queue) and enable its menu entry."""
+    fleet = FleetDock(window.options.runs_dir, window)
+    window.install_dock(fleet, Qt.DockWidgetArea.BottomDockWidgetArea)
+    window.tabifyDockWidget(window.queue_dock, fleet)
+    window.queue_dock.raise_()
+    fleet.hide()
+    window.fleet_action.setEnabled(True)
+    window.fleet_action.setToolTip("Predict RUL for engines still in service with a finished run")
+    window.fleet_action.triggered.connect(fleet.open)
+    return fleet

@@ -1,0 +1,92 @@
+"""One in-service engine's predicted RUL over its cycles, over the health-state bands.
+
+The same look as the live trajectory panel (predicted RUL in the RUL colour,
+true RUL in near-black, markers in the predicted state's colour, bands for
+normal / degrading / critical), so an engineer reads both the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+
+from core.data.config import HealthThresholds
+from workbench.plotting.health_bands import HealthBands, state_markers
+from workbench.plotting.style import (
+    BACKGROUND,
+    HEALTH_STATES,
+    RUL,
+    STATE_COLOURS,
+    TRUE_RUL,
+    add_legend,
+    pen,
+    set_title,
+    style_plot,
+)
+
+
+class FleetTrajectoryPlot(pg.PlotWidget):
+    """Predicted (and, where known, true) RUL of the selected engine."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background=BACKGROUND)
+        self.unit = None
+        plot = self.getPlotItem()
+        style_plot(plot, "Select an engine", "cycle", "RUL (cycles)")
+        add_legend(plot, offset=(8, -8))
+        self.health_bands = HealthBands(plot)
+        self.true_curve = plot.plot(name="true RUL", pen=pen(TRUE_RUL, 2.5))
+        self.true_curve.setZValue(10)
+        self.pred_curve = plot.plot(name="predicted RUL", pen=pen(RUL, 1.5))
+        # Out of the legend: the bands behind them already say which colour is which state.
+        self.state_markers = {s: state_markers(plot, s, in_legend=False) for s in HEALTH_STATES}
+        self.set_thresholds(HealthThresholds())
+
+    def set_thresholds(self, thresholds: HealthThresholds) -> None:
+        """Place the bands at the run's health-state thresholds."""
+        self.health_bands.set_thresholds(thresholds.degrading, thresholds.critical)
+
+    def show_engine(self, unit, rows: pd.DataFrame) -> None:
+        """Draw ``rows`` (``cycle``, ``pred_rul``, ``pred_health``, ``true_rul``) of ``unit``."""
+        self.unit = unit
+        rows = rows.sort_values("cycle", kind="stable")
+        cycle = rows["cycle"].to_numpy(float)
+        predicted = rows["pred_rul"].to_numpy(float)
+        true = rows["true_rul"].to_numpy(float)
+        self.pred_curve.setData(cycle, predicted)
+        if np.isfinite(true).any():
+            self.true_curve.setData(cycle, true)
+        else:
+            self.true_curve.setData([], [])
+        states = rows["pred_health"].to_numpy()
+        for state, markers in self.state_markers.items():
+            mine = states == state
+            markers.setData(cycle[mine], predicted[mine])
+        set_title(self.getPlotItem(), _title(unit, str(states[-1]) if len(states) else ""))
+        self.getPlotItem().enableAutoRange()
+
+    def clear_engine(self, title: str = "Select an engine") -> None:
+        """Show nothing (no prediction, or a new selection)."""
+        self.unit = None
+        for item in (self.true_curve, self.pred_curve, *self.state_markers.values()):
+            item.setData([], [])
+        set_title(self.getPlotItem(), title)
+
+    def drawn_data(self) -> pd.DataFrame:
+        """What is drawn: cycle, predicted RUL and true RUL (NaN where unknown)."""
+        cycle, predicted = self.pred_curve.getData()
+        if cycle is None:
+            return pd.DataFrame(columns=["cycle", "pred_rul", "true_rul"])
+        _, true = self.true_curve.getData()
+        true = np.full(len(cycle), np.nan) if true is None or len(true) == 0 else true
+        return pd.DataFrame({"cycle": cycle, "pred_rul": predicted, "true_rul": true})
+
+    # ------------------------------------------------------------ internals
+
+
+def _title(unit, state: str) -> str:
+    """'Engine 7: now <critical>' with the state in its colour."""
+    if state not in STATE_COLOURS:
+        return f"Engine {unit}"
+    return f"Engine {unit}: now <b style='color:{STATE_COLOURS[state]}'>{state}</b>"

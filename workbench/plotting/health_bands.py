@@ -1,0 +1,67 @@
+"""Normal / degrading / critical bands behind a RUL-over-cycles plot.
+
+Shared by the live trajectory panel and the fleet view, so an engineer reads
+both the same way: shaded bands between the health-state thresholds and a
+dashed, labelled line at each threshold.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from workbench.plotting.style import HEALTH_STATES, MUTED, STATE_COLOURS, brush, pen
+
+#: Far beyond any RUL, so the bands fill the view however it is zoomed.
+BAND_EDGE = 1e5
+BAND_ALPHA = 28
+
+
+class HealthBands:
+    """The three bands and two threshold lines added to ``plot``."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.bands = {state: _band(plot, state) for state in HEALTH_STATES}
+        self.lines = {name: _threshold_line(plot) for name in HEALTH_STATES[1:]}
+
+    def set_thresholds(self, degrading: float, critical: float) -> None:
+        """Move the bands and lines to the health-state thresholds (RUL in cycles)."""
+        self.bands["normal"].setRegion((degrading, BAND_EDGE))
+        self.bands["degrading"].setRegion((critical, degrading))
+        self.bands["critical"].setRegion((-BAND_EDGE, critical))
+        for name, value in zip(HEALTH_STATES[1:], (degrading, critical), strict=True):
+            self.lines[name].setPos(value)
+            self.lines[name].label.setFormat(f"{name} ≤ {value:g}")
+
+
+def _band(plot: pg.PlotItem, state: str) -> pg.LinearRegionItem:
+    band = pg.LinearRegionItem(
+        orientation="horizontal", movable=False, brush=brush(STATE_COLOURS[state], BAND_ALPHA)
+    )
+    band.setZValue(-20)
+    for line in band.lines:
+        line.setPen(pg.mkPen(None))
+    plot.addItem(band, ignoreBounds=True)
+    return band
+
+
+def _threshold_line(plot: pg.PlotItem) -> pg.InfiniteLine:
+    line = pg.InfiniteLine(
+        angle=0,
+        pen=pen(MUTED, 1, dashed=True),
+        label="",
+        labelOpts={"position": 0.45, "color": MUTED, "anchors": [(0.5, 1), (0.5, 1)]},
+    )
+    plot.addItem(line, ignoreBounds=True)
+    return line
+
+
+def state_markers(plot: pg.PlotItem, state: str, in_legend: bool) -> pg.PlotDataItem:
+    """Dots in the predicted state's colour (named in the legend only if asked)."""
+    return plot.plot(
+        name=f"predicted {state}" if in_legend else None,
+        pen=None,
+        symbol="o",
+        symbolSize=5,
+        symbolPen=None,
+        symbolBrush=brush(STATE_COLOURS[state]),
+    )

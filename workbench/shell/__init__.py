@@ -1,0 +1,5 @@
+"""The shell: the application, main window, toolbar, status bar and settings.
+
+It assembles the features into one window and may import any part of the
+workbench; nothing else imports the shell.
+"""

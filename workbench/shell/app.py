@@ -1,0 +1,82 @@
+"""Entry point of the ``rul-workbench`` GUI (also ``python -m workbench``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from workbench.shell.settings import APPLICATION, ORGANISATION, RUNS_ENV, default_runs_dir
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options; anything else (``-platform offscreen``, ``-style``) is left to Qt."""
+    parser = argparse.ArgumentParser(
+        prog="rul-workbench",
+        description="Train dual-task RUL models, compare balancing methods, watch them learn.",
+    )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        help=f"run store folder (default: ${RUNS_ENV} or a runs/ folder in your data folder)",
+    )
+    parser.add_argument("--settings", type=Path, help="settings file to use instead of yours")
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE",
+        help="train a short demo run with the tiny preset, save the window as PNG, and exit",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="epochs of the --screenshot run (default 2)"
+    )
+    return parser.parse_known_args(argv)
+
+
+def _no_display() -> bool:
+    """Whether there is no screen to show a window on (a CI box, an SSH session)."""
+    if sys.platform != "linux":
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the workbench; with ``--screenshot`` run headless-capable and exit when done."""
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.screenshot and _no_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with ExitStack() as stack:
+        return _run(args, qt_args, stack)
+
+
+def _run(args: argparse.Namespace, qt_args: list[str], stack: ExitStack) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.common.background import wait_for_stragglers
+    from workbench.shell.main_window import MainWindow, WorkbenchOptions
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    options = WorkbenchOptions(
+        runs_dir=args.runs or default_runs_dir(), settings_file=args.settings
+    )
+    if args.screenshot:
+        # A screenshot must not change the user's settings or fill their run store.
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rul-shot-")))
+        options.settings_file = scratch / "settings.ini"
+        options.runs_dir = args.runs or scratch / "runs"
+        options.restore = False
+    window = MainWindow(options)
+    window.show()
+    if args.screenshot:
+        from workbench.shell.screenshot import ScreenshotSession
+
+        session = ScreenshotSession(window, args.screenshot, max(args.epochs, 1))
+        session.start()
+    code = app.exec()
+    wait_for_stragglers()
+    return code

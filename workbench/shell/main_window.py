@@ -1,0 +1,371 @@
+"""The main window: docks around the live panels, a Train button, and safe shutdown.
+
+It wires the parts together and owns the policy: what Train queues, what
+the panels show when a run starts and ends, what the Comparison compares,
+what is remembered, and how closing during a run stops, saves and waits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QWidget,
+)
+
+from core.data.demo import DemoConfig
+from core.errors import DataError
+from core.runs import RunStoreError
+from core.training.events import EpochEvent, StepEvent
+from workbench.common.background import BackgroundTasks, Deadline
+from workbench.data.csv_import import CsvImportDialog
+from workbench.data.data_dock import DataDock
+from workbench.experiment.experiment_dock import ExperimentDock
+from workbench.fleet.fleet_dock import import_csv, install_fleet
+from workbench.shell.error_report import ErrorHook, ErrorReporter
+from workbench.shell.settings import WorkbenchSettings, default_runs_dir
+from workbench.shell.status import TrainingStatusBar
+from workbench.shell.toolbar import TrainingToolBar
+from workbench.training.comparison_feed import comparison_inputs
+from workbench.training.jobs import JobOutcome
+from workbench.training.live_area import LiveArea
+from workbench.training.live_feed import LiveFeed
+from workbench.training.run_queue import RunQueueDock
+from workbench.training.run_queue_model import RunQueueModel, row_from_config
+from workbench.training.run_replay import replay_run
+from workbench.training.training_controller import TrainingController
+from workbench.training.worker import warm_up_torch
+
+DEFAULT_SIZE = QSize(1600, 1000)
+#: What closing may take in all: the run's last step, a load or check in progress.
+CLOSE_BUDGET_S = 4.0
+
+
+@dataclass
+class WorkbenchOptions:
+    """How the window starts (the command line and tests choose these).
+
+    Attributes
+    ----------
+    runs_dir
+        The run store; finished runs in it are listed on start-up.
+    settings_file
+        Settings file instead of the user's (tests, screenshot mode).
+    demo
+        Size of the demo fleet.
+    error_hook
+        Receives errors instead of dialogs (tests).
+    restore
+        Restore the remembered layout and settings.
+    autoload
+        Load the data as soon as the window shows, so Train is one click.
+    """
+
+    runs_dir: Path = field(default_factory=default_runs_dir)
+    settings_file: Path | None = None
+    demo: DemoConfig | None = None
+    error_hook: ErrorHook | None = None
+    restore: bool = True
+    autoload: bool = True
+
+
+class MainWindow(QMainWindow):
+    """The workbench window."""
+
+    def __init__(self, options: WorkbenchOptions | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.options = options or WorkbenchOptions()
+        self.setWindowTitle("RUL workbench")
+        self.settings = WorkbenchSettings(self.options.settings_file)
+        self.errors = ErrorReporter(self, self.options.error_hook)
+        self.area = LiveArea()
+        self.setCentralWidget(self.area)
+        self.feed = LiveFeed(self.area, self)
+        self.queue_model = RunQueueModel(self)
+        self.controller = TrainingController(self.queue_model, self.options.runs_dir, self)
+        self.data_dock = DataDock(self.options.demo, self)
+        self.experiment_dock = ExperimentDock(self)
+        self.queue_dock = RunQueueDock(self.controller, self)
+        self.status = TrainingStatusBar(self)
+        self.setStatusBar(self.status)
+        self._compare_timer = _single_shot(self, 150, self.refresh_comparison)
+        self._train_after_load = False
+        self._lay_out_docks()
+        self._build_toolbar()
+        self._build_menus()
+        self.fleet_dock = install_fleet(self)
+        self._connect()
+        self._restore()
+        self.queue_dock.load_store()
+        self.warm_up = BackgroundTasks(self, "torch-warm-up")
+        warm_up_torch(self.warm_up)
+
+    # -------------------------------------------------------------- layout
+    def _lay_out_docks(self) -> None:
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.addDockWidget(left, self.experiment_dock)
+        self.addDockWidget(left, self.data_dock)
+        self.tabifyDockWidget(self.data_dock, self.experiment_dock)
+        self.experiment_dock.raise_()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        for dock in (self.experiment_dock, self.data_dock):
+            dock.widget().setMinimumWidth(DOCK_WIDTH)  # forms stay readable in any layout
+        self.resizeDocks([self.experiment_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.queue_dock], [190], Qt.Orientation.Vertical)
+
+    def _build_toolbar(self) -> None:
+        buttons = [self.queue_dock.buttons[name] for name in ("pause", "resume", "stop")]
+        self.toolbar = TrainingToolBar(self.train, buttons, self)
+        self.train_button = self.toolbar.train_button
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file = menu.addMenu("&File")
+        self.import_action = file.addAction("Import CSV…", self.import_csv)
+        file.addAction("Load data", QKeySequence("Ctrl+L"), self.data_dock.load)
+        file.addSeparator()
+        file.addAction("Save screenshot…", self.save_screenshot_as)
+        file.addSeparator()
+        file.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
+        runs = menu.addMenu("&Runs")
+        runs.addAction("Train", QKeySequence("Ctrl+Return"), self.train)
+        runs.addAction("Refresh from run store", self.queue_dock.load_store)
+        runs.addAction("Compare selected runs", self.refresh_comparison)
+        self.fleet_menu = menu.addMenu("F&leet")
+        self.fleet_action = self.fleet_menu.addAction("Predict engines in service…")
+        self.view_menu = menu.addMenu("&View")
+        for dock in (self.data_dock, self.experiment_dock, self.queue_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+
+    def install_dock(self, dock: QDockWidget, area=Qt.DockWidgetArea.RightDockWidgetArea) -> None:
+        """Add a tool's dock (e.g. the fleet view) with its entry in the View menu.
+
+        Give the dock an object name, so its place is remembered with the layout.
+        """
+        self.addDockWidget(area, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+
+    def _connect(self) -> None:
+        self.controller.runEvent.connect(self.feed.push)
+        self.controller.runStarted.connect(self._run_started)
+        self.controller.runEnded.connect(self._run_ended)
+        self.controller.queueIdle.connect(self._queue_idle)
+        self.feed.stepped.connect(self._stepped)
+        self.feed.epochEnded.connect(self._epoch_ended)
+        self.data_dock.dataLoaded.connect(self._data_loaded)
+        self.data_dock.loadFailed.connect(self._load_failed)
+        self.data_dock.source_form.importRequested.connect(self.import_csv)
+        self.queue_dock.selectionChanged.connect(lambda _ids: self._compare_timer.start())
+        self.queue_dock.runActivated.connect(self.show_run)
+
+    # ------------------------------------------------------------ training
+    def train(self) -> int:
+        """Queue every ticked method × seed with the current settings and start.
+
+        When the Data form was changed since the last load, the data is
+        loaded first (off the GUI thread), so the summary in the Data dock is
+        always that of the data being trained on. Returns the number of runs.
+        """
+        try:
+            source, preprocess = self.data_dock.settings()
+            configs = self.experiment_dock.experiments(source, preprocess)
+        except (ValueError, DataError) as error:
+            self.errors.report("Cannot train yet", str(error))
+            return 0
+        if not self.data_dock.matches_form():
+            self._train_after_load = True
+            if not self.data_dock.loading:
+                self.data_dock.load()
+            self.status.showMessage("Loading the data first…", 5000)
+            return len(configs)
+        self.queue_model.add([row_from_config(c, self.data_dock.data) for c in configs])
+        self.save_settings()
+        self.controller.start()
+        return len(configs)
+
+    def _run_started(self, row_id: int) -> None:
+        self.feed.flush()  # the previous run's last events belong to it, not to this one
+        self.area.reset_live()
+        row = self.queue_model.find(row_id)
+        if row is None or row.config is None:
+            return
+        health = row.config.preprocess.health
+        self.area.trajectory.set_thresholds(health.degrading, health.critical)
+        self.status.run_started(row.label)
+
+    def _stepped(self, row_id: int, event: StepEvent) -> None:
+        row = self.queue_model.find(row_id)
+        if row is None or row.config is None:
+            return
+        epochs = row.config.train.epochs
+        fraction = min((event.step + 1) / max(event.steps_per_epoch * epochs, 1), 1.0)
+        self.queue_model.update(row_id, progress=fraction)
+        self.status.update_step(event, epochs)
+
+    def _epoch_ended(self, row_id: int, event: EpochEvent) -> None:
+        self.queue_model.update(row_id, val_rmse=event.row.get("val_rmse"))
+
+    def _run_ended(self, outcome: JobOutcome) -> None:
+        self.feed.flush()
+        row = self.queue_model.find(outcome.row_id)
+        label = row.label if row is not None else "run"
+        if outcome.predictions is not None:
+            self.area.show_results(label, outcome.predictions, outcome.metrics)
+        self.status.run_ended(label, outcome.status)
+        if outcome.error or outcome.status == "failed":
+            message = outcome.error or outcome.detail
+            self.errors.report("A run failed", f"{label}: {message}", outcome.trace)
+        elif outcome.status == "diverged":
+            self.status.showMessage(f"{label} diverged: {outcome.detail}", 15_000)
+        self._compare_timer.start()
+
+    def _queue_idle(self) -> None:
+        self.status.showMessage("Queue done: no more queued runs.", 10_000)
+        self.queue_dock.update_buttons()
+
+    def show_run(self, row_id: int) -> bool:
+        """Show a finished run's curves in the live panels (not while one trains)."""
+        row = self.queue_model.find(row_id)
+        if row is None or not row.run_dir or row.status in ("queued", "running", "paused"):
+            return False
+        if self.controller.busy:
+            self.status.showMessage("The live panels follow the running run; stop it first.", 8000)
+            return False
+        try:
+            replay_run(self.area, row.run_dir, row.label)
+        except RunStoreError as error:
+            self.errors.report("Cannot show the run", str(error))
+            return False
+        if row.config is not None:
+            health = row.config.preprocess.health
+            self.area.trajectory.set_thresholds(health.degrading, health.critical)
+        self.status.showMessage(f"Showing {row.label} from {row.run_dir}", 8000)
+        return True
+
+    # ---------------------------------------------------------- comparison
+    def comparison_rows(self):
+        """The selected rows, else every row made in this session."""
+        selected = self.queue_dock.selected_rows()
+        return selected or [r for r in self.queue_model.rows if not r.from_store]
+
+    def refresh_comparison(self) -> None:
+        """Show the chosen runs in the Comparison panel."""
+        inputs = comparison_inputs(self.comparison_rows())
+        panel = self.area.comparison
+        panel.set_runs(inputs.runs)
+        panel.set_summary(inputs.summary)
+        panel.set_curves(inputs.curves)
+
+    # ---------------------------------------------------------------- data
+    def _data_loaded(self, data) -> None:
+        self.setWindowTitle(f"RUL workbench — {_source_title(data.source)}")
+        if not self.controller.busy:
+            health = data.config.health
+            self.area.trajectory.set_thresholds(health.degrading, health.critical)
+        if self._train_after_load:
+            if self.data_dock.matches_form():
+                self._train_after_load = False
+                self.train()
+            else:  # the form changed again while loading
+                self.data_dock.load()
+
+    def _load_failed(self, message: str) -> None:
+        if self._train_after_load:
+            self._train_after_load = False
+            self.errors.report("Cannot train: the data could not be loaded", message)
+
+    def import_csv(self) -> None:
+        """The CSV import dialog: preview, confirm columns, validate, then route the file."""
+        import_csv(self, self.fleet_dock)
+
+    # ------------------------------------------------------------ settings
+    def _restore(self) -> None:
+        if self.options.restore:
+            self.data_dock.restore(self.settings.section("data"))
+            self.experiment_dock.restore(self.settings.section("experiment"))
+        if not (self.options.restore and self.settings.restore_window(self)):
+            self.resize(self._default_size())
+
+    def _default_size(self) -> QSize:
+        """1600 x 1000, or less on a smaller screen (offscreen keeps the full size)."""
+        screen = self.screen()
+        if screen is None or QGuiApplication.platformName() == "offscreen":
+            return DEFAULT_SIZE
+        available = screen.availableGeometry().size()
+        return DEFAULT_SIZE.boundedTo(
+            QSize(available.width() * 95 // 100, available.height() * 95 // 100)
+        )
+
+    def save_settings(self) -> None:
+        """Remember the layout and the forms."""
+        self.settings.save_window(self)
+        self.settings.set_section("data", self.data_dock.state())
+        self.settings.set_section("experiment", self.experiment_dock.state())
+        self.settings.sync()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.options.autoload and self.data_dock.data is None and not self.data_dock.loading:
+            QTimer.singleShot(0, self.data_dock.load)
+
+    def save_screenshot_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", "workbench.png", "PNG (*.png)"
+        )
+        if path:
+            self.save_screenshot(Path(path))
+
+    def save_screenshot(self, path: Path) -> bool:
+        """The whole window as a PNG, with every pending redraw applied first."""
+        self.feed.flush()
+        self.area.flush()
+        return self.grab().save(str(path))
+
+    # ------------------------------------------------------------- closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember, end the run at its step (finished epochs are saved), wait, close.
+
+        Every wait shares one budget, :data:`CLOSE_BUDGET_S`: the run is
+        abandoned first, so it ends while the other waits run.
+        """
+        self.save_settings()
+        if self.controller.busy:
+            self.status.showMessage("Stopping the run after its current step…")
+        deadline = Deadline(CLOSE_BUDGET_S)
+        self.controller.shutdown(deadline.left_ms())
+        self._close_import_dialogs(deadline)
+        self.data_dock.shutdown(deadline.left_s())
+        self.fleet_dock.shutdown(deadline.left_s())
+        # An import cannot be cut short: the window does not wait for it, the exit does.
+        self.warm_up.shutdown(0)
+        super().closeEvent(event)
+
+    def _close_import_dialogs(self, deadline: Deadline) -> None:
+        """An import dialog left open would keep its file check running after the window."""
+        for dialog in self.findChildren(CsvImportDialog):
+            if dialog.isVisible():
+                dialog.shutdown(deadline.left_s())
+                dialog.reject()
+
+
+DOCK_WIDTH = 330
+
+
+def _single_shot(parent: QWidget, ms: int, slot) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(ms)
+    timer.timeout.connect(slot)
+    return timer
+
+
+def _source_title(source: str) -> str:
+    return "demo fleet" if source == "demo" else source

@@ -1,0 +1,112 @@
+"""The central area: the four live panels side by side; results, comparison, blocks in tabs.
+
+While a run trains an engineer watches losses, gradients, task weights and
+one engine's trajectory together, because the interesting moments are
+relations between them (the weights move when the gradient ratio jumps), so
+those four share one tab in a 2x2 grid of splitters the user can resize.
+The per-block gradient heatmaps need the full width to be read, so they
+have a tab of their own.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+
+from workbench.panels import (
+    BlockGradientPanel,
+    ComparisonPanel,
+    GradientPanel,
+    LossPanel,
+    Panel,
+    TaskWeightPanel,
+    TestResultsPanel,
+    TrajectoryPanel,
+)
+from workbench.plotting.redraw import RedrawCoalescer
+
+LIVE_TAB, TEST_TAB, COMPARISON_TAB, BLOCKS_TAB = 0, 1, 2, 3
+
+
+class LiveArea(QTabWidget):
+    """Owns every panel and the one redraw coalescer they share.
+
+    Attributes
+    ----------
+    losses, gradients, weights, trajectory
+        The live panels, fed during a run.
+    test_results
+        Filled at the end of a run.
+    comparison
+        Filled from the runs selected in the queue.
+    blocks
+        Per-block gradient heatmaps, fed live when the run probes blocks.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDocumentMode(True)
+        self.coalescer = RedrawCoalescer(parent=self)
+        self.losses = LossPanel(self.coalescer)
+        self.gradients = GradientPanel(self.coalescer)
+        self.weights = TaskWeightPanel(self.coalescer)
+        self.trajectory = TrajectoryPanel(self.coalescer)
+        self.test_results = TestResultsPanel(self.coalescer)
+        self.comparison = ComparisonPanel(self.coalescer)
+        self.blocks = BlockGradientPanel(self.coalescer)
+        self.addTab(self._live_grid(), "Live training")
+        self.addTab(self.test_results, "Test results")
+        self.addTab(self.comparison, "Comparison")
+        self.addTab(self.blocks, "Blocks")
+
+    def _live_grid(self) -> QSplitter:
+        """Losses | gradients over weights | trajectory; gradients get the most height."""
+        left = _splitter(Qt.Orientation.Vertical, self.losses, self.weights, sizes=(1, 1))
+        right = _splitter(Qt.Orientation.Vertical, self.gradients, self.trajectory, sizes=(3, 2))
+        grid = _splitter(Qt.Orientation.Horizontal, left, right, sizes=(1, 1))
+        grid.setObjectName("live-grid")
+        return grid
+
+    @property
+    def live_panels(self) -> tuple[Panel, ...]:
+        """The panels a new run clears."""
+        return (self.losses, self.gradients, self.weights, self.trajectory, self.blocks)
+
+    @property
+    def panels(self) -> dict[str, Panel]:
+        """Every panel by its title (for export menus)."""
+        every = (*self.live_panels, self.test_results, self.comparison)
+        return {panel.title: panel for panel in every}
+
+    def reset_live(self) -> None:
+        """Clear the live panels for a new run.
+
+        Test results stay: while the next run of a queue trains, the last
+        finished run's results remain worth reading (the tab names the run).
+        """
+        for panel in self.live_panels:
+            panel.reset()
+
+    def show_results(self, label: str, predictions, metrics: dict) -> None:
+        """Test results of the run called ``label``."""
+        self.test_results.set_results(predictions, metrics)
+        self.setTabText(TEST_TAB, f"Test results · {label}")
+
+    def clear_results(self) -> None:
+        self.test_results.reset()
+        self.setTabText(TEST_TAB, "Test results")
+
+    def flush(self) -> None:
+        """Apply every pending redraw now (screenshots, tests)."""
+        if self.coalescer.pending():
+            self.coalescer.flush()
+
+
+def _splitter(orientation: Qt.Orientation, *widgets: QWidget, sizes: tuple[int, ...]) -> QSplitter:
+    splitter = QSplitter(orientation)
+    splitter.setChildrenCollapsible(False)
+    for widget in widgets:
+        splitter.addWidget(widget)
+    for index, stretch in enumerate(sizes):
+        splitter.setStretchFactor(index, stretch)
+    return splitter

@@ -1,0 +1,87 @@
+"""Show a finished run's curves again, from its folder, in the live panels.
+
+After a queue of runs the live panels hold only the last one. An engineer
+comparing methods wants to look at any run the way it looked while training:
+losses per epoch, probed gradients and weights, trajectories and test
+results, all read back from the run folder (history.csv, probe.csv,
+trajectories.csv, predictions.csv, metrics.json).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from core.runs import RunDir, RunStoreError
+from core.training.events import PredictionsEvent
+from workbench.training.live_area import LiveArea
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with NaN for missing cells (what the panels expect)."""
+    return [
+        {k: (math.nan if v is None else v) for k, v in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
+def predictions_events(trajectories: pd.DataFrame) -> list[PredictionsEvent]:
+    """One event per split, rebuilt from trajectories.csv."""
+    events = []
+    for split, rows in trajectories.groupby("split", sort=False):
+        unit_ids, unit = np.unique(rows["unit"].to_numpy(), return_inverse=True)
+        events.append(
+            PredictionsEvent(
+                epoch=0,
+                split=str(split),
+                unit_ids=tuple(unit_ids.tolist()),
+                unit=unit,
+                cycle=rows["cycle"].to_numpy(),
+                true_rul=rows["true_rul"].to_numpy(float),
+                pred_rul=rows["pred_rul"].to_numpy(float),
+                pred_health=rows["pred_health"].to_numpy(int),
+            )
+        )
+    return events
+
+
+def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
+    """Fill the live panels from a run folder.
+
+    Raises
+    ------
+    RunStoreError
+        When a file of the run cannot be read (the message names it).
+    """
+    run = RunDir(run_dir)
+    history, probe = run.read_history(), run.read_probe()
+    trajectories, predictions = run.read_trajectories(), run.read_predictions()
+    metrics = run.read_metrics() or {}
+    area.reset_live()
+    area.clear_results()
+    for row in _records(history):
+        area.losses.add_epoch(row)
+    for record in _records(probe):
+        area.gradients.add_probe(record)
+        area.blocks.add_probe(record)
+        weights = {
+            "lambda_rul": _number(record.get("weight_rul")),
+            "lambda_health": _number(record.get("weight_health")),
+        }
+        area.weights.add_step(int(record.get("step", 0)), weights)
+    if not trajectories.empty:
+        for event in predictions_events(trajectories):
+            area.trajectory.set_predictions(event)
+    if not predictions.empty:
+        area.show_results(label, predictions, metrics)
+    area.flush()
+
+
+__all__ = ["RunStoreError", "predictions_events", "replay_run"]
+
+
+def _number(value: object) -> float:
+    """A probe record's figure, NaN where the record has none."""
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,225 @@
+"""The one training worker: a parentless QObject living in its own QThread.
+
+The trainer in :mod:`core.training` is plain Python that reports progress as
+event records and checks a :class:`~core.training.control.TrainingControl`
+between steps. The worker only turns those records into Qt signals; the
+records are already detached snapshots (numbers and CPU numpy arrays), so
+they can cross to the GUI thread as they are. Jobs arrive one at a time
+through a queued signal (the GUI decides what runs next), so while a job
+trains the worker's event loop is idle by design, and stop/pause go through
+the job's control flags rather than through signals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from PySide6.QtCore import QObject, Signal, Slot
+
+from core.data.prepare import PreparedData
+from core.errors import WorkbenchError
+from core.runs import RunDir, RunStatus, RunStore, RunStoreError
+from core.training.control import RunAbandoned, TrainingControl
+from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
+from core.training.experiment import load_data, run_experiment
+from core.training.failure import data_key, describe_failure
+from core.training.resume import resume_run
+from core.training.trainer import TrainResult
+from workbench.common.background import BackgroundTasks
+from workbench.training.jobs import JobOutcome, TrainingJob
+
+
+def leave_a_core_free() -> None:
+    """Let torch use all cores but one, so the GUI thread stays responsive on CPU runs.
+
+    torch's thread count is process-wide; on a two-core laptop two busy
+    intra-op threads plus the GUI thread make the plots stutter.
+    """
+    cores = os.cpu_count() or 1
+    if cores > 1 and torch.get_num_threads() >= cores:
+        torch.set_num_threads(cores - 1)
+
+
+_warm_up_submitted = threading.Lock()
+_warm_up_done = threading.Event()
+
+
+def warm_up_torch(tasks: BackgroundTasks) -> None:
+    """Import torch's compiler stack on ``tasks``' thread, once per process.
+
+    torch imports ``torch._dynamo`` when the first optimiser is made: 2-3 s
+    of module loading on the worker thread (more on a busy machine) that
+    nothing can interrupt, so a window closed while the first run starts had
+    to wait for it. Done ahead, while the user sets up the first run, it is
+    gone from both. A job that starts before the import is done waits for it
+    in :func:`_await_warm_up`, where closing the window can still end it.
+    """
+    if _warm_up_submitted.acquire(blocking=False):
+        tasks.submit(_import_compiler)
+
+
+def _import_compiler() -> None:
+    try:
+        import torch._dynamo  # noqa: F401  (the import is the work)
+    finally:
+        _warm_up_done.set()
+
+
+def _await_warm_up(control: TrainingControl) -> None:
+    """Wait for a warm-up under way, leaving at once if the job is abandoned meanwhile."""
+    if not _warm_up_submitted.locked():
+        return  # no warm-up (a worker without a window): the first optimiser imports it
+    while not _warm_up_done.wait(0.05):
+        control.check_abandoned()
+
+
+@dataclass
+class _JobProgress:
+    """What the worker saw of a job, to mark its folder if the job is abandoned."""
+
+    run: RunDir | None = None
+    steps: int | None = None
+    epoch: int = 0
+
+    def note(self, event: Event) -> None:
+        if isinstance(event, StepEvent):
+            self.steps = event.step + 1
+        elif isinstance(event, EpochEvent):
+            self.epoch = event.epoch
+
+
+class _FolderNoting(RunStore):
+    """The run store, noting the folder :func:`run_experiment` creates for the job."""
+
+    def __init__(self, root: Path, progress: _JobProgress) -> None:
+        super().__init__(root)
+        self._progress = progress
+
+    def create_run(self, config: dict[str, Any], name: str | None = None) -> RunDir:
+        run = super().create_run(config, name)
+        self._progress.run = run
+        return run
+
+
+class TrainingWorker(QObject):
+    """Runs training jobs one after another in the thread it was moved to.
+
+    Parameters
+    ----------
+    store
+        The run store every run is recorded in.
+    """
+
+    #: A job began (row id).
+    runStarted = Signal(int)
+    #: A training event of a job (row id, event record).
+    runEvent = Signal(int, object)
+    #: A job ended, whatever the reason (a :class:`~workbench.training.jobs.JobOutcome`).
+    runEnded = Signal(object)
+
+    def __init__(self, store: RunStore) -> None:
+        super().__init__()  # parentless: it is moved to the worker thread
+        self.store = store
+        self._cached: tuple[str, PreparedData] | None = None
+
+    @Slot(object)
+    def run_job(self, job: TrainingJob) -> None:
+        """Train one job to its end and report the outcome; never raises."""
+        if job.control.abandoned:  # sent just before the window closed: never started
+            return
+        leave_a_core_free()
+        self.runStarted.emit(job.row_id)
+        progress = _JobProgress(RunDir(job.resume_dir) if job.resume_dir else None)
+        try:
+            outcome = self._train(job, progress)
+        except RunAbandoned:
+            outcome = _abandoned(job, progress)
+        except Exception as exc:
+            outcome = JobOutcome(
+                job.row_id,
+                "failed",
+                error=describe_failure(exc, job.config),
+                trace=traceback.format_exc(),
+                run_dir=None if progress.run is None else str(progress.run.path),
+            )
+        self.runEnded.emit(outcome)
+
+    def _train(self, job: TrainingJob, progress: _JobProgress) -> JobOutcome:
+        data = self._data_for(job)
+        _await_warm_up(job.control)
+        job.control.check_abandoned()  # the window closed while the data loaded: no folder
+
+        def forward(event: Event) -> None:
+            progress.note(event)
+            self.runEvent.emit(job.row_id, event)  # what is on disk is also reported
+            if not isinstance(event, FinishedEvent | FailedEvent):  # ends already written
+                job.control.check_abandoned()
+
+        result, run = self._fit(job, data, forward, progress)
+        return JobOutcome(
+            job.row_id,
+            result.status.value,
+            dict(result.metrics),
+            None if run is None else str(run.path),
+            result.detail,
+            _read_predictions(run),
+        )
+
+    def _fit(self, job: TrainingJob, data: PreparedData, forward, progress: _JobProgress):
+        """A new run in a new folder, or the resumed run in its own folder."""
+        if progress.run is not None:
+            return _resume(progress.run, forward, job, data), progress.run
+        store = _FolderNoting(self.store.root, progress)
+        return run_experiment(job.config, store, data, forward, job.control)
+
+    def _data_for(self, job: TrainingJob) -> PreparedData:
+        """The job's data, loading it once per source and preprocessing (seeds share it)."""
+        key = data_key(job.config)
+        if job.data is not None:
+            self._cached = (key, job.data)
+        elif self._cached is None or self._cached[0] != key:
+            self._cached = (key, load_data(job.config))
+        return self._cached[1]
+
+
+def _resume(run: RunDir, forward, job: TrainingJob, data: PreparedData) -> TrainResult:
+    """Go on with ``run``; an unexpected error marks its folder failed, as a new run's would be."""
+    try:
+        return resume_run(run, forward, job.control, data)
+    except WorkbenchError:
+        raise  # refused before anything changed: the folder keeps its status
+    except Exception as exc:
+        with contextlib.suppress(RunStoreError, OSError):
+            run.set_status(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _abandoned(job: TrainingJob, progress: _JobProgress) -> JobOutcome:
+    """Mark the folder of an abandoned job stopped: its finished epochs are already saved."""
+    detail = "stopped when the window was closed"
+    if progress.epoch:
+        detail += f", after epoch {progress.epoch}"
+    extra = {} if progress.steps is None else {"step": progress.steps}
+    if progress.run is not None:
+        with contextlib.suppress(RunStoreError, OSError):
+            progress.run.set_status(RunStatus.STOPPED, detail, **extra)
+    run_dir = None if progress.run is None else str(progress.run.path)
+    return JobOutcome(job.row_id, "stopped", run_dir=run_dir, detail=detail)
+
+
+def _read_predictions(run: RunDir | None):
+    """The run's per-engine test predictions, or None when it has none (yet)."""
+    if run is None or not (run.path / "predictions.csv").exists():
+        return None
+    try:
+        table = run.read_predictions()
+    except RunStoreError:
+        return None
+    return table if len(table) else None
