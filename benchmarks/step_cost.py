@@ -37,7 +37,7 @@ import torch
 
 from core.data.sources import SourceSpec
 from core.methods.aggregation import MissingSolverError
-from core.methods.registry import METHODS, create_method
+from core.methods.registry import METHODS, balancing_methods, create_method
 from core.model import DualTaskModel
 from core.training.batches import DeviceWindows
 from core.training.experiment import ExperimentConfig, load_data
@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
     parser.add_argument(
         "--methods",
-        default=",".join(METHODS),
+        default=",".join(balancing_methods()),
         help="comma-separated methods besides fixed, gaba, grace, pcgrad (default: all)",
     )
     args = parser.parse_args()

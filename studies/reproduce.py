@@ -16,11 +16,17 @@ RMSE difference from fixed weights (95 % interval), from whatever has finished.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pandas as pd
+
+from core.cli.train_cmd import HEADLINE
+from core.comparison import summarise, summary_to_json
+from core.runs import RunStore
+from core.training.comparison_runs import finished_runs
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "studies" / "out" / "reproduce"
@@ -50,17 +56,26 @@ def fmt(row: dict, metric: str, digits: int) -> str:
 
 
 def table(_: argparse.Namespace) -> None:
+    """Mean ± std per subset and method over every finished run in the study's run stores.
+
+    Computed from the runs themselves rather than a summary.json, so runs added by
+    separate ``compare`` calls (another method, more seeds) all count.
+    """
     lines = [
         "| subset | method | seeds | test RMSE | NASA | accuracy | macro-F1 "
         "| RMSE − fixed (95 % CI) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for summary in sorted(OUT.glob("*/summary.json")):
-        for row in json.loads(summary.read_text())["methods"]:
+    for folder in sorted(p for p in OUT.iterdir() if (p / "runs").is_dir()):
+        runs = pd.DataFrame(finished_runs(RunStore(folder / "runs")).values())
+        if runs.empty:
+            continue
+        summary = summary_to_json(summarise(runs, metrics=list(HEADLINE)))
+        for row in summary["methods"]:
             low, high = row.get("rmse_diff_low"), row.get("rmse_diff_high")
             diff = "" if low is None else f"{row['rmse_diff']:+.2f} [{low:+.2f}, {high:+.2f}]"
             lines.append(
-                f"| {summary.parent.name} | {row['method']} | {row['n']} | {fmt(row, 'rmse', 2)} "
+                f"| {folder.name} | {row['method']} | {row['n']} | {fmt(row, 'rmse', 2)} "
                 f"| {fmt(row, 'nasa_score', 0)} | {fmt(row, 'accuracy', 3)} "
                 f"| {fmt(row, 'macro_f1', 3)} | {diff} |"
             )

@@ -3,7 +3,9 @@
 Importing this package registers every method: each module below decorates
 its classes with :func:`core.methods.registry.register`. The import order is
 the listing order: the book's methods first, then the wider family
-(gradient aggregation, then loss-level and hybrid balancing).
+(gradient aggregation, then loss-level and hybrid balancing), then the
+classical baseline ``gbm`` (:mod:`core.baseline.gbm`), which takes a method's
+place in comparisons.
 """
 
 # isort: off
@@ -30,6 +32,7 @@ from core.methods.conflict_free import ConFIG
 from core.methods.db_mtl import DBMTL
 from core.methods.famo import FAMO
 from core.methods.rlw import RandomLossWeighting
+import core.baseline.gbm  # noqa: F401  (registers the classical baseline, listed last)
 # isort: on
 
 __all__ = [

@@ -161,6 +161,9 @@ class BalancingMethod:
     hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
     needs_gradients: ClassVar[bool] = False
     trains_health: ClassVar[bool] = True
+    #: A classical baseline (``gbm``) that takes a method's place in a comparison but
+    #: trains no network: :func:`core.training.experiment.run_experiment` runs it.
+    baseline: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = self._resolve(params)

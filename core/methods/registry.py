@@ -52,6 +52,11 @@ def create_method(name: str, **params: Any) -> BalancingMethod:
     return method(**params)
 
 
+def balancing_methods() -> list[str]:
+    """Registry names of the balancing methods (every entry but the baselines)."""
+    return [name for name, method in METHODS.items() if not method.baseline]
+
+
 def describe_methods() -> list[dict[str, Any]]:
     """Plain-JSON description of every method, in registry order."""
     return [
@@ -60,6 +65,7 @@ def describe_methods() -> list[dict[str, Any]]:
             "title": m.title,
             "description": m.description,
             "needs_gradients": m.needs_gradients,
+            "baseline": m.baseline,
             "trains_health": m.trains_health,
             "hyperparameters": [h.describe() for h in m.hyperparameters],
         }

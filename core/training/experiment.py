@@ -16,6 +16,8 @@ import numpy as np
 import torch
 
 from core import __version__
+from core.baseline.gbm import GradientBoosting
+from core.baseline.run import run_baseline
 from core.data.config import PreprocessConfig
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
@@ -166,6 +168,8 @@ def build_trainer(
     seed_everything(config.seed)
     model = DualTaskModel(data.n_features, config.model_preset())
     method = create_method(config.method, **config.method_params)
+    if method.baseline:
+        raise ValueError(f"'{config.method}' is a baseline, not a network: use run_experiment")
     return Trainer(data, method, model, config.train, config.seed, run, on_event, control)
 
 
@@ -184,6 +188,11 @@ def run_experiment(
     data = data or load_data(config)
     run = store.create_run(config.to_dict()) if store is not None else None
     try:
+        method = create_method(config.method, **config.method_params)
+        if isinstance(method, GradientBoosting):
+            seed_everything(config.seed)
+            result = run_baseline(method, data, config.seed, config.train.select_on, run, on_event)
+            return result, run
         return build_trainer(config, data, run, on_event, control).fit(), run
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"

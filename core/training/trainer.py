@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from core.data.prepare import PreparedData
@@ -28,9 +27,6 @@ from core.training.control import TrainingControl
 from core.training.ema import WeightAverage
 from core.training.evaluation import (
     predict,
-    prediction_table,
-    test_metrics,
-    trajectory_table,
     validation_figures,
 )
 from core.training.events import (
@@ -41,12 +37,12 @@ from core.training.events import (
     ProbeEvent,
     StepEvent,
 )
+from core.training.results import record_results
 from core.training.selection import selection_score
 from core.training.step import Diverged, TrainingStep
 
 PROBE_COLUMNS = ("norm_rul", "norm_health", "ratio", "cosine", "effective_ratio")
 #: Validation figures of the selected weights written to metrics.json beside the test figures.
-SELECTED_FIGURES = ("val_rmse", "val_mae", "val_accuracy", "val_macro_f1")
 #: Written after every epoch: everything :meth:`Trainer.restore` needs to go on.
 LAST_CHECKPOINT = "last.pt"
 
@@ -432,25 +428,6 @@ class Trainer:
         return predict(model, windows, batch, self.bf16, control=self.control)
 
     def _final_evaluation(self) -> dict:
-        cap = self.data.config.rul_cap
-        val_rul, val_logits = self._predict_after_save(self.val_set)
-        tables = [trajectory_table("val", self.data.val, val_rul, val_logits)]
-        figures = validation_figures(self.data.val, val_rul, val_logits, cap)
-        metrics: dict = {
-            "select_on": self.config.select_on,
-            "selection_score": selection_score(figures, self.config.select_on, cap),
-            **{k: figures[k] for k in SELECTED_FIGURES},
-        }
-        if self.test_set is not None:
-            rul, logits = self._predict_after_save(self.test_set)
-            # test_set exists only when data.test does, and then test_last does too.
-            test, test_last = self.data.test, self.data.test_last
-            assert test is not None and test_last is not None
-            last = test.last_of_each_unit()
-            metrics.update(test_metrics(test_last, rul[last], logits[last], cap))
-            tables.append(trajectory_table("test", test, rul, logits))
-            if self.run is not None:
-                self.run.write_predictions(prediction_table(test_last, rul[last], logits[last]))
-        if self.run is not None:
-            self.run.write_trajectories(pd.concat(tables, ignore_index=True))
-        return metrics
+        val = self._predict_after_save(self.val_set)
+        test = None if self.test_set is None else self._predict_after_save(self.test_set)
+        return record_results(self.data, self.config.select_on, val, test, self.run)

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from core.methods import METHODS
+from core.methods.registry import balancing_methods
 from core.runs import RunStatus
 from core.training.config import TrainConfig
 from core.training.experiment import build_trainer
@@ -25,7 +25,7 @@ HEADLINE = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 
 
-@pytest.mark.parametrize("name", list(METHODS))
+@pytest.mark.parametrize("name", balancing_methods())
 def test_two_tiny_epochs_finish_with_finite_metrics(name: str, small_data) -> None:
     # No skip for a missing solver: the test extras install every method's solver.
     trainer = build_trainer(small_experiment(method=name, train=QUICK), small_data)

@@ -16,9 +16,10 @@ import torch
 from torchjd import aggregation as tjd
 from torchjd.scalarization import FAMO as TorchJDFAMO
 
-from core.methods import METHODS, create_method
+from core.methods import METHODS
 from core.methods.aggregation import MissingSolverError, missing_packages
 from core.methods.cagrad import cagrad_weights
+from core.methods.registry import balancing_methods, create_method
 
 F64 = torch.float64
 LOSSES = torch.tensor([2.0, 0.5])
@@ -350,7 +351,7 @@ OWN_GRADIENT = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", sorted(METHODS))
+@pytest.mark.parametrize("name", sorted(balancing_methods()))
 def test_head_weights_follow_one_rule_per_kind(name: str) -> None:
     if name == "nash_mtl" and not HAS_CVXPY:
         pytest.skip("cvxpy/ECOS (nash-mtl extra) missing")

@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from core.methods import METHODS
+from core.methods.registry import balancing_methods
 from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
@@ -42,7 +42,7 @@ def stop_after_first_epoch(control):
     return on_event
 
 
-@pytest.mark.parametrize("name", list(METHODS))
+@pytest.mark.parametrize("name", balancing_methods())
 def test_stopped_and_resumed_run_ends_like_an_uninterrupted_one(name, small_data, tmp_path):
     config = small_experiment(method=name, train=QUICK)
     store = RunStore(tmp_path)

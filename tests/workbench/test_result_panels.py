@@ -123,3 +123,23 @@ def test_comparison_exports_tables(make, tmp_path):
     assert len(long) == 18 * 10 and set(long.columns) == {"run", "method", "epoch", "val_rmse"}
     panel.reset()
     assert panel.runs_table.rowCount() == 0 and not panel.curve_items
+
+
+def test_a_baseline_is_a_dashed_level_in_the_comparison_plot(make):
+    from PySide6.QtCore import Qt
+
+    from workbench.training.comparison_feed import baseline_levels
+    from workbench.training.run_queue_model import QueueRow
+
+    rows = [
+        QueueRow(row_id=i, method=m, seed=s, status="finished", val_rmse=v)
+        for i, (m, s, v) in enumerate([("gbm", 0, 14.0), ("gbm", 1, 16.0), ("fixed", 0, 20.0)])
+    ]
+    levels = baseline_levels(rows)
+    assert levels == {"gbm": 15.0}, "only baselines, mean of their runs"
+    panel = make(ComparisonPanel)
+    panel.set_baselines(levels)
+    line = panel.baseline_items["gbm"]
+    assert line.value() == 15.0 and line.pen.style() == Qt.PenStyle.DashLine
+    panel.set_baselines({})
+    assert not panel.baseline_items and line not in panel.plot.items

@@ -38,6 +38,7 @@ class ComparisonPanel(Panel):
         self.curves: Curves = {}
         self.curve_items: dict[str, pg.PlotDataItem] = {}
         self.mean_items: dict[str, pg.PlotDataItem] = {}
+        self.baseline_items: dict[str, pg.InfiniteLine] = {}
         self.plot = self.add_plot(
             0, 0, "Validation RMSE (thin: runs, bold: method mean)", "epoch", "RMSE (cycles)"
         )
@@ -91,11 +92,32 @@ class ComparisonPanel(Panel):
             self._remove_curve(label)
         self.mark_dirty()
 
+    def set_baselines(self, levels: dict[str, float]) -> None:
+        """Baselines without epochs (``gbm``): a dashed level at each one's validation RMSE."""
+        for method in [m for m in self.baseline_items if m not in levels]:
+            self.plot.removeItem(self.baseline_items.pop(method))
+        for method, level in levels.items():
+            item = self.baseline_items.get(method)
+            if item is None:
+                dashed = pen(method_colour(method), 2)
+                dashed.setStyle(Qt.PenStyle.DashLine)
+                item = pg.InfiniteLine(
+                    pos=level,
+                    angle=0,
+                    pen=dashed,
+                    label=f"{method} (baseline)",
+                    labelOpts={"position": 0.9, "color": method_colour(method)},
+                )
+                self.plot.addItem(item)
+                self.baseline_items[method] = item
+            item.setValue(level)
+
     def reset(self) -> None:
         """Empty the tables and the plot."""
         self.set_runs(pd.DataFrame())
         self.set_summary(pd.DataFrame())
         self.set_curves({})
+        self.set_baselines({})
         self.flush()
         self.readout.clear()
 

@@ -59,6 +59,7 @@ _METHOD_COLOURS: dict[str, str] = {
     "dwa": "#edc948",
     "gradnorm": "#e15759",
     "pcgrad": "#4e79a7",
+    "gbm": "#1f1f1f",  # the classical baseline: near-black, drawn dashed
 }
 
 

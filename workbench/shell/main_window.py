@@ -263,6 +263,7 @@ class MainWindow(QMainWindow):
         panel.set_runs(inputs.runs)
         panel.set_summary(inputs.summary)
         panel.set_curves(inputs.curves)
+        panel.set_baselines(inputs.baselines)
 
     # ---------------------------------------------------------------- data
     def _data_loaded(self, data) -> None:

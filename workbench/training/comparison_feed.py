@@ -8,13 +8,14 @@ comparison of runs from last week works the same as one of runs just made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.comparison import summarise
+from core.methods.registry import METHODS
 from core.runs import RunDir, RunStoreError
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
 
@@ -42,6 +43,8 @@ class ComparisonInputs:
     runs: pd.DataFrame
     summary: pd.DataFrame
     curves: dict[str, tuple[str, np.ndarray, np.ndarray]]
+    #: Baselines (no epochs): method -> mean validation RMSE of its runs, drawn as a level.
+    baselines: dict[str, float] = field(default_factory=dict)
 
 
 def comparable(rows: list[QueueRow]) -> list[QueueRow]:
@@ -97,8 +100,19 @@ def comparison_inputs(rows: list[QueueRow]) -> ComparisonInputs:
         curve = validation_curve(row.run_dir)
         if curve is not None:
             curves[label] = (row.method, *curve)
+    levels = baseline_levels(rows)
     if table.empty:
-        return ComparisonInputs(table, pd.DataFrame(), curves)
+        return ComparisonInputs(table, pd.DataFrame(), curves, levels)
     present = [m for m in SUMMARISED if table[m].notna().any()]
     summary = summarise(table.drop(columns=["run", "status", "run_dir"]), metrics=present)
-    return ComparisonInputs(table, summary, curves)
+    return ComparisonInputs(table, summary, curves, levels)
+
+
+def baseline_levels(rows: list[QueueRow]) -> dict[str, float]:
+    """Mean validation RMSE of each baseline method's runs (a baseline has no curve)."""
+    values: dict[str, list[float]] = {}
+    for row in rows:
+        method = METHODS.get(row.method)
+        if method is not None and method.baseline and row.val_rmse is not None:
+            values.setdefault(row.method, []).append(float(row.val_rmse))
+    return {method: float(np.mean(v)) for method, v in values.items()}

@@ -1,0 +1,66 @@
+"""Running a classical baseline like a network run: fit, evaluate, write the run folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from core.baseline.features import window_features
+from core.baseline.gbm import GradientBoosting
+from core.data.prepare import PreparedData
+from core.data.windows import WindowSet
+from core.runs import RunDir, RunStatus
+from core.training.events import Event, FinishedEvent
+from core.training.results import record_results
+from core.training.trainer import TrainResult
+
+
+def run_baseline(
+    method: GradientBoosting,
+    data: PreparedData,
+    seed: int,
+    select_on: str,
+    run: RunDir | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> TrainResult:
+    """Fit on the training windows, evaluate like a network run, write the run folder."""
+    started = time.perf_counter()
+    regressor, classifier = method.models(seed)
+    train = window_features(data.train)
+    regressor.fit(train, data.train.rul)
+    classifier.fit(train, data.train.health)
+
+    def predict(windows: WindowSet) -> tuple[np.ndarray, np.ndarray]:
+        features = window_features(windows)
+        rul = regressor.predict(features).astype(np.float32)
+        return rul, _logits(classifier, features)
+
+    val = predict(data.val)
+    test = None if data.test is None else predict(data.test)
+    metrics = record_results(data, select_on, val, test, run)
+    metrics.update(
+        status=RunStatus.FINISHED.value,
+        best_epoch=0,
+        epochs_run=0,
+        steps=0,
+        seconds=time.perf_counter() - started,
+    )
+    detail = "fitted gradient-boosted trees (no epochs)"
+    if run is not None:
+        run.write_metrics(metrics)
+        run.set_status(RunStatus.FINISHED, detail)
+    if on_event is not None:
+        run_dir = None if run is None else str(run.path)
+        on_event(FinishedEvent(RunStatus.FINISHED.value, metrics, run_dir, detail))
+    return TrainResult(RunStatus.FINISHED, [], metrics, 0, detail)
+
+
+def _logits(classifier: HistGradientBoostingClassifier, features: np.ndarray) -> np.ndarray:
+    """(n, 3) log-probabilities of the three health states (a class absent in training: -inf)."""
+    probabilities = np.zeros((len(features), 3))
+    probabilities[:, classifier.classes_] = classifier.predict_proba(features)
+    with np.errstate(divide="ignore"):
+        return np.log(probabilities).astype(np.float32)

@@ -1,0 +1,81 @@
+"""The ``gbm`` baseline: its features, its run folder, and its place in a comparison."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.baseline.features import window_features
+from core.cli.main import main
+from core.data.windows import WindowSet
+from core.runs import RunDir, RunStore
+from core.training.experiment import run_experiment
+from tests.helpers.experiments import small_experiment
+
+
+def test_window_features_are_last_mean_and_least_squares_slope():
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(60, 3)).astype(np.float32)
+    width, n = 7, 60 - 6
+    ends = np.arange(width - 1, 60)
+    zeros = np.zeros(n)
+    windows = WindowSet(rows, ends, width, zeros, zeros, zeros.astype(int), zeros.astype(int),
+                        ends, ("u",))  # fmt: skip
+    got = window_features(windows)
+    batch = windows.batch(np.arange(n)).astype(np.float64)
+    slopes = np.polyfit(np.arange(width), batch.transpose(1, 0, 2).reshape(width, -1), 1)[0]
+    np.testing.assert_allclose(got[:, :3], batch[:, -1])
+    np.testing.assert_allclose(got[:, 3:6], batch.mean(axis=1), atol=1e-12)
+    np.testing.assert_allclose(got[:, 6:], slopes.reshape(n, 3), atol=1e-12)
+
+
+def test_a_gbm_run_leaves_a_run_folder_like_a_network_run(small_data, tmp_path):
+    store = RunStore(tmp_path)
+    result, run = run_experiment(small_experiment(method="gbm"), store, small_data)
+    assert result.status.value == "finished" and run is not None
+    for name in ("config.json", "metrics.json", "predictions.csv", "trajectories.csv"):
+        assert (run.path / name).exists(), name
+    assert not (run.path / "best.pt").exists() and not (run.path / "history.csv").exists()
+    metrics = RunDir(run.path).read_metrics()
+    for key in ("rmse", "nasa_score", "accuracy", "macro_f1", "val_rmse", "val_macro_f1"):
+        assert np.isfinite(metrics[key]), key
+    again, _ = run_experiment(small_experiment(method="gbm"), None, small_data)
+    assert again.metrics["rmse"] == result.metrics["rmse"], "deterministic: the same run twice"
+
+
+def test_gbm_stands_in_a_comparison_beside_the_networks(capsys, tmp_path):
+    code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
+                 "--preset", "tiny", "--epochs", "1", "--methods", "fixed,gbm", "--seeds", "0-1",
+                 "--out", str(tmp_path), "--json"])  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and [m["method"] for m in summary["methods"]] == ["fixed", "gbm"]
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert sorted(table["method"]) == ["fixed", "fixed", "gbm", "gbm"]
+    assert table["rmse"].notna().all()
+
+
+@pytest.mark.parametrize("method", ["fixed", "gbm"])
+def test_in_service_units_without_truth_are_predicted_and_the_run_finishes(
+    method, capsys, tmp_path
+):
+    from core.data.demo import DemoConfig, make_demo_fleet
+
+    fleet = make_demo_fleet(DemoConfig(train_units=24, test_units=6))
+    fleet.train.frame.to_csv(tmp_path / "train.csv", index=False)
+    fleet.test.frame.to_csv(tmp_path / "in_service.csv", index=False)
+    code = main(["train", "--source", f"csv:{tmp_path / 'train.csv'}",
+                 "--test-csv", str(tmp_path / "in_service.csv"), "--method", method,
+                 "--preset", "tiny", "--epochs", "1", "--window", "20",
+                 "--out", str(tmp_path / "runs"), "--json"])  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "finished"
+    run = RunDir(summary["run_dir"])
+    metrics = run.read_metrics()
+    assert "rmse" not in metrics and "no known true RUL" in metrics["test_note"]
+    predictions = run.read_predictions()
+    assert len(predictions) == 6 and predictions["pred_rul"].notna().all()
+    assert predictions["true_rul"].isna().all()
+    assert (run.path / "trajectories.csv").exists()
