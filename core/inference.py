@@ -7,6 +7,7 @@ exactly; new fleets are then windowed the way the training windows were.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from core.data.fleet import Fleet
 from core.data.prepare import FittedPipeline, PreparedData
 from core.data.sources import SourceSpec, load_source
 from core.errors import WorkbenchError
+from core.intervals import RulIntervals, calibrate
 from core.model import DualTaskModel, ModelPreset
 from core.runs import RunDir, RunStoreError
 from core.training.batches import DeviceWindows
 from core.training.evaluation import predict
 from core.training.experiment import ExperimentConfig, load_data, read_run_config
+from core.training.results import INTERVALS, with_bounds
 
 HEALTH_NAMES = np.array(HealthThresholds.NAMES)
 
@@ -49,10 +52,18 @@ class FleetPrediction:
 class FleetPredictor:
     """A trained model plus the pipeline that prepares data for it."""
 
-    def __init__(self, model: DualTaskModel, pipeline: FittedPipeline, config: ExperimentConfig):
+    def __init__(
+        self,
+        model: DualTaskModel,
+        pipeline: FittedPipeline,
+        config: ExperimentConfig,
+        intervals: RulIntervals | None = None,
+    ):
         self.model = model.eval()
         self.pipeline = pipeline
         self.config = config
+        #: The run's calibrated RUL intervals (``intervals.json``); None for older runs.
+        self.intervals = intervals
 
     @classmethod
     def from_run(cls, run_dir: str | Path, data: PreparedData | None = None) -> FleetPredictor:
@@ -70,7 +81,8 @@ class FleetPredictor:
             )
         model = DualTaskModel(state["n_features"], ModelPreset(**_preset_fields(state["preset"])))
         model.load_state_dict(state["model"])
-        return cls(model, data.pipeline, config)
+        intervals = _saved_intervals(run, config.train.interval_coverage)
+        return cls(model, data.pipeline, config, intervals)
 
     def in_service_fleet(self) -> Fleet | None:
         """The in-service split of the run's own source (C-MAPSS test, demo in service)."""
@@ -90,6 +102,8 @@ class FleetPredictor:
                 "true_rul": windows.rul if known else np.nan,
             }
         )
+        if self.intervals is not None:
+            trajectories = with_bounds(trajectories, self.intervals)
         last = windows.last_of_each_unit()
         engines = (
             trajectories[last].drop(columns="true_rul").rename(columns={"cycle": "last_cycle"})
@@ -100,6 +114,27 @@ class FleetPredictor:
             engines["error"] = engines["pred_rul"] - engines["true_rul"]
         engines = engines.sort_values("pred_rul", kind="stable").reset_index(drop=True)
         return FleetPrediction(engines, trajectories)
+
+
+def _saved_intervals(run: RunDir, coverage: float) -> RulIntervals | None:
+    """The run's calibrated intervals.
+
+    A run made before intervals existed has no ``intervals.json``; they are
+    calibrated from the validation predictions in its ``trajectories.csv``,
+    exactly as a run does at its end. None when it has neither.
+    """
+    path = run.path / INTERVALS
+    if path.exists():
+        try:
+            return RulIntervals.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise RunStoreError(f"cannot read the RUL intervals ({error})", path) from None
+    if not (run.path / "trajectories.csv").exists():
+        return None
+    val = run.read_trajectories().query("split == 'val'")
+    if val.empty:
+        return None
+    return calibrate(val["pred_rul"].to_numpy(), val["true_rul"].to_numpy(), coverage)
 
 
 def _preset_fields(preset: dict) -> dict:

@@ -25,6 +25,7 @@ def run_baseline(
     select_on: str,
     run: RunDir | None = None,
     on_event: Callable[[Event], None] | None = None,
+    coverage: float = 0.9,
 ) -> TrainResult:
     """Fit on the training windows, evaluate like a network run, write the run folder."""
     started = time.perf_counter()
@@ -40,7 +41,7 @@ def run_baseline(
 
     val = predict(data.val)
     test = None if data.test is None else predict(data.test)
-    metrics = record_results(data, select_on, val, test, run)
+    metrics = record_results(data, select_on, val, test, run, coverage)
     metrics.update(
         status=RunStatus.FINISHED.value,
         best_epoch=0,

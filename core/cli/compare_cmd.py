@@ -57,7 +57,9 @@ def run_compare(args: argparse.Namespace) -> int:
     table = run_comparison(
         plan, args.out, progress=lambda label: ProgressLine(label), notice=_print_notice
     )
-    summary = summarise(table, metrics=[*HEADLINE, "val_rmse", "val_macro_f1", "seconds"])
+    metrics = [*HEADLINE, "val_rmse", "val_macro_f1", "interval_coverage", "interval_width"]
+    present = [m for m in [*metrics, "seconds"] if m in table and table[m].notna().any()]
+    summary = summarise(table, metrics=present)
     as_json = summary_to_json(summary)
     # atomic, so a full disk is a clear RunStoreError and an old summary stays whole
     atomic_write_text(args.out / "summary.csv", summary.to_csv(index=False))

@@ -9,6 +9,7 @@ comparison cannot use, is reported through ``notice`` and its pair is redone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -33,6 +34,8 @@ RESULT_COLUMNS = (
     "nasa_score_uncapped",
     "val_rmse",
     "val_macro_f1",
+    "interval_coverage",
+    "interval_width",
     "seconds",
     "best_epoch",
     "epochs_run",
@@ -79,7 +82,14 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def _identity(config: dict) -> str:
-    """What makes two runs the same experiment (everything but library versions)."""
+    """What makes two runs the same experiment (everything but library versions).
+
+    A saved config is read back through :class:`ExperimentConfig` first, so a
+    run made before a setting existed matches a plan that uses that setting's
+    default, and a resumed comparison does not train it again.
+    """
+    with contextlib.suppress(ValueError):
+        config = ExperimentConfig.from_dict(config).to_dict()
     return json.dumps({k: v for k, v in config.items() if k != "versions"}, sort_keys=True)
 
 

@@ -220,6 +220,14 @@ class TrainConfig:
         label="Live trajectories",
         cli_default=False,
     )
+    interval_coverage: float = setting(
+        0.9,
+        help="nominal coverage of the calibrated RUL intervals (split-conformal on validation)",
+        label="Interval coverage",
+        minimum=0.5,
+        maximum=0.99,
+        step=0.05,
+    )
     device: str = setting("auto", help="auto | cpu | cuda | cuda:N", label="Device")
     bf16: bool = setting(False, help="bfloat16 autocast on CUDA", label="bfloat16")
     eval_batch_size: int = setting(

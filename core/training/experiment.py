@@ -191,7 +191,10 @@ def run_experiment(
         method = create_method(config.method, **config.method_params)
         if isinstance(method, GradientBoosting):
             seed_everything(config.seed)
-            result = run_baseline(method, data, config.seed, config.train.select_on, run, on_event)
+            train = config.train
+            result = run_baseline(
+                method, data, config.seed, train.select_on, run, on_event, train.interval_coverage
+            )
             return result, run
         return build_trainer(config, data, run, on_event, control).fit(), run
     except Exception as exc:

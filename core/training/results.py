@@ -10,11 +10,15 @@ left out of ``metrics.json`` and ``test_note`` says why.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
 from core.data.prepare import PreparedData
+from core.intervals import RulIntervals, calibrate, empirical
 from core.runs import RunDir
+from core.runs.atomic import atomic_write_text
 from core.training.evaluation import (
     prediction_table,
     test_metrics,
@@ -23,6 +27,8 @@ from core.training.evaluation import (
 )
 from core.training.selection import selection_score
 
+#: The run folder's calibrated RUL intervals (core.intervals.RulIntervals.to_dict).
+INTERVALS = "intervals.json"
 #: The kept model's validation figures that metrics.json and the comparison report.
 SELECTED_FIGURES = ("val_rmse", "val_mae", "val_accuracy", "val_macro_f1")
 #: Why a run has no test metrics although it predicted its test units.
@@ -40,15 +46,21 @@ def record_results(
     val: Predictions,
     test: Predictions | None,
     run: RunDir | None,
+    coverage: float = 0.9,
 ) -> dict:
     """Metrics of the kept model from its predictions (RUL, health logits); files into ``run``.
 
     ``val`` and ``test`` are the predictions of every validation and test window.
+    RUL intervals at ``coverage`` are calibrated on the validation windows
+    (:mod:`core.intervals`), saved as ``intervals.json`` and added to the
+    predictions; their empirical test coverage and width go into the metrics.
     """
     cap = data.config.rul_cap
-    tables = [trajectory_table("val", data.val, *val)]
+    intervals = calibrate(val[0], data.val.rul, coverage)
+    tables = [with_bounds(trajectory_table("val", data.val, *val), intervals)]
     figures = validation_figures(data.val, *val, cap)
     metrics: dict = {
+        "interval_nominal": coverage,
         "select_on": select_on,
         "selection_score": selection_score(figures, select_on, cap),
         **{k: figures[k] for k in SELECTED_FIGURES},
@@ -58,16 +70,29 @@ def record_results(
         assert windows is not None and last_windows is not None  # predicted, so they exist
         rul, logits = test
         last = windows.last_of_each_unit()
+        engines = with_bounds(prediction_table(last_windows, rul[last], logits[last]), intervals)
         if has_truth(last_windows.rul):
             metrics.update(test_metrics(last_windows, rul[last], logits[last], cap))
+            metrics.update(empirical(engines["rul_lower"], engines["rul_upper"], last_windows.rul))
         else:
             metrics["test_note"] = NO_TRUTH_NOTE
-        tables.append(trajectory_table("test", windows, rul, logits))
+            metrics["interval_width"] = float((engines["rul_upper"] - engines["rul_lower"]).mean())
+        tables.append(with_bounds(trajectory_table("test", windows, rul, logits), intervals))
         if run is not None:
-            run.write_predictions(prediction_table(last_windows, rul[last], logits[last]))
+            run.write_predictions(engines)
     if run is not None:
         run.write_trajectories(pd.concat(tables, ignore_index=True))
+        atomic_write_text(run.path / INTERVALS, json.dumps(intervals.to_dict(), indent=2))
     return metrics
+
+
+def with_bounds(table: pd.DataFrame, intervals: RulIntervals) -> pd.DataFrame:
+    """``table`` with ``rul_lower`` and ``rul_upper`` beside its ``pred_rul``."""
+    lower, upper = intervals.bounds(table["pred_rul"].to_numpy())
+    at = table.columns.get_loc("pred_rul") + 1
+    table.insert(at, "rul_upper", upper)
+    table.insert(at, "rul_lower", lower)
+    return table
 
 
 def has_truth(rul: np.ndarray) -> bool:

@@ -430,4 +430,7 @@ class Trainer:
     def _final_evaluation(self) -> dict:
         val = self._predict_after_save(self.val_set)
         test = None if self.test_set is None else self._predict_after_save(self.test_set)
-        return record_results(self.data, self.config.select_on, val, test, self.run)
+        config = self.config
+        return record_results(
+            self.data, config.select_on, val, test, self.run, config.interval_coverage
+        )

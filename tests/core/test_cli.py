@@ -155,6 +155,7 @@ def test_predict_in_service_engines(capsys, tmp_path):
     assert code == 0 and len(table) == 12
     assert table["pred_rul"].is_monotonic_increasing
     assert {"unit", "pred_rul", "pred_health", "true_rul", "error"} <= set(table.columns)
+    assert (table["rul_lower"] < table["rul_upper"]).all(), "calibrated intervals of the run"
 
 
 def test_presets_print_parameter_counts(capsys):

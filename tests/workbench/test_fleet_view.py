@@ -83,8 +83,9 @@ def test_the_demo_in_service_engines_are_ranked_by_predicted_rul(view, qtbot, ex
     view.use_run_in_service()
     assert predicted(view, qtbot)
     table = view.engine_table()
-    pd.testing.assert_frame_equal(table, expected.engines)
+    pd.testing.assert_frame_equal(table.drop(columns="due"), expected.engines)
     assert table["pred_rul"].is_monotonic_increasing
+    assert (table["due"] == (table["rul_lower"] < view.due_box.value())).all()
     np.testing.assert_allclose(table["error"], table["pred_rul"] - table["true_rul"])
     # The table shows the same engines in the same order, health tinted in its colour.
     model, proxy = view.model, view.proxy
@@ -93,9 +94,26 @@ def test_the_demo_in_service_engines_are_ranked_by_predicted_rul(view, qtbot, ex
     shown = [model.data(proxy.mapToSource(proxy.index(r, 0))) for r in range(proxy.rowCount())]
     assert shown == [str(unit) for unit in table["unit"]]
     state = table["pred_health"].iloc[0]
-    tint = model.data(model.index(0, 3), Qt.ItemDataRole.BackgroundRole).color()
+    health = headers.index("Health")
+    tint = model.data(model.index(0, health), Qt.ItemDataRole.BackgroundRole).color()
     assert tint.name() == STATE_COLOURS[state]
     assert f"{len(table)} engines" in view.message.text() and "RMSE" in view.message.text()
+
+
+def test_ranking_by_the_lower_bound_and_the_due_flag_follow_the_threshold(view, qtbot):
+    assert predicted(view, qtbot)
+    view.rank_box.setCurrentIndex(view.rank_box.findData("rul_lower"))
+    table = view.engine_table()
+    assert table["rul_lower"].is_monotonic_increasing
+    assert [str(u) for u in table["unit"]] == [
+        view.model.data(view.model.index(r, 0)) for r in range(view.model.rowCount())
+    ]
+    view.due_box.setValue(1000)
+    assert view.engine_table()["due"].all() and f"{len(table)}</b> due" in view.message.text()
+    view.due_box.setValue(0)
+    assert not view.engine_table()["due"].any()
+    due = [h for _, h, _ in COLUMNS].index("Due")
+    assert view.model.headerData(due, Qt.Orientation.Horizontal) == "Due"
 
 
 def test_selecting_an_engine_shows_its_trajectory(view, qtbot, expected):
@@ -110,6 +128,9 @@ def test_selecting_an_engine_shows_its_trajectory(view, qtbot, expected):
     np.testing.assert_allclose(drawn["pred_rul"], rows["pred_rul"], rtol=1e-6)
     np.testing.assert_allclose(drawn["true_rul"], rows["true_rul"])
     assert str(unit) in view.plot.getPlotItem().titleLabel.text
+    band_cycle, band_lower = view.plot.lower_curve.getData()
+    np.testing.assert_allclose(band_lower, rows["rul_lower"], rtol=1e-6)  # the interval band
+    np.testing.assert_allclose(band_cycle, rows["cycle"])
 
 
 def test_an_in_service_csv_with_truth_predicts_the_same_engines(view, qtbot, expected, tmp_path):
@@ -129,7 +150,7 @@ def test_an_in_service_csv_without_truth_has_no_error_column(view, qtbot, expect
     data, _ = in_service_csv(tmp_path)
     view.use_csv(data)
     assert predicted(view, qtbot)
-    assert "error" not in view.engine_table() and view.model.columnCount() == 4
+    assert "error" not in view.engine_table() and view.model.columnCount() == 7  # no truth columns
     assert view.trajectory_data()["true_rul"].isna().all()
 
 

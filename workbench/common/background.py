@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 #: How long closing waits for an unfinished task before leaving it behind.
 CLOSE_WAIT_S = 4.0
-#: Threads that did not end within their shutdown wait (see :func:`wait_for_stragglers`).
-_STRAGGLERS: list[QThread] = []
+#: Worker threads that did not end within their shutdown wait (:func:`wait_for_stragglers`).
+_STRAGGLERS: list[WorkerThread] = []
 
 
 class Deadline:
@@ -86,7 +86,10 @@ class WorkerThread:
         ended = self.thread.wait(max(wait_ms, 0))
         if not ended:
             log.warning("thread %s did not end within %d ms", self.thread.objectName(), wait_ms)
-            _STRAGGLERS.append(self.thread)
+            # Keep the thread AND its worker referenced: the worker is a Python-owned
+            # QObject, and collecting it while its slot still runs would free it under
+            # the running thread.
+            _STRAGGLERS.append(self)
         return ended
 
 
@@ -95,7 +98,7 @@ def wait_for_stragglers(wait_ms: int = 60_000) -> bool:
 
     The window is gone by then, so nobody watches a frozen screen.
     """
-    ended = all(thread.wait(wait_ms) for thread in _STRAGGLERS)
+    ended = all(straggler.thread.wait(wait_ms) for straggler in _STRAGGLERS)
     if ended:
         _STRAGGLERS.clear()
     return ended

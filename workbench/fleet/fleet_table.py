@@ -20,6 +20,9 @@ COLUMNS = (
     ("unit", "Engine", "The unit id in the data"),
     ("last_cycle", "Last cycle", "The latest cycle recorded for the engine"),
     ("pred_rul", "Predicted RUL", "Cycles left, predicted at the last cycle"),
+    ("rul_lower", "Lower", "Lower bound of the calibrated RUL interval (docs/intervals.md)"),
+    ("rul_upper", "Upper", "Upper bound of the calibrated RUL interval"),
+    ("due", "Due", "The interval's lower bound is under the maintenance threshold"),
     ("pred_health", "Health", "Predicted health state at the last cycle"),
     ("true_rul", "True RUL", "Cycles the engine actually had left (capped as in training)"),
     (
@@ -95,7 +98,9 @@ class EngineTableModel(QAbstractTableModel):
             return QBrush(colour)
         if role == Qt.ItemDataRole.ForegroundRole and name == "error" and value > LATE_CYCLES:
             return QBrush(QColor(LATE_COLOUR))
-        if role == Qt.ItemDataRole.TextAlignmentRole and name not in ("unit", "pred_health"):
+        if role == Qt.ItemDataRole.ForegroundRole and name == "due" and bool(value):
+            return QBrush(QColor(LATE_COLOUR))
+        if role == Qt.ItemDataRole.TextAlignmentRole and name not in ("unit", "pred_health", "due"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -104,6 +109,8 @@ def _shown(name: str, value) -> str:
     """Cycles as whole numbers, RULs to one decimal, errors with their sign."""
     if name in ("unit", "pred_health"):
         return str(value)
+    if name == "due":
+        return "due" if bool(value) else ""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if name == "last_cycle":

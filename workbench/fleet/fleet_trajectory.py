@@ -39,6 +39,12 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         self.true_curve = plot.plot(name="true RUL", pen=pen(TRUE_RUL, 2.5))
         self.true_curve.setZValue(10)
         self.pred_curve = plot.plot(name="predicted RUL", pen=pen(RUL, 1.5))
+        # The calibrated interval: a light band between its bounds, behind the curves.
+        self.lower_curve = plot.plot(pen=pen(RUL, 0.5, alpha=90))
+        self.upper_curve = plot.plot(pen=pen(RUL, 0.5, alpha=90))
+        self.band = pg.FillBetweenItem(self.lower_curve, self.upper_curve, brush=_band_brush())
+        plot.addItem(self.band)
+        self.band.setZValue(-5)
         # Out of the legend: the bands behind them already say which colour is which state.
         self.state_markers = {s: state_markers(plot, s, in_legend=False) for s in HEALTH_STATES}
         self.set_thresholds(HealthThresholds())
@@ -55,6 +61,12 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         predicted = rows["pred_rul"].to_numpy(float)
         true = rows["true_rul"].to_numpy(float)
         self.pred_curve.setData(cycle, predicted)
+        if {"rul_lower", "rul_upper"} <= set(rows.columns):
+            self.lower_curve.setData(cycle, rows["rul_lower"].to_numpy(float))
+            self.upper_curve.setData(cycle, rows["rul_upper"].to_numpy(float))
+        else:
+            self.lower_curve.setData([], [])
+            self.upper_curve.setData([], [])
         if np.isfinite(true).any():
             self.true_curve.setData(cycle, true)
         else:
@@ -69,7 +81,8 @@ class FleetTrajectoryPlot(pg.PlotWidget):
     def clear_engine(self, title: str = "Select an engine") -> None:
         """Show nothing (no prediction, or a new selection)."""
         self.unit = None
-        for item in (self.true_curve, self.pred_curve, *self.state_markers.values()):
+        curves = (self.true_curve, self.pred_curve, self.lower_curve, self.upper_curve)
+        for item in (*curves, *self.state_markers.values()):
             item.setData([], [])
         set_title(self.getPlotItem(), title)
 
@@ -90,3 +103,10 @@ def _title(unit, state: str) -> str:
     if state not in STATE_COLOURS:
         return f"Engine {unit}"
     return f"Engine {unit}: now <b style='color:{STATE_COLOURS[state]}'>{state}</b>"
+
+
+def _band_brush() -> pg.QtGui.QBrush:
+    """The interval band: the RUL colour, mostly transparent."""
+    colour = pg.mkColor(RUL)
+    colour.setAlpha(45)
+    return pg.mkBrush(colour)

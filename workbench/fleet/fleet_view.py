@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -47,6 +48,8 @@ from workbench.plotting.export import export_frame_csv
 from workbench.plotting.style import HEALTH_STATES, MUTED, STATE_COLOURS
 
 ERROR_STYLE = f"color: {STATE_COLOURS['critical']};"
+#: Default maintenance threshold (cycles): due when the interval's lower bound is below it.
+DUE_BELOW = 30
 INFO_STYLE = f"color: {MUTED};"
 
 
@@ -144,10 +147,12 @@ class FleetView(QWidget):
         self._update_buttons()
 
     def engine_table(self) -> pd.DataFrame:
-        """The engines as predicted, sorted by predicted RUL (empty before a prediction)."""
+        """The engines as shown: ranked, with the "due" flag (empty before a prediction)."""
         if self.result is None:
             return pd.DataFrame(columns=["unit", "last_cycle", "pred_rul", "pred_health"])
-        return self.result.prediction.engines.copy()
+        return ranked_engines(
+            self.result.prediction.engines, self.rank_box.currentData(), self.due_box.value()
+        )
 
     def select_engine(self, unit) -> None:
         """Show the trajectory of engine ``unit`` (selects its row in the table)."""
@@ -187,6 +192,21 @@ class FleetView(QWidget):
         self.import_button = _button("Import CSV…", self._import_csv, "Predict engines in a CSV")
         self.predict_button = _button("Predict", self.predict, "Predict RUL of every engine")
         self.export_button = _button("Export CSV…", self._ask_export, "Save the engine table")
+        self.rank_box = QComboBox()
+        self.rank_box.addItem("predicted RUL", "pred_rul")
+        self.rank_box.addItem("lower bound", "rul_lower")
+        self.rank_box.setToolTip(
+            "Most urgent first, by the predicted RUL or by the calibrated interval's lower bound"
+        )
+        self.due_box = QSpinBox()
+        self.due_box.setRange(0, 1000)
+        self.due_box.setValue(DUE_BELOW)
+        self.due_box.setSuffix(" cycles")
+        self.due_box.setToolTip(
+            "Maintenance threshold: an engine is due when its interval's lower bound is below it"
+        )
+        for signal in (self.rank_box.currentIndexChanged, self.due_box.valueChanged):
+            signal.connect(self._reshow)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.model = EngineTableModel(self)
@@ -201,10 +221,19 @@ class FleetView(QWidget):
 
     def _lay_out(self) -> None:
         choose = QHBoxLayout()
-        for widget in (QLabel("Run"), self.run_box, QLabel("Engines"), self.data_box):
+        what: tuple[QWidget, ...] = (QLabel("Run"), self.run_box, QLabel("Engines"), self.data_box)
+        for widget in what:
             choose.addWidget(widget)
         choose.addWidget(self.import_button)
         choose.addStretch(1)
+        ranking: tuple[QWidget, ...] = (
+            QLabel("Rank by"),
+            self.rank_box,
+            QLabel("Due below"),
+            self.due_box,
+        )
+        for widget in ranking:
+            choose.addWidget(widget)
         choose.addWidget(self.predict_button)
         choose.addWidget(self.export_button)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -237,7 +266,7 @@ class FleetView(QWidget):
             self.finished.emit(False)
             return
         self._show_prediction(result)
-        self._show_message(_summary(result), error=False)
+        self._show_message(_summary(result, self.engine_table()), error=False)
         self.finished.emit(True)
 
     def _show_failure(self, error: Exception) -> None:
@@ -250,9 +279,15 @@ class FleetView(QWidget):
         self._show_message(text, error=True)
         self.finished.emit(False)
 
+    def _reshow(self) -> None:
+        """Rank or threshold changed: the same prediction, ranked and flagged again."""
+        if self.result is not None:
+            self._show_prediction(self.result)
+            self._show_message(_summary(self.result, self.engine_table()), error=False)
+
     def _show_prediction(self, result: FleetResult | None) -> None:
         self.result = result
-        self.model.set_frame(pd.DataFrame() if result is None else result.prediction.engines)
+        self.model.set_frame(pd.DataFrame() if result is None else self.engine_table())
         # Back to the model's order, most urgent first, whatever the user sorted by.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.plot.clear_engine()
@@ -350,8 +385,8 @@ def _run_label(info: RunInfo) -> str:
     return info.name if rmse is None else f"{info.name}  (RMSE {rmse:.1f})"
 
 
-def _summary(result: FleetResult) -> str:
-    """One line under the choices: how many engines in which state, and the error if known."""
+def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
+    """One line under the choices: engines per state, how many are due, the error if known."""
     engines = result.prediction.engines
     counts = engines["pred_health"].value_counts()
     states = " · ".join(
@@ -359,10 +394,33 @@ def _summary(result: FleetResult) -> str:
         for s in reversed(HEALTH_STATES)
     )
     text = f"{len(engines)} engines of {result.fleet_name}: {states}"
+    if "due" in shown:
+        due = int(shown["due"].sum())
+        text += f" · <b style='color:{STATE_COLOURS['critical']}'>{due}</b> due"
     if "error" in engines:
         rmse = float(np.sqrt(np.mean(np.square(engines["error"]))))
         text += f" · RMSE {rmse:.1f} cycles against the true RUL"
     return text
 
 
-__all__ = ["FleetResult", "FleetView", "InServiceData", "predict_fleet", "usable_runs"]
+def ranked_engines(engines: pd.DataFrame, rank_by: str, due_below: float) -> pd.DataFrame:
+    """Engines most urgent first by ``rank_by``; ``due`` where the lower bound < ``due_below``.
+
+    A run made before intervals existed has no bounds: no "due" flag, ranked by prediction.
+    """
+    shown = engines.copy()
+    if "rul_lower" in shown:
+        at = shown.columns.get_loc("rul_upper") + 1
+        shown.insert(at, "due", shown["rul_lower"] < due_below)
+    key = rank_by if rank_by in shown else "pred_rul"
+    return shown.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+__all__ = [
+    "FleetResult",
+    "FleetView",
+    "InServiceData",
+    "predict_fleet",
+    "ranked_engines",
+    "usable_runs",
+]

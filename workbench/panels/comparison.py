@@ -99,8 +99,7 @@ class ComparisonPanel(Panel):
         for method, level in levels.items():
             item = self.baseline_items.get(method)
             if item is None:
-                dashed = pen(method_colour(method), 2)
-                dashed.setStyle(Qt.PenStyle.DashLine)
+                dashed = pen(method_colour(method), 2, dashed=True)
                 item = pg.InfiniteLine(
                     pos=level,
                     angle=0,

@@ -20,6 +20,8 @@ SUMMARY_METRICS = {
     "nasa_score": "NASA score",
     "accuracy": "accuracy",
     "macro_f1": "macro-F1",
+    "interval_coverage": "interval coverage",
+    "interval_width": "interval width",
     "seconds": "time (s)",
 }
 #: Runs-table columns shown first, when present; the rest follow in their order.

@@ -68,7 +68,7 @@ def export_svg(target, path: str | Path) -> Path:
 
     The scene is painted straight into Qt's ``QSvgGenerator``. pyqtgraph's own
     ``SVGExporter`` re-parses Qt's path data and fails on the ``Z`` (close
-    path) command Qt 6.12 writes (pyqtgraph issue #3485), so it is not used.
+    path) command Qt 6.12 writes (a known pyqtgraph bug), so it is not used.
     """
     path = _checked_path(path)
     item = _scene_item(target)

@@ -28,6 +28,8 @@ METRICS = (
     "macro_f1",
     "val_rmse",
     "val_macro_f1",
+    "interval_coverage",
+    "interval_width",
     "seconds",
     "best_epoch",
     "epochs_run",
