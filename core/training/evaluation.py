@@ -84,6 +84,8 @@ def prediction_table(last: WindowSet, rul: np.ndarray, logits: np.ndarray) -> pd
     """predictions.csv: one row per test unit."""
     names = np.array(HealthThresholds.NAMES)
     pred_health = logits.argmax(axis=1)
+    # The health-state probabilities, so a seed ensemble can average them (core.ensemble).
+    probability = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=1).numpy()
     return pd.DataFrame(
         {
             "unit": [last.unit_ids[u] for u in last.unit],
@@ -94,6 +96,7 @@ def prediction_table(last: WindowSet, rul: np.ndarray, logits: np.ndarray) -> pd
             "error": rul - last.rul,
             "true_health": names[last.health],
             "pred_health": names[pred_health],
+            **{f"p_{name}": probability[:, k] for k, name in enumerate(names)},
         }
     )
 

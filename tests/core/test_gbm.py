@@ -79,3 +79,28 @@ def test_in_service_units_without_truth_are_predicted_and_the_run_finishes(
     assert len(predictions) == 6 and predictions["pred_rul"].notna().all()
     assert predictions["true_rul"].isna().all()
     assert (run.path / "trajectories.csv").exists()
+
+
+def test_the_comparison_reports_each_methods_seed_ensemble(capsys, tmp_path):
+    from core.ensemble import ensemble_predictions
+
+    code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
+                 "--preset", "tiny", "--epochs", "1", "--methods", "fixed", "--seeds", "0-2",
+                 "--out", str(tmp_path), "--json"])  # fmt: skip
+    [row] = json.loads(capsys.readouterr().out)["methods"]
+    assert code == 0 and row["ensemble_members"] == 3
+    tables = [
+        RunDir(p).read_predictions() for p in pd.read_csv(tmp_path / "comparison.csv")["run_dir"]
+    ]
+    engines = ensemble_predictions(tables)
+    by_hand = tables[0][["unit"]].assign(
+        pred=np.mean(
+            [t.set_index("unit").loc[tables[0]["unit"], "pred_rul"] for t in tables], axis=0
+        )
+    )
+    np.testing.assert_allclose(
+        engines.set_index("unit").loc[by_hand["unit"], "pred_rul"], by_hand["pred"]
+    )
+    truth = engines["true_rul_uncapped"].clip(upper=125.0).to_numpy()
+    rmse = float(np.sqrt(np.mean((engines["pred_rul"].to_numpy() - truth) ** 2)))
+    assert row["ensemble_rmse"] == pytest.approx(rmse, rel=1e-6)

@@ -67,6 +67,8 @@ class SummaryTable(QTableWidget):
         baseline = summary.attrs.get("baseline", "fixed")
         metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
         headers = ["method", "runs", *(SUMMARY_METRICS[m] for m in metrics)]
+        ensemble = "ensemble_rmse" in summary.columns
+        headers += ["ensemble RMSE"] if ensemble else []
         headers += [f"RMSE − {baseline} (95 % CI)", "p (Holm)"]
         self.setSortingEnabled(False)
         self.clear()
@@ -90,6 +92,13 @@ class SummaryTable(QTableWidget):
             self.setItem(r, 1, NumberItem(runs, format_value(runs)))
             for c, metric in enumerate(metrics, start=2):
                 self.setItem(r, c, spread_item(row, metric))
+            if ensemble:
+                value = float(row.get("ensemble_rmse", math.nan))
+                item = NumberItem(value, format_value(value))
+                members = row.get("ensemble_members")
+                if pd.notna(members):
+                    item.setToolTip(f"RMSE of the mean prediction of {members:.0f} seeds' runs")
+                self.setItem(r, 2 + len(metrics), item)
             paired = summary.attrs.get("paired_seeds", {}).get(str(row["method"]), [])
             self.setItem(r, len(headers) - 2, difference_item(row, paired))
             self.setItem(r, len(headers) - 1, test_item(row, metrics))

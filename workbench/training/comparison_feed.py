@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.comparison import summarise
+from core.ensemble import add_ensembles
 from core.methods.registry import METHODS
 from core.runs import RunDir, RunStoreError
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
@@ -107,6 +108,8 @@ def comparison_inputs(rows: list[QueueRow]) -> ComparisonInputs:
         return ComparisonInputs(table, pd.DataFrame(), curves, levels)
     present = [m for m in SUMMARISED if table[m].notna().any()]
     summary = summarise(table.drop(columns=["run", "status", "run_dir"]), metrics=present)
+    cap = next((r.config.preprocess.rul_cap for r in rows if r.config is not None), 125.0)
+    summary = add_ensembles(summary, table, cap)
     return ComparisonInputs(table, summary, curves, levels)
 
 
