@@ -228,6 +228,14 @@ class TrainConfig:
         maximum=0.99,
         step=0.05,
     )
+    threads: int = setting(
+        0,
+        help="torch CPU threads for the run (0: leave the process's setting); recorded so "
+        "that --config repeats a run with the same arithmetic",
+        label="CPU threads",
+        minimum=0,
+        maximum=1024,
+    )
     device: str = setting("auto", help="auto | cpu | cuda | cuda:N", label="Device")
     bf16: bool = setting(False, help="bfloat16 autocast on CUDA", label="bfloat16")
     eval_batch_size: int = setting(

@@ -167,6 +167,9 @@ class Trainer:
         the finished epochs (the caller's queue goes on).
         """
         status, detail = RunStatus.FINISHED, ""
+        if self.config.threads > 0:
+            # torch's CPU reductions split by thread count, so the count is part of the run.
+            torch.set_num_threads(self.config.threads)
         try:
             for epoch in range(self.epoch + 1, self.config.epochs + 1):
                 if not self._train_epoch(epoch):
@@ -410,6 +413,7 @@ class Trainer:
             epochs_run=len(self.history),
             steps=self.step,
             seconds=sum(r["seconds"] for r in self.history),
+            torch_threads=torch.get_num_threads(),
         )
         if self.run is not None:
             self.run.write_metrics(metrics)

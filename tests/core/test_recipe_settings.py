@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from core.model import resolve_preset
+from core.runs import RunStore
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
 from tests.helpers.experiments import small_experiment
@@ -82,3 +83,16 @@ def test_a_config_saved_when_presets_had_dropout_rebuilds_that_model():
     preset = ExperimentConfig.from_dict(saved).model_preset()
     assert (preset.lstm_dropout, preset.funnel_dropout) == (0.2, 0.2)
     assert math.isclose(resolve_preset("compact").funnel_dropout, 0.0)
+
+
+def test_the_thread_count_is_part_of_the_run_and_is_honoured(small_data, tmp_path):
+    """config.json records the threads; a repeat with --config trains on as many."""
+    before = torch.get_num_threads()
+    try:
+        config = small_experiment(train=TrainConfig(epochs=1, device="cpu", threads=2))
+        result, run = run_experiment(config, RunStore(tmp_path), small_data)
+        assert torch.get_num_threads() == 2 and result.metrics["torch_threads"] == 2
+        saved = ExperimentConfig.from_dict(run.read_config())
+        assert saved.train.threads == 2
+    finally:
+        torch.set_num_threads(before)

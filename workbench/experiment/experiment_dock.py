@@ -8,6 +8,7 @@ from its config.json on the command line.
 
 from __future__ import annotations
 
+import os
 from typing import Any, cast
 
 import torch
@@ -38,6 +39,15 @@ from workbench.common.widgets import scrollable
 from workbench.experiment.method_editor import MethodPicker
 
 DEVICES = ("auto", "cpu", "cuda")
+
+
+def gui_threads() -> int:
+    """torch threads for a run started from the GUI: every core but one (at least one).
+
+    torch's thread count is process-wide; on a two-core laptop two busy intra-op
+    threads plus the GUI thread make the plots stutter.
+    """
+    return max((os.cpu_count() or 1) - 1, 1)
 
 
 def default_preset() -> str:
@@ -77,6 +87,9 @@ class ExperimentDock(QDockWidget):
         self.patience = cast(QSpinBox, editors["early_stopping_patience"])
         self.select_on = cast(QComboBox, editors["select_on"])
         self.probe_every = cast(QSpinBox, editors["probe_every"])
+        # All cores but one, so the GUI thread stays responsive on CPU runs; the count
+        # is part of the run's config.json, so `rulwb train --config` repeats it exactly.
+        cast(QSpinBox, editors["threads"]).setValue(gui_threads())
         self.probe_blocks = cast(QCheckBox, editors["probe_blocks"])
         self.seeds = QLineEdit("0")
         self.seeds.setToolTip("One run per seed and method, e.g. 0,1,2 or 0-4")

@@ -18,23 +18,12 @@ from core.comparison import summarise
 from core.ensemble import add_ensembles
 from core.methods.registry import METHODS
 from core.runs import RunDir, RunStoreError
+from core.training.comparison_runs import RESULT_COLUMNS
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
 
-#: Metrics carried into the run table, in the order the panel shows them.
-METRICS = (
-    "rmse",
-    "nasa_score",
-    "mae",
-    "accuracy",
-    "macro_f1",
-    "val_rmse",
-    "val_macro_f1",
-    "interval_coverage",
-    "interval_width",
-    "seconds",
-    "best_epoch",
-    "epochs_run",
-)
+#: Metrics carried into the run table, in the order the panel shows them: comparison.csv's,
+#: without the uncapped figures.
+METRICS = tuple(c for c in RESULT_COLUMNS if not c.endswith("_uncapped"))
 #: Metrics the per-method summary reports (mean, std, paired comparison with fixed).
 SUMMARISED = tuple(m for m in METRICS if m not in ("best_epoch", "epochs_run"))
 

@@ -13,14 +13,12 @@ the job's control flags rather than through signals.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core.data.prepare import PreparedData
@@ -34,18 +32,6 @@ from core.training.resume import resume_run
 from core.training.trainer import TrainResult
 from workbench.common.background import BackgroundTasks
 from workbench.training.jobs import JobOutcome, TrainingJob
-
-
-def leave_a_core_free() -> None:
-    """Let torch use all cores but one, so the GUI thread stays responsive on CPU runs.
-
-    torch's thread count is process-wide; on a two-core laptop two busy
-    intra-op threads plus the GUI thread make the plots stutter.
-    """
-    cores = os.cpu_count() or 1
-    if cores > 1 and torch.get_num_threads() >= cores:
-        torch.set_num_threads(cores - 1)
-
 
 _warm_up_submitted = threading.Lock()
 _warm_up_done = threading.Event()
@@ -134,7 +120,6 @@ class TrainingWorker(QObject):
         """Train one job to its end and report the outcome; never raises."""
         if job.control.abandoned:  # sent just before the window closed: never started
             return
-        leave_a_core_free()
         self.runStarted.emit(job.row_id)
         progress = _JobProgress(RunDir(job.resume_dir) if job.resume_dir else None)
         try:
