@@ -106,13 +106,16 @@ def test_pause_holds_the_run_and_resume_continues(qtbot, make_window, quick):
     window.queue_dock.buttons["pause"].click()
     assert window.queue_model.rows[-1].status == "paused"
     assert window.queue_dock.buttons["resume"].isEnabled()
+    assert window.status.run.text().startswith("paused"), "the status bar says paused"
     curve = window.area.weights.curves["lambda_rul"]
     qtbot.wait(300)  # a step in flight may still land
-    held = drawn(window, curve)
-    qtbot.wait(500)
+    held, clock = drawn(window, curve), window.status.times.text()
+    qtbot.wait(1300)
     assert drawn(window, curve) == held
+    assert window.status.times.text() == clock, "the clock stops while paused"
     window.queue_dock.buttons["resume"].click()
     assert window.queue_model.rows[-1].status == "running"
+    assert window.status.run.text().startswith("training")
     qtbot.waitUntil(lambda: drawn(window, curve) > held, timeout=10_000)
 
 

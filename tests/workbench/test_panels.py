@@ -196,6 +196,19 @@ def test_gradient_panel_tolerates_infinite_and_missing_values(make):
 
 
 # ---------------------------------------------------------------- task weights
+def test_small_weights_keep_their_values_on_the_axis(make, qtbot):
+    """No SI rescaling: a weight of 0.0005 reads 0.0005, not 500 under "(x0.001)"."""
+    panel = make(TaskWeightPanel)
+    panel.resize(600, 300)
+    panel.show()
+    for step in range(20):
+        panel.add_step(step, {"lambda_rul": 0.0002 + 1e-5 * step, "lambda_health": 0.0008})
+    panel.flush()
+    qtbot.wait(50)
+    axis = panel.plot.getAxis("left")
+    assert "x0.001" not in axis.labelString() and axis.autoSIPrefixScale == 1.0
+
+
 def test_task_weights_follow_the_steps_and_new_series_appear(make):
     panel = make(TaskWeightPanel)
     for step in range(10):

@@ -123,7 +123,8 @@ def _is_one_two_five(log_value: float) -> bool:
 
 
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
-    """Apply the house look to a plot: title, axis labels with units, dark text, no grid.
+    """Apply the house look to a plot: title, axis labels with units, dark text, no grid,
+    no SI rescaling of the tick values.
 
     There is no grid on purpose: pyqtgraph's axis grid costs about 10 ms per
     plot and repaint in software rendering (``GridItem`` about 4 ms, as the
@@ -137,6 +138,9 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
         axis = plot.getAxis(side)
         axis.setPen(pg.mkPen(MUTED))
         axis.setTextPen(pg.mkPen(FOREGROUND))
+        # Labels carry their own units ("RUL (cycles)", "weight λ"); pyqtgraph's SI
+        # scaling would turn a weight of 0.0005 into "500" under "(x0.001)".
+        axis.enableAutoSIPrefix(False)
         if text:
             axis.setLabel(text, **label_style)
 

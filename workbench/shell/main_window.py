@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.controller.runStarted.connect(self._run_started)
         self.controller.runEnded.connect(self._run_ended)
         self.controller.queueIdle.connect(self._queue_idle)
+        self.controller.pausedChanged.connect(self.status.set_paused)
         self.feed.stepped.connect(self._stepped)
         self.feed.epochEnded.connect(self._epoch_ended)
         self.data_dock.dataLoaded.connect(self._data_loaded)

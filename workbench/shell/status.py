@@ -48,6 +48,8 @@ class TrainingStatusBar(QStatusBar):
         for widget in (self.run, self.progress, self.times, self.device):
             self.addPermanentWidget(widget)
         self._started: float | None = None
+        self._paused_at: float | None = None
+        self._label = ""
         self._fraction = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -56,6 +58,8 @@ class TrainingStatusBar(QStatusBar):
     def run_started(self, label: str) -> None:
         """A run began: reset the clock and the bar."""
         self._started = time.monotonic()
+        self._paused_at = None
+        self._label = label
         self._fraction = 0.0
         self.run.setText(f"training {label}")
         self.progress.setValue(0)
@@ -74,9 +78,28 @@ class TrainingStatusBar(QStatusBar):
         )
         self._tick()
 
+    def set_paused(self, paused: bool) -> None:
+        """Pause: say so and stop the clock (time paused counts neither as elapsed nor left)."""
+        if self._started is None or paused == (self._paused_at is not None):
+            return
+        if paused:
+            self._paused_at = time.monotonic()
+            self._timer.stop()
+            self.run.setText(f"paused {self._label}")
+            self.times.setText(self.times.text().replace("elapsed", "paused after"))
+        else:
+            self._started += time.monotonic() - (self._paused_at or time.monotonic())
+            self._paused_at = None
+            self.run.setText(f"training {self._label}")
+            self._timer.start()
+            self._tick()
+
     def run_ended(self, label: str, status: str) -> None:
         """The run ended: freeze the clock and say how."""
         self._timer.stop()
+        if self._paused_at is not None and self._started is not None:
+            self._started += time.monotonic() - self._paused_at
+            self._paused_at = None
         if self._started is not None:
             self.times.setText(f"took {clock(time.monotonic() - self._started)}")
         self._started = None
@@ -86,7 +109,7 @@ class TrainingStatusBar(QStatusBar):
         self.progress.setFormat(status)
 
     def _tick(self) -> None:
-        if self._started is None:
+        if self._started is None or self._paused_at is not None:
             return
         elapsed = time.monotonic() - self._started
         if self._fraction > 0.01:

@@ -56,6 +56,8 @@ class TrainingController(QObject):
     runEnded = Signal(object)
     #: No more queued rows: the queue is done (or was halted).
     queueIdle = Signal()
+    #: The running row was paused (True) or continued (False).
+    pausedChanged = Signal(bool)
 
     def __init__(self, model: RunQueueModel, runs_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -136,12 +138,14 @@ class TrainingController(QObject):
         if self.current is not None and not self.current.control.paused:
             self.current.control.pause()
             self.model.update(self.current.row_id, status="paused")
+            self.pausedChanged.emit(True)
 
     def resume(self) -> None:
         """Let a paused row continue."""
         if self.current is not None and self.current.control.paused:
             self.current.control.resume()
             self.model.update(self.current.row_id, status="running")
+            self.pausedChanged.emit(False)
 
     def stop(self, halt_queue: bool = False) -> None:
         """Stop the running row after its step (it is saved as stopped).
