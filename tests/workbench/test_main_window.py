@@ -224,6 +224,7 @@ def test_finished_runs_from_the_store_are_listed_on_start(qtbot, make_window, qu
     assert points(again.area.losses.curves["train_loss_rul"]) == 1
     assert points(again.area.gradients.smooth_curves["norm_rul"]) > 3
     assert points(again.area.trajectory.true_curve) > 10
+    assert "epoch 1" in again.area.trajectory.plot.titleLabel.text, "the kept epoch, not 0"
     assert not again.area.test_results.table().empty
 
 

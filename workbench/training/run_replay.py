@@ -27,14 +27,14 @@ def _records(table: pd.DataFrame) -> list[dict]:
     ]
 
 
-def predictions_events(trajectories: pd.DataFrame) -> list[PredictionsEvent]:
-    """One event per split, rebuilt from trajectories.csv."""
+def predictions_events(trajectories: pd.DataFrame, epoch: int = 0) -> list[PredictionsEvent]:
+    """One event per split, rebuilt from trajectories.csv (the kept model's, from ``epoch``)."""
     events = []
     for split, rows in trajectories.groupby("split", sort=False):
         unit_ids, unit = np.unique(rows["unit"].to_numpy(), return_inverse=True)
         events.append(
             PredictionsEvent(
-                epoch=0,
+                epoch=epoch,
                 split=str(split),
                 unit_ids=tuple(unit_ids.tolist()),
                 unit=unit,
@@ -72,7 +72,9 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
         }
         area.weights.add_step(int(record.get("step", 0)), weights)
     if not trajectories.empty:
-        for event in predictions_events(trajectories):
+        kept = metrics.get("best_epoch")
+        epoch = int(kept) if isinstance(kept, int | float) and not isinstance(kept, bool) else 0
+        for event in predictions_events(trajectories, epoch):
             area.trajectory.set_predictions(event)
     if not predictions.empty:
         area.show_results(label, predictions, metrics)
