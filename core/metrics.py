@@ -162,3 +162,17 @@ def evaluate(
         **regression_metrics(true_rul, pred_rul, cap),
         **health_metrics(true_cls, pred_cls),
     }
+
+
+def majority_baseline(true_cls: ArrayLike, n_classes: int = 3) -> dict[str, float]:
+    """Accuracy and macro-F1 of always predicting the most common true health state.
+
+    The yardstick for the health head: on C-MAPSS test sets "normal" alone is
+    right for about half the engines, so an accuracy means little without it.
+    """
+    true_v = _as_labels(true_cls, "true health state", n_classes)
+    if true_v.size == 0:
+        return {"majority_accuracy": float("nan"), "majority_macro_f1": float("nan")}
+    majority = np.full_like(true_v, np.bincount(true_v, minlength=n_classes).argmax())
+    figures = health_metrics(true_v, majority, n_classes)
+    return {"majority_accuracy": figures["accuracy"], "majority_macro_f1": figures["macro_f1"]}

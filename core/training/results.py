@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.data.prepare import PreparedData
 from core.intervals import RulIntervals, calibrate, empirical
+from core.metrics import majority_baseline
 from core.runs import RunDir
 from core.runs.atomic import atomic_write_text
 from core.training.evaluation import (
@@ -73,6 +74,7 @@ def record_results(
         engines = with_bounds(prediction_table(last_windows, rul[last], logits[last]), intervals)
         if has_truth(last_windows.rul):
             metrics.update(test_metrics(last_windows, rul[last], logits[last], cap))
+            metrics.update(majority_baseline(last_windows.health))
             metrics.update(empirical(engines["rul_lower"], engines["rul_upper"], last_windows.rul))
         else:
             metrics["test_note"] = NO_TRUTH_NOTE

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.metrics import evaluate, health_metrics, mae, nasa_score, regression_metrics, rmse
+from core.metrics import (
+    evaluate,
+    health_metrics,
+    mae,
+    majority_baseline,
+    nasa_score,
+    regression_metrics,
+    rmse,
+)
 
 
 def test_rmse_and_mae_by_hand():
@@ -89,3 +97,11 @@ def test_error_metrics_are_ordered_and_non_negative(pairs):
     true, pred = np.array(pairs).T
     assert rmse(true, pred) >= mae(true, pred) - 1e-9 >= -1e-9
     assert nasa_score(true, pred) >= 0.0
+
+
+def test_the_majority_class_baseline_is_always_predicting_the_commonest_state():
+    truth = [0, 0, 0, 0, 1, 1, 2, 0, 0, 1]  # "normal" six times in ten
+    figures = majority_baseline(truth)
+    assert figures["majority_accuracy"] == pytest.approx(0.6)
+    # F1 of "normal" = 2 * 0.6 / 1.6 = 0.75; the other two classes score 0.
+    assert figures["majority_macro_f1"] == pytest.approx(0.75 / 3)

@@ -186,8 +186,8 @@ class TestResultsPanel(Panel):
             f"RMSE <b>{format_value(_get(m, 'rmse'))}</b> cycles",
             f"NASA score <b>{format_value(_get(m, 'nasa_score'))}</b>",
             f"MAE <b>{format_value(_get(m, 'mae'))}</b> cycles",
-            f"accuracy <b>{_percent(_get(m, 'accuracy'))}</b>",
-            f"macro-F1 <b>{format_value(_get(m, 'macro_f1'))}</b>",
+            f"accuracy <b>{_percent(_get(m, 'accuracy'))}</b>{_majority(m, 'accuracy')}",
+            f"macro-F1 <b>{format_value(_get(m, 'macro_f1'))}</b>{_majority(m, 'macro_f1')}",
             f"{len(self.predictions)} test engines",
         ]
         self.headline.setText(" · ".join(parts), color=FOREGROUND, size="11pt")
@@ -203,6 +203,15 @@ class TestResultsPanel(Panel):
             f"{format_value(float(row['pred_rul']))} · error "
             f"{float(row['pred_rul']) - float(row['true_rul']):+.1f}"
         )
+
+
+def _majority(metrics: dict, key: str) -> str:
+    """`` (always 'normal': 44 %)``: the majority-class figure beside the run's, when known."""
+    value = _get(metrics, f"majority_{key}")
+    if math.isnan(value):
+        return ""
+    shown = _percent(value) if key == "accuracy" else format_value(value)
+    return f" (majority class: {shown})"
 
 
 def _get(metrics: dict, key: str) -> float:
