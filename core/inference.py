@@ -20,13 +20,13 @@ from core.data.fleet import Fleet
 from core.data.prepare import FittedPipeline, PreparedData
 from core.data.sources import SourceSpec, load_source
 from core.errors import WorkbenchError
-from core.intervals import RulIntervals, calibrate
+from core.intervals import RulIntervals
 from core.model import DualTaskModel, ModelPreset
 from core.runs import RunDir, RunStoreError
 from core.training.batches import DeviceWindows
 from core.training.evaluation import predict
 from core.training.experiment import ExperimentConfig, load_data, read_run_config
-from core.training.results import INTERVALS, with_bounds
+from core.training.results import INTERVALS, calibrate_from_trajectories, with_bounds
 
 HEALTH_NAMES = np.array(HealthThresholds.NAMES)
 
@@ -131,10 +131,7 @@ def _saved_intervals(run: RunDir, coverage: float) -> RulIntervals | None:
             raise RunStoreError(f"cannot read the RUL intervals ({error})", path) from None
     if not (run.path / "trajectories.csv").exists():
         return None
-    val = run.read_trajectories().query("split == 'val'")
-    if val.empty:
-        return None
-    return calibrate(val["pred_rul"].to_numpy(), val["true_rul"].to_numpy(), coverage)
+    return calibrate_from_trajectories(run.read_trajectories(), coverage)
 
 
 def _preset_fields(preset: dict) -> dict:

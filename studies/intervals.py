@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.intervals import calibrate, empirical
+from core.intervals import empirical
 from core.runs import RunDir, RunStore
+from core.training.results import calibrate_from_trajectories
 
 STUDY = Path(__file__).resolve().parent / "out" / "reproduce"
 
@@ -31,10 +32,11 @@ def score(run: RunDir, coverage: float) -> dict | None:
         trajectories, engines = run.read_trajectories(), run.read_predictions()
     except Exception:
         return None
-    if trajectories.empty or engines.empty or engines["true_rul"].isna().any():
+    if engines.empty or engines["true_rul"].isna().any():
         return None
-    val = trajectories[trajectories["split"] == "val"]
-    intervals = calibrate(val["pred_rul"].to_numpy(), val["true_rul"].to_numpy(), coverage)
+    intervals = calibrate_from_trajectories(trajectories, coverage)
+    if intervals is None:
+        return None
     lower, upper = intervals.bounds(engines["pred_rul"].to_numpy())
     return empirical(lower, upper, engines["true_rul"].to_numpy())
 

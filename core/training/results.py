@@ -100,3 +100,17 @@ def with_bounds(table: pd.DataFrame, intervals: RulIntervals) -> pd.DataFrame:
 def has_truth(rul: np.ndarray) -> bool:
     """Whether the units' true RUL is known (a truth file was given): all values finite."""
     return bool(len(rul)) and bool(np.isfinite(rul).all())
+
+
+def calibrate_from_trajectories(trajectories: pd.DataFrame, coverage: float) -> RulIntervals | None:
+    """Intervals from a run's saved validation predictions (its ``trajectories.csv``).
+
+    Exactly the calibration a run does at its end, for runs made before they
+    wrote ``intervals.json``; None when the table has no validation rows.
+    """
+    if trajectories.empty:
+        return None
+    val = trajectories[trajectories["split"] == "val"]
+    if val.empty:
+        return None
+    return calibrate(val["pred_rul"].to_numpy(), val["true_rul"].to_numpy(), coverage)
