@@ -14,6 +14,7 @@ from core.cli.progress import ProgressLine
 from core.cli.train_cmd import HEADLINE, add_training_arguments, experiment_from_args
 from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
+from core.executors import EXECUTORS, ExecutorConfig
 from core.runs.atomic import atomic_write_text
 from core.training.comparison_runs import ComparisonPlan, parse_seeds, run_comparison
 
@@ -31,6 +32,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("--out", type=Path, required=True, help="comparison folder")
     compare.add_argument("--json", action="store_true", help="print the summary as JSON")
+    where = compare.add_argument_group("where the runs happen")
+    where.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="serial",
+        help="serial: one run after another here (default); local: --jobs runs at once in "
+        "processes of this machine; ray: each run a task on a Ray cluster",
+    )
+    where.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help="local: runs at once (default: one per GPU share, else one per two cores)",
+    )
+    where.add_argument(
+        "--address",
+        default="",
+        help="ray: the cluster (host:port or ray://host:10001); "
+        "none: start Ray on this machine, on 127.0.0.1 only",
+    )
+    where.add_argument(
+        "--retries", type=int, default=2, help="resume a run whose worker died this many times"
+    )
     add_source_arguments(compare)
     add_preprocess_arguments(compare)
     add_training_arguments(compare)
@@ -55,8 +79,15 @@ def run_compare(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     base = experiment_from_args(args, method_params={})
     plan = ComparisonPlan(base, methods, seeds, method_params(args.param, methods))
+    executor = ExecutorConfig(args.executor, args.jobs, args.address, retries=args.retries)
+    executor.check()
+    parallel = executor.kind != "serial"  # runs at once: one line per epoch, no redrawn bar
     table = run_comparison(
-        plan, args.out, progress=lambda label: ProgressLine(label), notice=_print_notice
+        plan,
+        args.out,
+        progress=lambda label: ProgressLine(label, live=not parallel),
+        notice=_print_notice,
+        executor=executor,
     )
     metrics = [*HEADLINE, "val_rmse", "val_macro_f1", "interval_coverage", "interval_width"]
     present = [m for m in [*metrics, "seconds"] if m in table and table[m].notna().any()]

@@ -12,8 +12,16 @@ from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, 
 class ProgressLine:
     """Redraws ``label  epoch e/E  [#####.....]  losses  val RMSE`` at most ~5 times a second."""
 
-    def __init__(self, label: str, stream: TextIO | None = None, interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        label: str,
+        stream: TextIO | None = None,
+        interval_s: float = 0.2,
+        live: bool = True,
+    ) -> None:
         self.label = label
+        #: False: one line per epoch even on a terminal (several runs print at once).
+        self.live = live
         self.stream = stream or sys.stderr
         self.interval_s = interval_s
         self._last = 0.0
@@ -28,17 +36,24 @@ class ProgressLine:
             self._val = (
                 f"val RMSE {event.row['val_rmse']:.2f}  F1 {event.row['val_macro_f1']:.3f}{mark}"
             )
-            if not self.stream.isatty():  # a log file gets one line per epoch
+            if not self._redraws:  # a log file, or runs printing at once: one line per epoch
                 self.stream.write(
                     f"{self.label}  epoch {event.epoch}/{event.epochs}  {self._val}\n"
                 )
         elif isinstance(event, FinishedEvent | FailedEvent):
-            self.stream.write("\n")
+            if self._redraws:
+                self.stream.write("\n")
+            else:
+                self.stream.write(f"{self.label}  {_ending(event)}\n")
             self.stream.flush()
+
+    @property
+    def _redraws(self) -> bool:
+        return self.live and self.stream.isatty()
 
     def _step(self, event: StepEvent) -> None:
         now = time.perf_counter()
-        if now - self._last < self.interval_s or not self.stream.isatty():
+        if now - self._last < self.interval_s or not self._redraws:
             return
         self._last = now
         done = (event.step % event.steps_per_epoch + 1) / event.steps_per_epoch
@@ -50,3 +65,12 @@ class ProgressLine:
         )
         self.stream.write(text)
         self.stream.flush()
+
+
+def _ending(event: FinishedEvent | FailedEvent) -> str:
+    """How a run ended, in one phrase: status and test RMSE, or the failure."""
+    if isinstance(event, FailedEvent):
+        return f"failed: {event.message}"
+    rmse = event.metrics.get("rmse")
+    figure = f"  test RMSE {rmse:.2f}" if isinstance(rmse, float) else ""
+    return f"{event.status}{figure}  ({event.detail})" if event.detail else event.status + figure

@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import __version__
 from core.data.prepare import PreparedData
+from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.runs import RunInfo, RunStatus, RunStore, RunStoreError
-from core.runs.atomic import atomic_write, describe_os_error
+from core.runs.atomic import atomic_write, atomic_write_json, describe_os_error
+from core.training.control import TrainingControl
 from core.training.events import Event
 from core.training.experiment import ExperimentConfig, load_data, run_experiment
 
@@ -161,25 +164,96 @@ def run_comparison(
     progress: Callable[[str], Callable[[Event], None]] | None = None,
     data: PreparedData | None = None,
     notice: Callable[[str], None] | None = None,
+    executor: ExecutorConfig | None = None,
+    control: TrainingControl | None = None,
 ) -> pd.DataFrame:
     """Train every pair not already finished; write and return comparison.csv's table.
 
-    ``notice`` hears about runs of the folder that are damaged or interrupted.
+    ``notice`` hears about runs of the folder that are damaged or interrupted,
+    and about runs that failed under a parallel executor. ``executor`` says
+    where the runs happen (default: one after another, here).
     """
     store = _open_store(folder)
+    executor = executor or ExecutorConfig()
+    _write_plan(plan, executor, folder)
     done = finished_runs(store, notice)
+    if executor.kind != "serial":
+        missing = [c for c in plan.experiments() if _identity(c.to_dict()) not in done]
+        done.update(_run_elsewhere(missing, store, executor, progress, data, notice, control))
+        rows = [done[k] for k in map(experiment_key, plan.experiments()) if k in done]
+        _write_table(rows, folder)
+        return pd.DataFrame(rows)
     rows = []
     for config in plan.experiments():
-        key = _identity(config.to_dict())
+        key = experiment_key(config)
         if key not in done:
             data = data or load_data(config)
             on_event = progress(f"{config.method} s{config.seed}") if progress else None
-            result, run = run_experiment(config, store, data, on_event)
+            result, run = run_experiment(config, store, data, on_event, control)
             assert run is not None  # a store was given, so the run has a folder
             done[key] = _row(config.to_dict(), result.metrics, run.path)
         rows.append(done[key])
         _write_table(rows, folder)
     return pd.DataFrame(rows)
+
+
+def experiment_key(config: ExperimentConfig) -> str:
+    """The experiment's identity: two configurations with one key are the same run."""
+    return _identity(config.to_dict())
+
+
+def _run_elsewhere(
+    configs: list[ExperimentConfig],
+    store: RunStore,
+    executor: ExecutorConfig,
+    progress: Callable[[str], Callable[[Event], None]] | None,
+    data: PreparedData | None,
+    notice: Callable[[str], None] | None,
+    control: TrainingControl | None,
+) -> dict[str, dict]:
+    """The missing pairs on a parallel executor: {identity: table row} of those that ended."""
+    if not configs:
+        return {}
+    tasks = [
+        RunTask(experiment_key(c), f"{c.method} s{c.seed}", c.to_dict(), __version__)
+        for c in configs
+    ]
+    by_key = {task.key: (task, config) for task, config in zip(tasks, configs, strict=True)}
+    lines: dict[str, Callable[[Event], None]] = {}
+
+    def data_for(task: RunTask) -> PreparedData:
+        nonlocal data  # a comparison's pairs share their source and preprocessing
+        data = data if data is not None else load_data(configs[0])
+        return data
+
+    def on_event(key: str, event: Event) -> None:
+        if progress is not None:
+            line = lines.setdefault(key, progress(by_key[key][0].label))
+            line(event)
+
+    rows = {}
+    with open_executor(executor, configs[0].preset) as runner:
+        outcomes = run_tasks(
+            runner, tasks, store, data_for, on_event, control=control, retries=executor.retries
+        )
+    for key, outcome in outcomes.items():
+        if outcome.metrics and outcome.run_dir:
+            rows[key] = _row(by_key[key][1].to_dict(), outcome.metrics, Path(outcome.run_dir))
+        elif notice is not None:
+            notice(f"{by_key[key][0].label}: {outcome.status}: {outcome.error or outcome.detail}")
+    return rows
+
+
+def _write_plan(plan: ComparisonPlan, executor: ExecutorConfig, folder: Path) -> None:
+    """comparison.json: what the comparison runs and where, for the record."""
+    record = {
+        "methods": plan.methods,
+        "seeds": plan.seeds,
+        "method_params": plan.params,
+        "base": plan.base.to_dict(),
+        "executor": executor.to_dict(),
+    }
+    atomic_write_json(folder / "comparison.json", record)
 
 
 def _open_store(folder: Path) -> RunStore:

@@ -155,7 +155,7 @@ def test_compare_skips_damaged_runs_with_a_note_and_redoes_them(tmp_path, capsys
 def test_compare_on_a_full_disk_stops_with_a_clear_error_and_resumes(tmp_path, monkeypatch, capsys):
     disk = full_disk.install(monkeypatch, tmp_path, "write", room=0)
 
-    def fill_when_a_run_finishes(label):
+    def fill_when_a_run_finishes(label, **_):
         def on_event(event) -> None:
             if isinstance(event, FinishedEvent):
                 disk.full = True
@@ -173,7 +173,7 @@ def test_compare_on_a_full_disk_stops_with_a_clear_error_and_resumes(tmp_path, m
     assert first.status is RunStatus.FINISHED, "the run that filled the disk was not kept"
 
     disk.full = False  # space returns; the finished run is not redone
-    monkeypatch.setattr(compare_cmd, "ProgressLine", lambda label: lambda event: None)
+    monkeypatch.setattr(compare_cmd, "ProgressLine", lambda label, **_: lambda event: None)
     assert main(args) == 0
     runs = RunStore(tmp_path / "cmp" / "runs").list_runs()
     assert runs[0].path == first.path

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
+from core.executors import ExecutorConfig
 from core.model.presets import PRESETS
 from core.training.comparison_runs import ComparisonPlan, parse_seeds
 from core.training.config import TrainConfig
@@ -37,6 +38,7 @@ from core.training.selection import SELECT_ON
 from workbench.common.form_fields import SettingsEditors
 from workbench.common.widgets import scrollable
 from workbench.experiment.method_editor import MethodPicker
+from workbench.experiment.run_on import RunOnForm
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -94,6 +96,7 @@ class ExperimentDock(QDockWidget):
         self.seeds = QLineEdit("0")
         self.seeds.setToolTip("One run per seed and method, e.g. 0,1,2 or 0-4")
         self.methods = MethodPicker()
+        self.run_on = RunOnForm()
         self.setWidget(self._body())
 
     @staticmethod
@@ -123,6 +126,7 @@ class ExperimentDock(QDockWidget):
         form.addRow("Seeds", self.seeds)
         layout = QVBoxLayout(body)
         layout.addLayout(form)
+        layout.addWidget(self.run_on)
         layout.addWidget(QLabel("<b>Methods</b> (tick several to compare)"))
         layout.addWidget(self.methods, 1)
         return scrollable(body)
@@ -130,6 +134,10 @@ class ExperimentDock(QDockWidget):
     def train_config(self) -> TrainConfig:
         """The training settings as the form shows them; ValueError names a bad one."""
         return self.training.config()
+
+    def executor_config(self) -> ExecutorConfig:
+        """Where the queued runs train (the "Run on" rows)."""
+        return self.run_on.config()
 
     def experiments(
         self, source: SourceSpec, preprocess: PreprocessConfig
@@ -156,6 +164,7 @@ class ExperimentDock(QDockWidget):
             "preset": self.preset.currentText(),
             "seeds": self.seeds.text(),
             "methods": self.methods.state(),
+            "run_on": self.run_on.state(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -168,3 +177,5 @@ class ExperimentDock(QDockWidget):
         if isinstance(state.get("seeds"), str):
             self.seeds.setText(state["seeds"])
         self.methods.restore(state.get("methods") or {})
+        if isinstance(state.get("run_on"), dict):
+            self.run_on.restore(state["run_on"])

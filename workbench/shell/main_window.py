@@ -7,6 +7,7 @@ what is remembered, and how closing during a run stops, saves and waits.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.data.demo import DemoConfig
 from core.errors import DataError
-from core.runs import RunStoreError
+from core.runs import RunDir, RunStoreError
 from core.training.events import EpochEvent, StepEvent
 from workbench.common.background import BackgroundTasks, Deadline
 from workbench.data.csv_import import CsvImportDialog
@@ -38,7 +39,7 @@ from workbench.training.live_area import LiveArea
 from workbench.training.live_feed import LiveFeed
 from workbench.training.run_queue import RunQueueDock
 from workbench.training.run_queue_model import RunQueueModel, row_from_config
-from workbench.training.run_replay import replay_run
+from workbench.training.run_replay import replay_progress, replay_run
 from workbench.training.training_controller import TrainingController
 from workbench.training.worker import warm_up_torch
 
@@ -189,15 +190,28 @@ class MainWindow(QMainWindow):
             return len(configs)
         self.queue_model.add([row_from_config(c, self.data_dock.data) for c in configs])
         self.save_settings()
+        self.controller.executor = self.experiment_dock.executor_config()
         self.controller.start()
         return len(configs)
 
     def _run_started(self, row_id: int) -> None:
+        followed = self.feed.watched
+        if followed is not None and followed != row_id and self.controller.trains(followed):
+            return  # several runs at once: the panels stay with the one they follow
+        self._follow(row_id)
+
+    def _follow(self, row_id: int, midway: bool = False) -> None:
+        """Show ``row_id``'s training on the live panels (``midway``: its epochs so far too)."""
+        self.feed.watched = row_id if self.controller.batch_running else None
+        self.feed.drawn_up_to = (-1, -1)
         self.feed.flush()  # the previous run's last events belong to it, not to this one
         self.area.reset_live()
         row = self.queue_model.find(row_id)
         if row is None or row.config is None:
             return
+        if midway and row.run_dir:
+            with contextlib.suppress(RunStoreError):  # unreadable: it is followed from now on
+                self.feed.drawn_up_to = replay_progress(self.area, RunDir(row.run_dir))
         health = row.config.preprocess.health
         self.area.trajectory.set_thresholds(health.degrading, health.critical)
         self.status.run_started(row.label)
@@ -209,13 +223,18 @@ class MainWindow(QMainWindow):
         epochs = row.config.train.epochs
         fraction = min((event.step + 1) / max(event.steps_per_epoch * epochs, 1), 1.0)
         self.queue_model.update(row_id, progress=fraction)
-        self.status.update_step(event, epochs)
+        if self.feed.watched in (None, row_id):  # the status bar speaks of the run on show
+            self.status.update_step(event, epochs)
 
     def _epoch_ended(self, row_id: int, event: EpochEvent) -> None:
         self.queue_model.update(row_id, val_rmse=event.row.get("val_rmse"))
 
     def _run_ended(self, outcome: JobOutcome) -> None:
         self.feed.flush()
+        if self.feed.watched == outcome.row_id:  # several at once: follow one still training
+            still = self.controller.training_rows()
+            if still:
+                self._follow(still[0], midway=True)
         row = self.queue_model.find(outcome.row_id)
         label = row.label if row is not None else "run"
         if outcome.predictions is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.data.prepare import PreparedData
+from core.executors import ExecutorConfig
 from core.training.control import TrainingControl
 from core.training.experiment import ExperimentConfig
 
@@ -44,6 +45,41 @@ class TrainingJob:
     data: PreparedData | None = None
     control: TrainingControl = field(default_factory=TrainingControl)
     resume_dir: str | None = None
+
+    can_pause = True
+
+
+@dataclass
+class BatchJob:
+    """Queued rows that train at once on a parallel executor (processes here, or Ray).
+
+    Attributes
+    ----------
+    rows
+        (row id, experiment) of every row in the batch, in queue order.
+    executor
+        Where they train (``local`` or ``ray``).
+    data
+        The Data dock's prepared data, shipped to Ray workers (None: loaded).
+    control
+        Stop (for the whole batch) and abandon; a batch cannot be paused.
+    running
+        Rows whose run has begun and not ended (kept by the controller).
+    pending
+        Rows that have not ended yet (kept by the controller).
+    """
+
+    rows: list[tuple[int, ExperimentConfig]]
+    executor: ExecutorConfig
+    data: PreparedData | None = None
+    control: TrainingControl = field(default_factory=TrainingControl)
+    running: set[int] = field(default_factory=set)
+    pending: set[int] = field(default_factory=set)
+
+    can_pause = False
+
+    def __post_init__(self) -> None:
+        self.pending = {row_id for row_id, _ in self.rows}
 
 
 @dataclass(frozen=True)

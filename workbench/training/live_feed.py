@@ -47,6 +47,10 @@ class LiveFeed(QObject):
         self._timer.setInterval(DRAIN_MS)
         self._timer.timeout.connect(self.flush)
         self.received = 0
+        #: The run the panels follow when several train at once (None: every event).
+        self.watched: int | None = None
+        #: (epoch, step) already drawn from the followed run's folder: older events are dropped.
+        self.drawn_up_to: tuple[int, int] = (-1, -1)
 
     def push(self, row_id: int, event: object) -> None:
         """Take one event from the worker (cheap: it is handled on the next tick)."""
@@ -66,9 +70,15 @@ class LiveFeed(QObject):
         latest_predictions: dict[str, PredictionsEvent] = {}
         while self._pending:
             row_id, event = self._pending.popleft()
+            followed = self.watched is None or row_id == self.watched
             if isinstance(event, StepEvent):
-                self._on_step(event)
-                latest_step[row_id] = event
+                if followed:
+                    self._on_step(event)
+                latest_step[row_id] = event  # every row's progress bar moves
+            elif isinstance(event, EpochEvent) and not followed:
+                self.epochEnded.emit(row_id, event)  # the queue's validation RMSE
+            elif not followed or self._drawn(event):
+                continue  # another run's probe and trajectories, or drawn from its folder
             elif isinstance(event, PredictionsEvent):
                 latest_predictions[event.split] = event
             else:
@@ -77,6 +87,15 @@ class LiveFeed(QObject):
             self.area.trajectory.set_predictions(event)
         for row_id, event in latest_step.items():
             self.stepped.emit(row_id, event)
+
+    def _drawn(self, event: object) -> bool:
+        """Whether ``event`` of the followed run was already drawn from its folder."""
+        epoch, step = self.drawn_up_to
+        if isinstance(event, EpochEvent):
+            return event.epoch <= epoch
+        if isinstance(event, ProbeEvent):
+            return int(event.record.get("step", -1)) <= step
+        return False
 
     def _on_step(self, event: StepEvent) -> None:
         weights = {"lambda_rul": event.weight_rul, "lambda_health": event.weight_health}

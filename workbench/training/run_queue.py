@@ -223,7 +223,7 @@ class RunQueueDock(QDockWidget):
         self.buttons["start"].setEnabled(
             self.model.next_queued() is not None and not self.controller.busy
         )
-        self.buttons["pause"].setEnabled(current is not None and not paused)
+        self.buttons["pause"].setEnabled(current is not None and current.can_pause and not paused)
         self.buttons["resume"].setEnabled(paused)
         self.buttons["stop"].setEnabled(current is not None)
         movable = [r for r in selected if r.status not in ("running", "paused")]

@@ -128,6 +128,10 @@ def _number(value: Any, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
 
+#: A row handed to a parallel executor that has not begun training yet.
+WAITING = "waiting"
+
+
 def status_text(row: QueueRow) -> str:
     """The Status cell: a diverged run says at which step, so the user need not open it."""
     step = row.metrics.get("steps")
@@ -135,6 +139,8 @@ def status_text(row: QueueRow) -> str:
         return f"diverged at step {step}"
     if row.status == "queued" and row.resume:
         return "queued (resume)"
+    if row.status == WAITING:
+        return "waiting for a worker"
     return row.status
 
 
@@ -249,7 +255,7 @@ class RunQueueModel(QAbstractTableModel):
         """Drop rows that are not running (a running row must be stopped first)."""
         for at in reversed(range(len(self._rows))):
             row = self._rows[at]
-            if row.row_id in row_ids and row.status not in ("running", "paused"):
+            if row.row_id in row_ids and row.status not in ("running", "paused", WAITING):
                 self.beginRemoveRows(QModelIndex(), at, at)
                 del self._rows[at]
                 self.endRemoveRows()

@@ -56,21 +56,11 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
         When a file of the run cannot be read (the message names it).
     """
     run = RunDir(run_dir)
-    history, probe = run.read_history(), run.read_probe()
     trajectories, predictions = run.read_trajectories(), run.read_predictions()
     metrics = run.read_metrics() or {}
     area.reset_live()
     area.clear_results()
-    for row in _records(history):
-        area.losses.add_epoch(row)
-    for record in _records(probe):
-        area.gradients.add_probe(record)
-        area.blocks.add_probe(record)
-        weights = {
-            "lambda_rul": _number(record.get("weight_rul")),
-            "lambda_health": _number(record.get("weight_health")),
-        }
-        area.weights.add_step(int(record.get("step", 0)), weights)
+    replay_progress(area, run)
     if not trajectories.empty:
         kept = metrics.get("best_epoch")
         epoch = int(kept) if isinstance(kept, int | float) and not isinstance(kept, bool) else 0
@@ -81,7 +71,29 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
     area.flush()
 
 
-__all__ = ["RunStoreError", "predictions_events", "replay_run"]
+def replay_progress(area: LiveArea, run: RunDir) -> tuple[int, int]:
+    """Draw a run's epochs and probe records so far; returns (last epoch, last probed step).
+
+    Used for a finished run, and for a run still training elsewhere that the
+    live panels begin to follow midway (its later events then carry on).
+    """
+    history, probe = run.read_history(), run.read_probe()
+    for row in _records(history):
+        area.losses.add_epoch(row)
+    for record in _records(probe):
+        area.gradients.add_probe(record)
+        area.blocks.add_probe(record)
+        weights = {
+            "lambda_rul": _number(record.get("weight_rul")),
+            "lambda_health": _number(record.get("weight_health")),
+        }
+        area.weights.add_step(int(record.get("step", 0)), weights)
+    epoch = int(history["epoch"].max()) if "epoch" in history and len(history) else -1
+    step = int(probe["step"].max()) if "step" in probe and len(probe) else -1
+    return epoch, step
+
+
+__all__ = ["RunStoreError", "predictions_events", "replay_progress", "replay_run"]
 
 
 def _number(value: object) -> float:

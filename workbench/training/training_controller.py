@@ -23,10 +23,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from core.executors import ExecutorConfig
 from core.runs import RunStore
 from workbench.common.background import WorkerThread
-from workbench.training.jobs import JobOutcome, TrainingJob
-from workbench.training.run_queue_model import QueueRow, RunQueueModel
+from workbench.training.jobs import BatchJob, JobOutcome, TrainingJob
+from workbench.training.run_queue_model import WAITING, QueueRow, RunQueueModel
 from workbench.training.worker import TrainingWorker
 
 #: How long closing the window waits for the current step to end and the run to be marked.
@@ -48,6 +49,8 @@ class TrainingController(QObject):
 
     #: Sends a job to the worker thread (queued connection).
     submit = Signal(object)
+    #: Sends a batch (rows for a parallel executor) to the worker thread.
+    submitBatch = Signal(object)
     #: A row started training (row id).
     runStarted = Signal(int)
     #: A training event of the running row (row id, event).
@@ -63,8 +66,10 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.model = model
         self.store = RunStore(runs_dir)
-        self.current: TrainingJob | None = None
+        self.current: TrainingJob | BatchJob | None = None
         self.active = False
+        #: Where queued rows train: one at a time here (serial), or at once on an executor.
+        self.executor = ExecutorConfig()
         self._thread: WorkerThread | None = None
 
     @property
@@ -86,7 +91,21 @@ class TrainingController(QObject):
             self.active = False
             self.queueIdle.emit()
             return
+        if self.executor.kind != "serial" and not row.resume:
+            self._launch_batch()
+            return
         self._launch(row)
+
+    def _launch_batch(self) -> None:
+        """Every queued new run at once on the parallel executor (resumed runs go serially)."""
+        self._ensure_thread()
+        rows = [r for r in self.model.rows if r.status == "queued" and not r.resume and r.config]
+        batch = BatchJob([(r.row_id, r.config) for r in rows if r.config], self.executor)
+        batch.data = next((r.data for r in rows if r.data is not None), None)
+        self.current = batch
+        for row in rows:
+            self.model.update(row.row_id, status=WAITING, progress=0.0, detail="")
+        self.submitBatch.emit(batch)
 
     def _launch(self, row: QueueRow) -> None:
         self._ensure_thread()
@@ -101,15 +120,39 @@ class TrainingController(QObject):
             return
         worker = TrainingWorker(self.store)
         self.submit.connect(worker.run_job)
-        worker.runStarted.connect(self.runStarted)
+        self.submitBatch.connect(worker.run_batch)
+        worker.runStarted.connect(self._on_started)
+        worker.runFolder.connect(lambda row_id, folder: self.model.update(row_id, run_dir=folder))
         worker.runEvent.connect(self.runEvent)
         worker.runEnded.connect(self._on_ended)
         self._thread = WorkerThread(worker, "training-worker")
 
+    def _on_started(self, row_id: int) -> None:
+        if isinstance(self.current, BatchJob):
+            self.current.running.add(row_id)
+            self.model.update(row_id, status="running", detail=self.executor_text())
+        self.runStarted.emit(row_id)
+
+    def executor_text(self) -> str:
+        """Where batch rows train, for the queue's detail and the status bar."""
+        if self.executor.kind == "ray":
+            return f"on Ray at {self.executor.address or 'this machine'}"
+        return "in a worker process of this machine"
+
     def _on_ended(self, outcome: JobOutcome) -> None:
-        if self.current is None or outcome.row_id != self.current.row_id:
+        if not self._owns(outcome.row_id):
             return
-        self.current = None
+        if isinstance(self.current, BatchJob):
+            self.current.running.discard(outcome.row_id)
+            self.current.pending.discard(outcome.row_id)
+            if not self.current.pending:
+                self.current = None
+        else:
+            self.current = None
+        if outcome.status == "queued":  # a batch row cancelled before it began
+            self.model.update(outcome.row_id, status="queued", detail=outcome.detail)
+            self._advance()
+            return
         self.model.update(
             outcome.row_id,
             status=outcome.status,
@@ -124,6 +167,12 @@ class TrainingController(QObject):
         self.runEnded.emit(outcome)
         self._advance()
 
+    def _owns(self, row_id: int) -> bool:
+        """Whether ``row_id`` belongs to the job or batch in flight."""
+        if isinstance(self.current, BatchJob):
+            return row_id in self.current.pending
+        return self.current is not None and self.current.row_id == row_id
+
     def _progress(self, row_id: int) -> float:
         row = self.model.find(row_id)
         return 0.0 if row is None else row.progress
@@ -134,15 +183,15 @@ class TrainingController(QObject):
 
     # -------------------------------------------------------------- control
     def pause(self) -> None:
-        """Hold the running row after its current step."""
-        if self.current is not None and not self.current.control.paused:
+        """Hold the running row after its current step (a batch cannot be held)."""
+        if isinstance(self.current, TrainingJob) and not self.current.control.paused:
             self.current.control.pause()
             self.model.update(self.current.row_id, status="paused")
             self.pausedChanged.emit(True)
 
     def resume(self) -> None:
         """Let a paused row continue."""
-        if self.current is not None and self.current.control.paused:
+        if isinstance(self.current, TrainingJob) and self.current.control.paused:
             self.current.control.resume()
             self.model.update(self.current.row_id, status="running")
             self.pausedChanged.emit(False)
@@ -151,8 +200,10 @@ class TrainingController(QObject):
         """Stop the running row after its step (it is saved as stopped).
 
         With ``halt_queue`` the queued rows stay queued instead of starting.
+        A batch stops as a whole: its rows not begun go back to queued, and the
+        queue halts (they would otherwise start again at once).
         """
-        if halt_queue:
+        if halt_queue or isinstance(self.current, BatchJob):
             self.active = False
         if self.current is not None:
             self.current.control.request_stop()
@@ -171,9 +222,26 @@ class TrainingController(QObject):
             self.start()
         return len(rows)
 
+    @property
+    def batch_running(self) -> bool:
+        """Whether rows train at once on a parallel executor now."""
+        return isinstance(self.current, BatchJob)
+
+    def trains(self, row_id: int) -> bool:
+        """Whether ``row_id`` has begun training and not ended (a waiting batch row has not)."""
+        if isinstance(self.current, BatchJob):
+            return row_id in self.current.running
+        return self._owns(row_id)
+
+    def training_rows(self) -> list[int]:
+        """Rows of the batch that have begun and not ended, in queue order."""
+        if not isinstance(self.current, BatchJob):
+            return []
+        return [row_id for row_id, _ in self.current.rows if row_id in self.current.running]
+
     def is_running(self, row_id: int) -> bool:
-        """Whether ``row_id`` is the row training now."""
-        return self.current is not None and self.current.row_id == row_id
+        """Whether ``row_id`` is a row training (or waiting in a batch) now."""
+        return self._owns(row_id)
 
     # ------------------------------------------------------------- shutdown
     def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:

@@ -21,9 +21,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core import __version__
 from core.data.prepare import PreparedData
 from core.errors import WorkbenchError
+from core.executors import RunOutcome, RunTask, open_executor, run_tasks
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
+from core.training.comparison_runs import experiment_key as key_of
 from core.training.control import RunAbandoned, TrainingControl
 from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
 from core.training.experiment import load_data, run_experiment
@@ -31,7 +34,7 @@ from core.training.failure import data_key, describe_failure
 from core.training.resume import resume_run
 from core.training.trainer import TrainResult
 from workbench.common.background import BackgroundTasks
-from workbench.training.jobs import JobOutcome, TrainingJob
+from workbench.training.jobs import BatchJob, JobOutcome, TrainingJob
 
 _warm_up_submitted = threading.Lock()
 _warm_up_done = threading.Event()
@@ -109,6 +112,8 @@ class TrainingWorker(QObject):
     runEvent = Signal(int, object)
     #: A job ended, whatever the reason (a :class:`~workbench.training.jobs.JobOutcome`).
     runEnded = Signal(object)
+    #: A batch row's run folder in the store, as soon as its run began (row id, folder).
+    runFolder = Signal(int, str)
 
     def __init__(self, store: RunStore) -> None:
         super().__init__()  # parentless: it is moved to the worker thread
@@ -135,6 +140,57 @@ class TrainingWorker(QObject):
                 run_dir=None if progress.run is None else str(progress.run.path),
             )
         self.runEnded.emit(outcome)
+
+    @Slot(object)
+    def run_batch(self, batch: BatchJob) -> None:
+        """Train a batch's rows on its executor, reporting each row as one job; never raises.
+
+        Opening the executor (starting or joining Ray) happens here, off the GUI
+        thread; if it fails, every row of the batch fails with the reason.
+        """
+        tasks = {key_of(config): (row_id, config) for row_id, config in batch.rows}
+        run_tasks_of = [
+            RunTask(key, f"{c.method} s{c.seed}", c.to_dict(), __version__)
+            for key, (_, c) in tasks.items()
+        ]
+        ended: set[int] = set()
+
+        def on_end(outcome: RunOutcome) -> None:
+            row_id = tasks[outcome.key][0]
+            ended.add(row_id)
+            self.runEnded.emit(_batch_outcome(row_id, outcome))
+
+        try:
+            with open_executor(batch.executor, batch.rows[0][1].preset) as executor:
+                run_tasks(
+                    executor,
+                    run_tasks_of,
+                    self.store,
+                    data=lambda task: batch.data or self._data_for_config(tasks[task.key][1]),
+                    on_event=lambda key, event: self.runEvent.emit(tasks[key][0], event),
+                    on_start=lambda key, folder: self._batch_row_started(tasks[key][0], folder),
+                    on_end=on_end,
+                    control=batch.control,
+                    retries=batch.executor.retries,
+                )
+            error, trace = None, ""
+        except Exception as exc:
+            error, trace = describe_failure(exc, batch.rows[0][1]), traceback.format_exc()
+        for row_id, _ in batch.rows:  # cancelled before they began, or the executor failed
+            if row_id not in ended:
+                status = "failed" if error else "queued"
+                detail = "" if error else "not started: the batch was stopped"
+                self.runEnded.emit(
+                    JobOutcome(row_id, status, detail=detail, error=error, trace=trace)
+                )
+
+    def _batch_row_started(self, row_id: int, folder) -> None:
+        self.runFolder.emit(row_id, str(folder))
+        self.runStarted.emit(row_id)
+
+    def _data_for_config(self, config):
+        """Prepared data for ``config``, cached like a job's."""
+        return self._data_for(TrainingJob(-1, config))
 
     def _train(self, job: TrainingJob, progress: _JobProgress) -> JobOutcome:
         data = self._data_for(job)
@@ -172,6 +228,21 @@ class TrainingWorker(QObject):
         elif self._cached is None or self._cached[0] != key:
             self._cached = (key, load_data(job.config))
         return self._cached[1]
+
+
+def _batch_outcome(row_id: int, outcome: RunOutcome) -> JobOutcome:
+    """A batch row's end, as the queue shows any job's end."""
+    run = None if outcome.run_dir is None else RunDir(outcome.run_dir)
+    return JobOutcome(
+        row_id,
+        outcome.status,
+        dict(outcome.metrics),
+        outcome.run_dir,
+        outcome.detail,
+        _read_predictions(run) if outcome.status != "failed" else None,
+        outcome.error,
+        outcome.trace,
+    )
 
 
 def _resume(run: RunDir, forward, job: TrainingJob, data: PreparedData) -> TrainResult:

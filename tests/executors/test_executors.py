@@ -1,0 +1,209 @@
+"""The executor changes where runs happen, never their results (real processes, real Ray)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+
+import pytest
+
+from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
+from core.executors.transfer import write_files
+from core.runs import RunStatus, RunStore
+from core.training.comparison_runs import run_comparison
+from core.training.control import TrainingControl
+from core.training.events import EpochEvent
+from tests.executors.cluster_setup import (
+    figures,
+    ray_sockets_off_loopback,
+    serial_reference,
+    tiny_plan,
+    two_node_cluster,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    """The serial comparison's figures by epoch count, computed once for the module."""
+    cache: dict[int, object] = {}
+
+    def figures_for(epochs: int = 2):
+        if epochs not in cache:
+            folder = tmp_path_factory.mktemp(f"serial{epochs}")
+            cache[epochs] = serial_reference(folder, epochs)
+        return cache[epochs]
+
+    return figures_for
+
+
+def test_local_processes_give_the_serial_figures(tmp_path, serial):
+    reference = serial()
+    local = ExecutorConfig("local", jobs=2)
+    table = run_comparison(tiny_plan(), tmp_path / "local", executor=local)
+    assert figures(table).equals(reference)
+    runs = RunStore(tmp_path / "local" / "runs").list_runs()
+    assert len(runs) == 4 and all(r.status is RunStatus.FINISHED for r in runs)
+    for run in runs:  # every file came back, as a serial run leaves them
+        names = {p.name for p in run.path.iterdir()}
+        assert {"config.json", "history.csv", "probe.csv", "metrics.json", "predictions.csv",
+                "trajectories.csv", "best.pt", "last.pt", "intervals.json"} <= names  # fmt: skip
+
+
+def test_a_resumed_local_comparison_trains_only_what_is_missing(tmp_path):
+    plan = tiny_plan()
+    run_comparison(plan.__class__(plan.base, ["fixed"], [0, 1]), tmp_path)
+    before = {r.path for r in RunStore(tmp_path / "runs").list_runs()}
+    table = run_comparison(plan, tmp_path, executor=ExecutorConfig("local", jobs=2))
+    after = {r.path for r in RunStore(tmp_path / "runs").list_runs()}
+    assert before < after and len(after) == 4 and len(table) == 4
+
+
+def test_a_killed_local_worker_is_resumed_from_its_last_epoch(tmp_path, serial):
+    reference = serial(4)
+    killed = _kill_after_first_epoch(tmp_path / "killed", ExecutorConfig("local", jobs=2))
+    assert killed, "no worker was killed"
+    table = run_comparison(tiny_plan(epochs=4), tmp_path / "killed")  # resume: nothing to train
+    assert figures(table).equals(reference)
+    histories = [r.path / "history.csv" for r in RunStore(tmp_path / "killed" / "runs").list_runs()]
+    assert len(histories) == 4 and all(len(h.read_text().splitlines()) == 5 for h in histories)
+
+
+def test_stop_cancels_queued_runs_and_stops_running_ones_after_their_step(tmp_path):
+    control = TrainingControl()
+    plan = tiny_plan(epochs=30)
+    tasks = _tasks(plan)
+    store = RunStore(tmp_path / "runs")
+
+    def stop_at_first_epoch(key, event):
+        if isinstance(event, EpochEvent):
+            control.request_stop()
+
+    with open_executor(ExecutorConfig("local", jobs=1)) as executor:
+        outcomes = run_tasks(executor, tasks, store, on_event=stop_at_first_epoch, control=control)
+    assert [o.status for o in outcomes.values()] == ["stopped"], "queued runs were not cancelled"
+    (outcome,) = outcomes.values()
+    assert outcome.metrics["epochs_run"] < 30 and "rmse" in outcome.metrics  # evaluated
+    (run,) = store.list_runs()
+    assert run.status is RunStatus.STOPPED
+
+
+def test_files_from_a_worker_never_land_outside_the_run_folder(tmp_path):
+    with pytest.raises(ValueError, match="refusing a run file"):
+        write_files(tmp_path / "run", {"../escape.txt": b"x"})
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def _tasks(plan) -> list[RunTask]:
+    from core import __version__
+    from core.training.comparison_runs import experiment_key
+
+    return [
+        RunTask(experiment_key(c), f"{c.method} s{c.seed}", c.to_dict(), __version__)
+        for c in plan.experiments()
+    ]
+
+
+def _kill_after_first_epoch(folder, executor_config) -> list[int]:
+    """Run the 4-epoch plan, SIGKILLing the first worker that finishes an epoch (once)."""
+    store = RunStore(folder / "runs")
+    folders: dict[str, object] = {}
+    killed: list[int] = []
+    lock = threading.Lock()
+
+    def on_start(key, path):
+        folders[key] = path
+
+    def on_event(key, event):
+        with lock:
+            if killed or not isinstance(event, EpochEvent):
+                return
+            pid = RunStore(folder / "runs").open_run(folders[key]).read_status()["pid"]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    with open_executor(executor_config) as executor:
+        outcomes = run_tasks(
+            executor, _tasks(tiny_plan(epochs=4)), store, on_event=on_event, on_start=on_start
+        )
+    assert sorted(o.status for o in outcomes.values()) == ["finished"] * 4
+    return killed
+
+
+ray = pytest.importorskip("ray", reason="the ray executor's tests need Ray (the test extras)")
+
+
+def test_ray_gives_the_serial_figures_on_loopback_only(tmp_path, serial):
+    reference = serial()
+    seen: list[list[str]] = []
+
+    def look_at_sockets(label):
+        def on_event(event):
+            if isinstance(event, EpochEvent) and not seen:
+                seen.append(ray_sockets_off_loopback())
+
+        return on_event
+
+    table = run_comparison(
+        tiny_plan(), tmp_path / "ray", progress=look_at_sockets, executor=ExecutorConfig("ray")
+    )
+    assert figures(table).equals(reference)
+    assert seen == [[]], "Ray listened on or connected through a non-loopback address"
+    assert not ray.is_initialized(), "the Ray instance started for the comparison was left up"
+
+
+def test_a_killed_ray_worker_is_resumed_and_the_comparison_completes(tmp_path, serial):
+    reference = serial(4)
+    assert _kill_after_first_epoch(tmp_path / "ray", ExecutorConfig("ray"))
+    table = run_comparison(tiny_plan(epochs=4), tmp_path / "ray")
+    assert figures(table).equals(reference)
+
+
+def test_runs_on_a_worker_node_of_a_two_node_cluster_land_in_the_drivers_store(tmp_path, serial):
+    reference = serial()
+    with two_node_cluster() as address:
+        executor = ExecutorConfig("ray", address=address)
+        table = run_comparison(tiny_plan(), tmp_path / "cluster", executor=executor)
+        off_loopback = ray_sockets_off_loopback()
+    assert figures(table).equals(reference)
+    assert off_loopback == []
+    runs = RunStore(tmp_path / "cluster" / "runs").list_runs()
+    assert len(runs) == 4 and all(r.status is RunStatus.FINISHED for r in runs)
+    # the head has no CPUs, so every run trained on the worker node, in its own scratch folder
+    workers = [json.loads((r.path / "worker.json").read_text()) for r in runs]
+    nodes = {record[0]["where"].split(",")[0] for record in workers}
+    assert len(nodes) == 1 and next(iter(nodes)).startswith("Ray node")
+    assert all(str(tmp_path) not in (r.path / "status.json").read_text() for r in runs)
+
+
+def test_an_unreachable_cluster_is_a_message_not_a_traceback(tmp_path, capsys):
+    from core.cli.main import main
+
+    args = ["compare", "--demo-units", "24", "--preset", "tiny", "--methods", "fixed",
+            "--seeds", "0", "--out", str(tmp_path), "--executor", "ray",
+            "--address", f"127.0.0.1:{_closed_port()}"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "does not answer" in err and "ray start --head" in err and "Traceback" not in err
+
+
+def test_without_ray_installed_the_message_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from core.executors import ExecutorError
+    from core.executors.ray_cluster import import_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ExecutorError, match=r"pip install 'rul-workbench\[cluster\]'"):
+        import_ray()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the block ends
