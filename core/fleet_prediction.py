@@ -6,6 +6,7 @@ background thread and hand back one object to the GUI thread.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from core.data.columns import ColumnMapping
 from core.data.csv_source import read_fleet_csv, read_truth_csv
 from core.data.fleet import Fleet
 from core.errors import WorkbenchError
-from core.inference import FleetPrediction, FleetPredictor
+from core.fleet_ensemble import FleetEnsemble
+from core.inference import FleetPrediction
 from core.runs import RunInfo, RunStatus
 
 
@@ -47,14 +49,19 @@ class InServiceData:
 class FleetResult:
     """A prediction and what it was made from (handed back from the background thread)."""
 
-    run_path: Path
+    runs: tuple[Path, ...]
     data: InServiceData
-    predictor: FleetPredictor
+    predictor: FleetEnsemble
     prediction: FleetPrediction
     fleet_name: str
 
+    @property
+    def run_path(self) -> Path:
+        """The (first) run the prediction came from."""
+        return self.runs[0]
 
-def in_service_fleet(predictor: FleetPredictor, data: InServiceData) -> Fleet:
+
+def in_service_fleet(predictor: FleetEnsemble, data: InServiceData) -> Fleet:
     """Read the engines to predict; every problem is a :class:`WorkbenchError`."""
     if data.csv_path is None:
         fleet = predictor.in_service_fleet()
@@ -70,12 +77,38 @@ def in_service_fleet(predictor: FleetPredictor, data: InServiceData) -> Fleet:
 
 
 def predict_fleet(
-    run_path: Path, data: InServiceData, predictor: FleetPredictor | None = None
+    runs: tuple[Path, ...], data: InServiceData, predictor: FleetEnsemble | None = None
 ) -> FleetResult:
-    """Load the run (unless ``predictor`` is that run, loaded before) and predict the engines."""
-    predictor = predictor or FleetPredictor.from_run(run_path)
+    """Load the runs (unless ``predictor`` is them, loaded before) and predict the engines.
+
+    Several runs predict together: their mean (a seed ensemble, core.fleet_ensemble).
+    """
+    predictor = predictor or FleetEnsemble.from_runs(list(runs))
     fleet = in_service_fleet(predictor, data)
-    return FleetResult(run_path, data, predictor, predictor.predict(fleet), fleet.name)
+    return FleetResult(runs, data, predictor, predictor.predict(fleet), fleet.name)
+
+
+def seed_ensembles(runs: list[RunInfo]) -> list[tuple[str, tuple[Path, ...]]]:
+    """Usable runs that differ only in their seed, grouped: (label, run folders), 2+ runs each.
+
+    What a comparison trains for each method; predicting with the group
+    averages its members (more accurate than a typical member).
+    """
+    groups: dict[str, list[RunInfo]] = {}
+    for info in usable_runs(runs):
+        config = dict(info.config or {})
+        config.pop("seed", None)
+        config.pop("versions", None)
+        groups.setdefault(json.dumps(config, sort_keys=True, default=str), []).append(info)
+    ensembles = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        method = (members[0].config or {}).get("method", "run")
+        seeds = sorted((m.config or {}).get("seed", 0) for m in members)
+        label = f"{method} seed ensemble: {len(members)} runs (seeds {', '.join(map(str, seeds))})"
+        ensembles.append((label, tuple(Path(m.path) for m in members)))
+    return ensembles
 
 
 def usable_runs(runs: list[RunInfo]) -> list[RunInfo]:

@@ -14,11 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import softmax
 
 from core.data.config import HealthThresholds
 from core.data.fleet import Fleet
+from core.data.pipeline_file import FILE as PREPROCESSING
+from core.data.pipeline_file import pipeline_from_dict
 from core.data.prepare import FittedPipeline, PreparedData
 from core.data.sources import SourceSpec, load_source
+from core.data.windows import WindowSet
 from core.errors import WorkbenchError
 from core.intervals import RulIntervals
 from core.model import DualTaskModel, ModelPreset
@@ -67,12 +71,18 @@ class FleetPredictor:
 
     @classmethod
     def from_run(cls, run_dir: str | Path, data: PreparedData | None = None) -> FleetPredictor:
-        """Rebuild the pipeline from the run's config and load its best checkpoint."""
+        """The run's saved preprocessing and best checkpoint, from its folder alone.
+
+        A run made before ``preprocessing.json`` existed has its pipeline
+        rebuilt from its source instead (which must then still be where it was).
+        """
         run = RunDir(run_dir)
         if not (run.path / "best.pt").exists():
             raise WorkbenchError(f"{run.path}: no best.pt checkpoint (the run saved no epoch)")
         config = read_run_config(run)
-        data = data or load_data(config)
+        pipeline = _saved_pipeline(run)
+        if pipeline is None:
+            pipeline = (data or load_data(config)).pipeline
         state = run.load_checkpoint("best.pt")
         missing = {"model", "n_features", "preset"} - set(state)
         if missing:
@@ -82,7 +92,7 @@ class FleetPredictor:
         model = DualTaskModel(state["n_features"], ModelPreset(**_preset_fields(state["preset"])))
         model.load_state_dict(state["model"])
         intervals = _saved_intervals(run, config.train.interval_coverage)
-        return cls(model, data.pipeline, config, intervals)
+        return cls(model, pipeline, config, intervals)
 
     def in_service_fleet(self) -> Fleet | None:
         """The in-service split of the run's own source (C-MAPSS test, demo in service)."""
@@ -90,30 +100,71 @@ class FleetPredictor:
 
     def predict(self, fleet: Fleet) -> FleetPrediction:
         windows = self.pipeline.windows(fleet)
+        rul, probabilities = self.raw(windows)
+        notes = self.pipeline.unfamiliar(fleet)
+        return fleet_tables(
+            fleet, windows, rul, probabilities, self.intervals, notes, self.pipeline.config.health
+        )
+
+    def raw(self, windows: WindowSet) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted RUL and health-state probabilities of every window."""
         rul, logits = predict(self.model, DeviceWindows(windows, torch.device("cpu")), 4096)
-        health = HEALTH_NAMES[logits.argmax(axis=1)]
-        known = fleet.truth_rul is not None
-        trajectories = pd.DataFrame(
-            {
-                "unit": [windows.unit_ids[u] for u in windows.unit],
-                "cycle": windows.cycle,
-                "pred_rul": rul,
-                "pred_health": health,
-                "true_rul": windows.rul if known else np.nan,
-            }
-        )
-        if self.intervals is not None:
-            trajectories = with_bounds(trajectories, self.intervals)
-        last = windows.last_of_each_unit()
-        engines = (
-            trajectories[last].drop(columns="true_rul").rename(columns={"cycle": "last_cycle"})
-        )
-        if known:
-            engines["true_rul"] = windows.rul[last]
-            engines["true_rul_uncapped"] = windows.rul_uncapped[last]
-            engines["error"] = engines["pred_rul"] - engines["true_rul"]
-        engines = engines.sort_values("pred_rul", kind="stable").reset_index(drop=True)
-        return FleetPrediction(engines, trajectories)
+        return rul, softmax(logits, axis=1)
+
+
+def fleet_tables(
+    fleet: Fleet,
+    windows: WindowSet,
+    rul: np.ndarray,
+    probabilities: np.ndarray,
+    intervals: RulIntervals | None,
+    notes: dict[object, str],
+    health: HealthThresholds,
+) -> FleetPrediction:
+    """The engine and trajectory tables of one prediction (one run, or an ensemble's mean).
+
+    Both heads answer: ``pred_health`` is the health head's state, ``rul_state``
+    the state the predicted RUL falls in under the run's thresholds, and
+    ``heads_agree`` says whether they match (the interval's lower bound decides
+    whether an engine is due; the health head is a second opinion).
+    """
+    known = fleet.truth_rul is not None
+    trajectories = pd.DataFrame(
+        {
+            "unit": [windows.unit_ids[u] for u in windows.unit],
+            "cycle": windows.cycle,
+            "pred_rul": rul,
+            "pred_health": HEALTH_NAMES[probabilities.argmax(axis=1)],
+            **{f"p_{name}": probabilities[:, i] for i, name in enumerate(HEALTH_NAMES)},
+            "true_rul": windows.rul if known else np.nan,
+        }
+    )
+    if intervals is not None:
+        trajectories = with_bounds(trajectories, intervals)
+    last = windows.last_of_each_unit()
+    engines = trajectories[last].drop(columns="true_rul").rename(columns={"cycle": "last_cycle"})
+    if known:
+        engines["true_rul"] = windows.rul[last]
+        engines["true_rul_uncapped"] = windows.rul_uncapped[last]
+        engines["error"] = engines["pred_rul"] - engines["true_rul"]
+    engines["rul_state"] = HEALTH_NAMES[health.classify(engines["pred_rul"].to_numpy())]
+    engines["heads_agree"] = engines["rul_state"] == engines["pred_health"]
+    # data far outside the training data: the prediction is a guess, and says so
+    engines["warning"] = [notes.get(unit, "") for unit in engines["unit"]]
+    engines = engines.sort_values("pred_rul", kind="stable").reset_index(drop=True)
+    return FleetPrediction(engines, trajectories)
+
+
+def _saved_pipeline(run: RunDir) -> FittedPipeline | None:
+    """The run's ``preprocessing.json`` as a pipeline; None when the run predates it."""
+    path = run.path / PREPROCESSING
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RunStoreError(f"cannot read the saved preprocessing ({error})", path) from None
+    return pipeline_from_dict(saved, path)
 
 
 def _saved_intervals(run: RunDir, coverage: float) -> RulIntervals | None:

@@ -7,12 +7,29 @@ import sys
 from pathlib import Path
 
 from core.cli.options import add_source_arguments, source_from_args
-from core.inference import FleetPredictor, source_fleet
+from core.data.fleet import Fleet
+from core.data.sources import column_mapping
+from core.fleet_ensemble import FleetEnsemble
+from core.fleet_prediction import InServiceData, in_service_fleet
+from core.inference import source_fleet
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    predict = subparsers.add_parser("predict", help="predict RUL for an in-service fleet")
-    predict.add_argument("--run", type=Path, required=True, help="a finished run's folder")
+    predict = subparsers.add_parser(
+        "predict",
+        help="predict RUL for an in-service fleet",
+        description="Engines in service: the run's own (no --source), another source's "
+        "in-service split, or a CSV of engines in service: --source csv:ENGINES.csv "
+        "[--truth-csv TRUTH.csv], read with the run's saved preprocessing.",
+    )
+    predict.add_argument(
+        "--run",
+        type=Path,
+        action="append",
+        required=True,
+        help="a finished run's folder; give several (--run A --run B) to average their "
+        "predictions (a seed ensemble, with intervals calibrated for the ensemble)",
+    )
     predict.add_argument("--out", type=Path, help="write the engine table as CSV here")
     predict.add_argument("--json", action="store_true", help="print the engine table as JSON")
     add_source_arguments(predict)
@@ -20,13 +37,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.set_defaults(handler=run_predict)
 
 
+def _engines(args: argparse.Namespace, predictor: FleetEnsemble) -> Fleet:
+    """The engines ``--source`` names; ``csv:ENGINES.csv`` alone is a file of engines in service.
+
+    Read on its own, with the run's saved preprocessing: the training data
+    need not be where it was (the run is self-contained).
+    """
+    spec = source_from_args(args)
+    if spec.kind != "csv" or spec.test_csv:
+        return source_fleet(spec)
+    truth = Path(spec.truth_csv) if spec.truth_csv else None
+    engines = InServiceData(Path(spec.path or ""), column_mapping(spec), truth)
+    return in_service_fleet(predictor, engines)
+
+
 def run_predict(args: argparse.Namespace) -> int:
-    predictor = FleetPredictor.from_run(args.run)
+    predictor = FleetEnsemble.from_runs(args.run)
     if args.source is None:
         fleet = predictor.in_service_fleet() or source_fleet(predictor.config.source)
     else:
-        fleet = source_fleet(source_from_args(args))
+        fleet = _engines(args, predictor)
     engines = predictor.predict(fleet).engines
+    for unit, warning in zip(engines["unit"], engines["warning"], strict=True):
+        if warning:
+            print(f"rulwb: warning: engine {unit}: {warning}", file=sys.stderr)
+    if len(args.run) > 1:
+        print(f"mean of {len(args.run)} runs' predictions", file=sys.stderr)
     if args.out:
         engines.to_csv(args.out, index=False)
         print(f"wrote {len(engines)} engines to {args.out}", file=sys.stderr)

@@ -20,6 +20,11 @@ from core.data.preprocess import (
 from core.data.windows import WindowSet, build_windows
 from core.errors import DataError, DataWarning
 
+#: Training standard deviations beyond the training range that make a sensor value unfamiliar.
+BEYOND_RANGE = 6.0
+#: Multiples of the training rows' farthest distance from a condition centre that do the same.
+BEYOND_REACH = 2.0
+
 
 @dataclass
 class FittedPipeline:
@@ -33,6 +38,9 @@ class FittedPipeline:
     features: FeatureChoice
     conditions: OperatingConditions
     normaliser: ConditionNormaliser
+    #: Per feature, the lowest and highest normalised value on the training units.
+    low: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    high: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def fit(cls, train: Fleet, config: PreprocessConfig, pair: FleetPair) -> FittedPipeline:
@@ -41,15 +49,53 @@ class FittedPipeline:
         conditions = OperatingConditions(k, config.seed).fit(train)
         values = train.frame[list(features.used)].to_numpy(np.float64)
         normaliser = ConditionNormaliser(k, config.eps).fit(values, conditions.assign(train))
-        return cls(config, features, conditions, normaliser)
+        pipeline = cls(config, features, conditions, normaliser)
+        seen = pipeline.normalised(train)
+        pipeline.low, pipeline.high = seen.min(axis=0), seen.max(axis=0)
+        return pipeline
 
-    def windows(self, fleet: Fleet) -> WindowSet:
-        """Normalised, labelled windows of every unit of ``fleet``."""
+    def normalised(self, fleet: Fleet) -> np.ndarray:
+        """The feature columns of every row, z-scored per operating condition."""
         missing = [c for c in self.features.used if c not in fleet.frame.columns]
         if missing:
             raise DataError(f"column(s) {missing} used in training are missing", file=fleet.name)
         values = fleet.frame[list(self.features.used)].to_numpy(np.float64)
-        normalised = self.normaliser.transform(values, self.conditions.assign(fleet))
+        return self.normaliser.transform(values, self.conditions.assign(fleet))
+
+    def unfamiliar(self, fleet: Fleet) -> dict[object, str]:
+        """Units whose data lie far outside what the model was trained on, with why.
+
+        A sensor more than :data:`BEYOND_RANGE` training standard deviations
+        beyond the range the training units covered, or operating settings
+        farther from every condition than :data:`BEYOND_REACH` times the
+        farthest training row: the model was never shown such data, so its
+        prediction for the unit is a guess, said so rather than shown as an answer.
+        """
+        if not len(self.low):
+            return {}
+        values = self.normalised(fleet)
+        excess = np.maximum(self.low - values, values - self.high).clip(min=0)
+        reach = self.conditions.distances(fleet)
+        limit = BEYOND_REACH * self.conditions.reach + 0.5
+        codes, ids = unit_codes(fleet)
+        notes: dict[object, str] = {}
+        for code, unit in enumerate(ids):
+            rows = codes == code
+            worst = excess[rows].max(axis=0)
+            reasons = [
+                f"{name} {worst[i]:.0f} sd beyond the training range"
+                for i, name in enumerate(self.features.used)
+                if worst[i] > BEYOND_RANGE
+            ]
+            if self.conditions.fitted and reach[rows].max() > limit:
+                reasons.append("operating settings unlike any training condition")
+            if reasons:
+                notes[unit] = "; ".join(reasons)
+        return notes
+
+    def windows(self, fleet: Fleet) -> WindowSet:
+        """Normalised, labelled windows of every unit of ``fleet``."""
+        normalised = self.normalised(fleet)
         rul = rul_targets(fleet)
         capped = np.minimum(rul, self.config.rul_cap)
         health = self.config.health.classify(np.nan_to_num(capped, nan=self.config.rul_cap))

@@ -74,8 +74,12 @@ class OperatingConditions:
     def __init__(self, k: int, seed: int):
         self.k = k
         self.seed = seed
-        self._kmeans: KMeans | None = None
-        self._centre = self._scale = None
+        #: The training fleet's setting columns, in the order the centres use them.
+        self.settings: tuple[str, ...] = ()
+        #: Standardisation of the settings, and the KMeans centres in standardised units.
+        self.centre = self.scale = self.centres = np.zeros(0)
+        #: The farthest a training row lies from its centre (standardised units).
+        self.reach = 0.0
 
     def fit(self, fleet: Fleet) -> OperatingConditions:
         if self.k == 1:
@@ -86,9 +90,10 @@ class OperatingConditions:
                 file=fleet.name,
                 hint="name the setting columns, or use one condition",
             )
-        values = fleet.frame[fleet.setting_columns].to_numpy(np.float64)
-        self._centre = values.mean(axis=0)
-        self._scale = values.std(axis=0) + 1e-12
+        self.settings = tuple(fleet.setting_columns)
+        values = fleet.frame[list(self.settings)].to_numpy(np.float64)
+        self.centre = values.mean(axis=0)
+        self.scale = values.std(axis=0) + 1e-12
         n_distinct = len(np.unique(values, axis=0))
         if n_distinct < self.k:
             raise DataError(
@@ -96,16 +101,36 @@ class OperatingConditions:
                 f"{n_distinct} distinct values",
                 file=fleet.name,
             )
-        self._kmeans = KMeans(n_clusters=self.k, n_init=10, random_state=self.seed)
-        self._kmeans.fit((values - self._centre) / self._scale)
+        kmeans = KMeans(n_clusters=self.k, n_init=10, random_state=self.seed)
+        self.centres = kmeans.fit((values - self.centre) / self.scale).cluster_centers_
+        self.reach = float(self.distances(fleet).max())
         return self
 
+    @property
+    def fitted(self) -> bool:
+        return len(self.centres) > 0
+
+    def _scaled_distances(self, fleet: Fleet) -> np.ndarray:
+        """Distance of every row's settings to every centre, standardised: (rows, k)."""
+        missing = [c for c in self.settings if c not in fleet.frame.columns]
+        if missing:
+            raise DataError(
+                f"setting column(s) {missing} of the training data are missing", file=fleet.name
+            )
+        values = (fleet.frame[list(self.settings)].to_numpy(np.float64) - self.centre) / self.scale
+        return np.linalg.norm(values[:, None, :] - self.centres[None, :, :], axis=2)
+
     def assign(self, fleet: Fleet) -> np.ndarray:
-        """Condition index of every row."""
-        if self._kmeans is None:
+        """Condition index of every row: its nearest centre (what KMeans predicts)."""
+        if not self.fitted:
             return np.zeros(fleet.n_rows, dtype=np.int64)
-        values = fleet.frame[fleet.setting_columns].to_numpy(np.float64)
-        return self._kmeans.predict((values - self._centre) / self._scale).astype(np.int64)
+        return self._scaled_distances(fleet).argmin(axis=1).astype(np.int64)
+
+    def distances(self, fleet: Fleet) -> np.ndarray:
+        """Every row's distance to its nearest centre (0 with one condition)."""
+        if not self.fitted:
+            return np.zeros(fleet.n_rows)
+        return self._scaled_distances(fleet).min(axis=1)
 
 
 class ConditionNormaliser:

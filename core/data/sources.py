@@ -106,13 +106,18 @@ def load_source(spec: SourceSpec) -> FleetPair:
     raise DataError(f"unknown data source kind '{spec.kind}'")
 
 
-def _load_csv(spec: SourceSpec) -> FleetPair:
-    mapping = ColumnMapping(
+def column_mapping(spec: SourceSpec) -> ColumnMapping:
+    """The CSV column roles a source names (empty ones are detected from the file)."""
+    return ColumnMapping(
         unit=spec.unit_col,
         time=spec.time_col,
         settings=tuple(spec.setting_cols),
         ignore=tuple(spec.ignore_cols),
     )
+
+
+def _load_csv(spec: SourceSpec) -> FleetPair:
+    mapping = column_mapping(spec)
     train = read_fleet_csv(Path(spec.path or ""), mapping, run_to_failure=True)
     test = None
     if spec.test_csv:

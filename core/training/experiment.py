@@ -19,11 +19,14 @@ from core import __version__
 from core.baseline.gbm import GradientBoosting
 from core.baseline.run import run_baseline
 from core.data.config import PreprocessConfig
+from core.data.pipeline_file import FILE as PREPROCESSING
+from core.data.pipeline_file import pipeline_to_dict
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
 from core.methods.registry import create_method
 from core.model import DualTaskModel, ModelPreset, resolve_preset
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
+from core.runs.atomic import atomic_write_json
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
 from core.training.events import Event, FailedEvent
@@ -188,6 +191,8 @@ def run_experiment(
     data = data or load_data(config)
     run = store.create_run(config.to_dict()) if store is not None else None
     try:
+        if run is not None:  # the run predicts from its folder alone (core.data.pipeline_file)
+            atomic_write_json(run.path / PREPROCESSING, pipeline_to_dict(data.pipeline))
         method = create_method(config.method, **config.method_params)
         if isinstance(method, GradientBoosting):
             seed_everything(config.seed)

@@ -94,7 +94,7 @@ def test_the_demo_in_service_engines_are_ranked_by_predicted_rul(view, qtbot, ex
     shown = [model.data(proxy.mapToSource(proxy.index(r, 0))) for r in range(proxy.rowCount())]
     assert shown == [str(unit) for unit in table["unit"]]
     state = table["pred_health"].iloc[0]
-    health = headers.index("Health")
+    health = headers.index("Health head")
     tint = model.data(model.index(0, health), Qt.ItemDataRole.BackgroundRole).color()
     assert tint.name() == STATE_COLOURS[state]
     assert f"{len(table)} engines" in view.message.text() and "RMSE" in view.message.text()
@@ -150,7 +150,8 @@ def test_an_in_service_csv_without_truth_has_no_error_column(view, qtbot, expect
     data, _ = in_service_csv(tmp_path)
     view.use_csv(data)
     assert predicted(view, qtbot)
-    assert "error" not in view.engine_table() and view.model.columnCount() == 7  # no truth columns
+    assert "error" not in view.engine_table()
+    assert view.model.columnCount() == len(COLUMNS) - 2  # no truth columns
     assert view.trajectory_data()["true_rul"].isna().all()
 
 
@@ -191,3 +192,56 @@ def test_changing_the_run_or_engines_clears_the_old_answer(view, qtbot, tmp_path
     view.use_csv(tmp_path / "other.csv")
     assert view.engine_table().empty and view.trajectory_data().empty
     assert "Press Predict" in view.message.text()
+
+
+def test_both_heads_are_shown_and_their_disagreement_is_marked(view, qtbot, expected):
+    assert predicted(view, qtbot)
+    headers = [view.model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(COLUMNS))]
+    assert "RUL says" in headers and "Health head" in headers
+    engines = view.engine_table()
+    disagree = engines.index[~engines["heads_agree"]]
+    health = [name for name, *_ in view.model.columns].index("pred_health")
+    for row in range(len(engines)):
+        text = view.model.data(view.model.index(row, health))
+        assert text.endswith("≠") == (row in disagree)
+    summary = view.message.text()
+    assert "health head:" in summary and "RUL head:" in summary
+
+
+def test_a_run_predicting_one_constant_is_flagged(view, qtbot, monkeypatch):
+    from core.inference import FleetPredictor
+
+    real_raw = FleetPredictor.raw
+
+    def constant(self, windows):
+        rul, probabilities = real_raw(self, windows)
+        return np.full_like(rul, 42.0), probabilities
+
+    monkeypatch.setattr(FleetPredictor, "raw", constant)
+    assert predicted(view, qtbot)
+    assert "nearly the same RUL for every engine" in view.message.text()
+
+
+@pytest.fixture
+def two_seeds(qtbot, tmp_path):
+    """A store with two seeds of one method, and a fleet view on it (shut down after)."""
+    store = RunStore(tmp_path / "runs")
+    runs = [run_experiment(small_experiment(seed=seed), store)[1].path for seed in (0, 1)]
+    made = FleetView(tmp_path / "runs")
+    qtbot.addWidget(made)
+    yield made, runs
+    made.shutdown()  # the view's task thread must end before the view is freed
+
+
+def test_a_methods_seeds_are_offered_as_one_ensemble(qtbot, two_seeds):
+    view, runs = two_seeds
+    labels = [view.run_box.itemText(i) for i in range(view.run_box.count())]
+    assert view.run_box.count() == 3 and "fixed seed ensemble: 2 runs (seeds 0, 1)" in labels
+    view.run_box.setCurrentIndex(labels.index("fixed seed ensemble: 2 runs (seeds 0, 1)"))
+    assert set(view.current_runs()) == set(runs)
+    assert predicted(view, qtbot)
+    members = [FleetPredictor.from_run(r) for r in runs]
+    fleet = members[0].in_service_fleet()
+    mean = np.mean([m.predict(fleet).engines.sort_values("unit")["pred_rul"] for m in members], 0)
+    shown = view.engine_table().sort_values("unit")["pred_rul"].to_numpy()
+    assert np.allclose(shown, mean)

@@ -23,14 +23,23 @@ COLUMNS = (
     ("rul_lower", "Lower", "Lower bound of the calibrated RUL interval (docs/intervals.md)"),
     ("rul_upper", "Upper", "Upper bound of the calibrated RUL interval"),
     ("due", "Due", "The interval's lower bound is under the maintenance threshold"),
-    ("pred_health", "Health", "Predicted health state at the last cycle"),
+    ("rul_state", "RUL says", "The health state the predicted RUL falls in (the run's thresholds)"),
+    (
+        "pred_health",
+        "Health head",
+        "The health head's own state at the last cycle; marked ≠ where it disagrees with the "
+        "RUL head. The interval's lower bound decides 'due'; the health head is a second opinion",
+    ),
     ("true_rul", "True RUL", "Cycles the engine actually had left (capped as in training)"),
     (
         "error",
         "Error",
         "Predicted minus true RUL; positive means the prediction is late (riskier)",
     ),
+    ("warning", "Warning", "Data unlike anything the model was trained on: a guess, not an answer"),
 )
+#: Columns shown as text (left-aligned, no number format).
+TEXT_COLUMNS = ("unit", "rul_state", "pred_health", "due", "warning")
 #: Predictions later than this many cycles are shown in red.
 LATE_CYCLES = 10.0
 LATE_COLOUR = STATE_COLOURS["critical"]
@@ -89,25 +98,32 @@ class EngineTableModel(QAbstractTableModel):
         name = self.columns[index.column()][0]
         value = self.frame[name].iat[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _shown(name, value)
+            text = _shown(name, value)
+            if name == "pred_health" and not self._agree(index.row()):
+                text += "  ≠"
+            return text
         if role == SORT_ROLE:
             return value.item() if hasattr(value, "item") else value
-        if role == Qt.ItemDataRole.BackgroundRole and name == "pred_health":
+        if role == Qt.ItemDataRole.BackgroundRole and name in ("pred_health", "rul_state"):
             colour = QColor(STATE_COLOURS.get(str(value), "#ffffff"))
             colour.setAlpha(TINT_ALPHA)
             return QBrush(colour)
         if role == Qt.ItemDataRole.ForegroundRole and name == "error" and value > LATE_CYCLES:
             return QBrush(QColor(LATE_COLOUR))
-        if role == Qt.ItemDataRole.ForegroundRole and name == "due" and bool(value):
+        if role == Qt.ItemDataRole.ForegroundRole and name in ("due", "warning") and bool(value):
             return QBrush(QColor(LATE_COLOUR))
-        if role == Qt.ItemDataRole.TextAlignmentRole and name not in ("unit", "pred_health", "due"):
+        if role == Qt.ItemDataRole.TextAlignmentRole and name not in TEXT_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _agree(self, row: int) -> bool:
+        """Whether the two heads name the same state for the engine in ``row``."""
+        return "heads_agree" not in self.frame or bool(self.frame["heads_agree"].iat[row])
 
 
 def _shown(name: str, value) -> str:
     """Cycles as whole numbers, RULs to one decimal, errors with their sign."""
-    if name in ("unit", "pred_health"):
+    if name in ("unit", "pred_health", "rul_state", "warning"):
         return str(value)
     if name == "due":
         return "due" if bool(value) else ""

@@ -3,13 +3,16 @@
 This is what the workbench is for once a model is trained: an engineer picks
 a finished run and the engines in service (the run's own in-service split,
 or an imported CSV), and gets the engines ranked by predicted RUL, the most
-urgent first, with the error where the true RUL is known. Loading a run
-rebuilds its training data (about a second), so prediction runs off the GUI
-thread; a run without checkpoint or a bad file only shows a message.
+urgent first, with the error where the true RUL is known. A method's runs
+over several seeds are offered together as a seed ensemble (their mean).
+Both heads' answers are shown, with their disagreements, and engines whose
+data lie far outside the training data are flagged. Prediction runs off the
+GUI thread; a run without checkpoint or a bad file only shows a message.
 """
 
 from __future__ import annotations
 
+import math
 import traceback
 from pathlib import Path
 
@@ -32,13 +35,14 @@ from PySide6.QtWidgets import (
 
 from core.data.columns import ColumnMapping
 from core.errors import WorkbenchError
+from core.fleet_ensemble import FleetEnsemble
 from core.fleet_prediction import (
     FleetResult,
     InServiceData,
     predict_fleet,
+    seed_ensembles,
     usable_runs,
 )
-from core.inference import FleetPredictor
 from core.runs import RunInfo, RunStore
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.data import IN_SERVICE, CsvImportDialog
@@ -51,6 +55,8 @@ ERROR_STYLE = f"color: {STATE_COLOURS['critical']};"
 #: Default maintenance threshold (cycles): due when the interval's lower bound is below it.
 DUE_BELOW = 30
 INFO_STYLE = f"color: {MUTED};"
+#: Engines' predicted RUL spread (cycles) under which a run is flagged as predicting a constant.
+CONSTANT_SPREAD = 1.0
 
 
 class FleetView(QWidget):
@@ -71,8 +77,8 @@ class FleetView(QWidget):
         super().__init__(parent)
         self.runs_root = None if runs_root is None else Path(runs_root)
         self.result: FleetResult | None = None
-        self._predictor: FleetPredictor | None = None
-        self._predictor_run: Path | None = None
+        self._predictor: FleetEnsemble | None = None
+        self._predictor_runs: tuple[Path, ...] = ()
         self._sources: dict[str, dict] = {}  # run folder -> its data source, for labels
         self._tasks = BackgroundTasks(self)
         self._tasks.succeeded.connect(self._show_result)
@@ -92,25 +98,34 @@ class FleetView(QWidget):
         self.run_box.blockSignals(True)
         self.run_box.clear()
         for info in reversed(usable_runs(runs)):  # newest first
-            self.run_box.addItem(_run_label(info), str(info.path))
+            self.run_box.addItem(_run_label(info), (str(info.path),))
             self._sources[str(info.path)] = (info.config or {}).get("source", {})
+        for label, members in seed_ensembles(runs):  # several seeds of one method, averaged
+            self.run_box.addItem(label, tuple(str(m) for m in members))
         self.run_box.blockSignals(False)
         if keep is not None and self.run_box.findData(str(keep)) >= 0:
             self.set_run(keep)
         self._selection_changed()
 
-    def set_run(self, path: str | Path) -> None:
-        """Choose the run at ``path`` (added to the list if it is not there)."""
-        index = self.run_box.findData(str(path))
+    def set_run(self, path: str | Path | tuple) -> None:
+        """Choose the run at ``path``, or the runs of a tuple of paths (added if not listed)."""
+        runs = tuple(str(p) for p in path) if isinstance(path, tuple) else (str(path),)
+        index = self.run_box.findData(runs)
         if index < 0:
-            self.run_box.addItem(Path(path).name, str(path))
+            label = Path(runs[0]).name if len(runs) == 1 else f"{len(runs)} runs averaged"
+            self.run_box.addItem(label, runs)
             index = self.run_box.count() - 1
         self.run_box.setCurrentIndex(index)
 
     def current_run(self) -> Path | None:
-        """The chosen run folder (None when no finished run exists)."""
+        """The chosen run folder, the first of an ensemble (None when no finished run exists)."""
+        runs = self.current_runs()
+        return runs[0] if runs else None
+
+    def current_runs(self) -> tuple[Path, ...]:
+        """Every chosen run folder: one run, or the members of a seed ensemble."""
         data = self.run_box.currentData()
-        return None if data is None else Path(data)
+        return () if data is None else tuple(Path(p) for p in data)
 
     def use_run_in_service(self) -> None:
         """Predict the run's own in-service engines (C-MAPSS test, demo in service)."""
@@ -136,14 +151,14 @@ class FleetView(QWidget):
 
     def predict(self) -> None:
         """Predict on a background thread; :attr:`finished` tells when it is done."""
-        run = self.current_run()
-        if run is None:
+        runs = self.current_runs()
+        if not runs:
             self._show_message("Choose a finished run first.", error=True)
             self.finished.emit(False)
             return
-        cached = self._predictor if self._predictor_run == run else None
-        self._show_message("Predicting… (loading a run rebuilds its training data)")
-        self._tasks.submit(predict_fleet, run, self.current_data(), cached)
+        cached = self._predictor if self._predictor_runs == runs else None
+        self._show_message("Predicting…")
+        self._tasks.submit(predict_fleet, runs, self.current_data(), cached)
         self._update_buttons()
 
     def engine_table(self) -> pd.DataFrame:
@@ -250,18 +265,18 @@ class FleetView(QWidget):
         """A different run or data set: what is shown no longer answers the question."""
         source = self._sources.get(str(self.current_run()), {})
         self.data_box.setItemText(0, own_engines_label(source))
-        if self.result is not None and self._key() != (self.result.run_path, self.result.data):
+        if self.result is not None and self._key() != (self.result.runs, self.result.data):
             self._show_prediction(None)
             self._show_message("Press Predict for this run and these engines.")
         self._update_buttons()
 
-    def _key(self) -> tuple[Path | None, InServiceData]:
-        return self.current_run(), self.current_data()
+    def _key(self) -> tuple[tuple[Path, ...], InServiceData]:
+        return self.current_runs(), self.current_data()
 
     def _show_result(self, result: FleetResult) -> None:
-        self._predictor, self._predictor_run = result.predictor, result.run_path
+        self._predictor, self._predictor_runs = result.predictor, result.runs
         self._update_buttons()
-        if (result.run_path, result.data) != self._key():
+        if (result.runs, result.data) != self._key():
             self._show_message("The choice changed while predicting: press Predict again.")
             self.finished.emit(False)
             return
@@ -393,13 +408,30 @@ def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
         f"<b style='color:{STATE_COLOURS[s]}'>{counts.get(s, 0)}</b> {s}"
         for s in reversed(HEALTH_STATES)
     )
-    text = f"{len(engines)} engines of {result.fleet_name}: {states}"
+    text = f"{len(engines)} engines of {result.fleet_name}, health head: {states}"
+    if "rul_state" in engines:
+        by_rul = engines["rul_state"].value_counts()
+        text += " · RUL head: " + " · ".join(
+            f"{by_rul.get(s, 0)} {s}" for s in reversed(HEALTH_STATES)
+        )
+        disagree = int((~engines["heads_agree"]).sum())
+        if disagree:
+            text += f" · <b>{disagree}</b> where the heads disagree (≠)"
     if "due" in shown:
         due = int(shown["due"].sum())
         text += f" · <b style='color:{STATE_COLOURS['critical']}'>{due}</b> due"
     if "error" in engines:
         rmse = float(np.sqrt(np.mean(np.square(engines["error"]))))
         text += f" · RMSE {rmse:.1f} cycles against the true RUL"
+    unfamiliar = int((engines.get("warning", pd.Series(dtype=str)) != "").sum())
+    if unfamiliar:
+        text += f" · <b style='{ERROR_STYLE}'>{unfamiliar}</b> with data unlike the training data"
+    spread = float(engines["pred_rul"].std(ddof=0)) if len(engines) > 1 else math.inf
+    if spread < CONSTANT_SPREAD:
+        text += (
+            f"<br><b style='{ERROR_STYLE}'>This run predicts nearly the same RUL for every "
+            f"engine (spread {spread:.2f} cycles): its ranking carries no information.</b>"
+        )
     return text
 
 

@@ -1,0 +1,108 @@
+"""The fitted preprocessing of a run as a versioned JSON file, ``preprocessing.json``.
+
+A run predicts from its folder alone: the feature list, the operating
+conditions (standardisation and KMeans centres of the settings), the
+per-condition means and standard deviations, the training range of every
+feature, and the protocol (window, RUL cap, health thresholds, ...) are saved
+when the run begins, as plain numbers (no pickle, readable by any tool), and
+loaded back into a :class:`~core.data.prepare.FittedPipeline` that windows a
+new fleet exactly as the training windows were made. Runs made before this
+file existed are rebuilt from their source instead (see :mod:`core.inference`).
+
+Format (``"format": "rul-workbench preprocessing"``, ``"version": 1``):
+``config`` (the preprocessing settings), ``features`` (``used``; ``dropped``
+with reasons), ``conditions`` (``k``, ``seed``, ``settings`` column names,
+``centre`` and ``scale`` of the settings, ``centres`` k × settings,
+``reach``), ``normaliser`` (``eps``, ``mean`` and ``std``: k × features) and
+``range`` (``low``, ``high``: per feature, normalised units).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.data.config import PreprocessConfig
+from core.data.prepare import FittedPipeline
+from core.data.preprocess import ConditionNormaliser, FeatureChoice, OperatingConditions
+from core.errors import WorkbenchError
+
+FILE = "preprocessing.json"
+FORMAT = "rul-workbench preprocessing"
+VERSION = 1
+
+
+def pipeline_to_dict(pipeline: FittedPipeline) -> dict[str, Any]:
+    """Everything needed to window new data like the training data, JSON-ready."""
+    conditions, normaliser = pipeline.conditions, pipeline.normaliser
+    assert normaliser.mean is not None and normaliser.std is not None, "an unfitted pipeline"
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": pipeline.config.to_dict(),
+        "features": {"used": list(pipeline.features.used), "dropped": pipeline.features.dropped},
+        "conditions": {
+            "k": conditions.k,
+            "seed": conditions.seed,
+            "settings": list(conditions.settings),
+            "centre": _list(conditions.centre),
+            "scale": _list(conditions.scale),
+            "centres": _list(conditions.centres),
+            "reach": conditions.reach,
+        },
+        "normaliser": {
+            "eps": normaliser.eps,
+            "mean": _list(normaliser.mean),
+            "std": _list(normaliser.std),
+        },
+        "range": {"low": _list(pipeline.low), "high": _list(pipeline.high)},
+    }
+
+
+def pipeline_from_dict(data: Any, file: Path | str = FILE) -> FittedPipeline:
+    """The pipeline a :func:`pipeline_to_dict` record describes; damage names ``file``."""
+    try:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} file")
+        if data.get("version") != VERSION:
+            raise ValueError(f"version {data.get('version')!r}; this program reads {VERSION}")
+        config = PreprocessConfig.from_dict(data["config"])
+        features = FeatureChoice(tuple(data["features"]["used"]), dict(data["features"]["dropped"]))
+        saved = data["conditions"]
+        conditions = OperatingConditions(int(saved["k"]), int(saved["seed"]))
+        conditions.settings = tuple(saved["settings"])
+        conditions.centre, conditions.scale = _array(saved["centre"]), _array(saved["scale"])
+        conditions.centres, conditions.reach = _array(saved["centres"], 2), float(saved["reach"])
+        normaliser = ConditionNormaliser(conditions.k, float(data["normaliser"]["eps"]))
+        normaliser.mean = _array(data["normaliser"]["mean"], 2)
+        normaliser.std = _array(data["normaliser"]["std"], 2)
+        low, high = _array(data["range"]["low"]), _array(data["range"]["high"])
+        _check_shapes(features, conditions, normaliser, low, high)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise WorkbenchError(f"{file}: the saved preprocessing cannot be used ({error})") from None
+    return FittedPipeline(config, features, conditions, normaliser, low, high)
+
+
+def _check_shapes(features, conditions, normaliser, low, high) -> None:
+    n, k = len(features.used), conditions.k
+    if normaliser.mean.shape != (k, n) or normaliser.std.shape != (k, n):
+        raise ValueError(f"normaliser statistics are not {k} conditions × {n} features")
+    if low.shape != (n,) or high.shape != (n,):
+        raise ValueError(f"the training range does not list {n} features")
+    if conditions.fitted and conditions.centres.shape != (k, len(conditions.settings)):
+        raise ValueError(f"condition centres are not {k} × {len(conditions.settings)} settings")
+
+
+def _list(values: np.ndarray) -> list:
+    return np.asarray(values, dtype=np.float64).tolist()
+
+
+def _array(values: list, ndim: int = 1) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0:
+        return array.reshape((0,) * ndim) if ndim > 1 else array
+    if array.ndim != ndim:
+        raise ValueError(f"expected {ndim}-dimensional numbers, found {array.ndim}")
+    return array
