@@ -44,7 +44,9 @@ def test_window_opens_on_the_demo_ready_to_train(qtbot, make_window):
     window = loaded(qtbot, make_window())
     assert "demo fleet" in window.windowTitle()
     assert window.train_button.isEnabled()
-    assert window.experiment_dock.preset.currentText() == "compact"  # no CUDA here
+    dock = window.experiment_dock
+    assert dock.preset.currentText() == "tiny" and dock.epochs.value() == 12  # a CPU's first run
+    assert "first look" in dock.preset_note.text()
     assert "features used" in window.data_dock.summary_view.toPlainText()
     assert window.size().width() >= 1200
 

@@ -9,14 +9,21 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
 from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import format_value, nearest_point
 from workbench.plotting.panel import Panel, set_series
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import method_colour, pen
+from workbench.plotting.style import MUTED, method_colour, pen
 
 Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
 
@@ -63,8 +70,17 @@ class ComparisonPanel(Panel):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.summary_table, "Per method")
         self.tabs.addTab(self.runs_table, "Runs")
+        #: What is compared and on what: which runs, which left out of the means, which split.
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color: {MUTED};")
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.note)
+        column.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.tabs)
+        splitter.addWidget(left)
         splitter.addWidget(self.graphics)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
@@ -76,6 +92,10 @@ class ComparisonPanel(Panel):
         """One row per run: method, seed, status and metrics."""
         self.runs = table.copy()
         fill_table(self.runs_table, self.runs, RUN_COLUMNS)
+
+    def set_note(self, text: str) -> None:
+        """Say which runs are compared, which are left out of the means, and on which split."""
+        self.note.setText(text)
 
     def set_summary(self, summary: pd.DataFrame) -> None:
         """Per-method statistics from ``core.comparison.summarise``."""

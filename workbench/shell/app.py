@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from workbench.shell.settings import APPLICATION, ORGANISATION, RUNS_ENV, default_runs_dir
+from workbench.shell.system_check import warn_about_missing_libraries
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.screenshot and _no_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    warn_about_missing_libraries()  # before Qt, whose own message names no package
     with ExitStack() as stack:
         return _run(args, qt_args, stack)
 

@@ -276,10 +276,18 @@ class MainWindow(QMainWindow):
         selected = self.queue_dock.selected_rows()
         return selected or [r for r in self.queue_model.rows if not r.from_store]
 
+    def comparison_scope(self) -> str:
+        """Where the compared rows come from, in words (the panel says it)."""
+        selected = len(self.queue_dock.selected_rows())
+        if selected:
+            return f"The {selected} runs selected in the queue"
+        return "This session's runs (select rows in the queue to compare others)"
+
     def refresh_comparison(self) -> None:
         """Show the chosen runs in the Comparison panel."""
-        inputs = comparison_inputs(self.comparison_rows())
+        inputs = comparison_inputs(self.comparison_rows(), self.comparison_scope())
         panel = self.area.comparison
+        panel.set_note(inputs.note)
         panel.set_runs(inputs.runs)
         panel.set_summary(inputs.summary)
         panel.set_curves(inputs.curves)

@@ -37,11 +37,22 @@ class ComparisonInputs:
     curves: dict[str, tuple[str, np.ndarray, np.ndarray]]
     #: Baselines (no epochs): method -> mean validation RMSE of its runs, drawn as a level.
     baselines: dict[str, float] = field(default_factory=dict)
+    #: What is compared, what is left out of the means, and on which split, in words.
+    note: str = ""
+
+
+#: Runs whose figures enter the per-method means: they ran to their end (a diverged run's
+#: divergence is its result). Stopped runs are listed, but a run cut short is not the method.
+COMPLETE = ("finished", "diverged")
+#: The figures compared when no run has a test split (an imported fleet): validation ones.
+VALIDATION = ("val_rmse", "val_macro_f1", "best_epoch", "epochs_run", "seconds")
 
 
 def comparable(rows: list[QueueRow]) -> list[QueueRow]:
-    """Rows with results: ended runs that evaluated on the test set."""
-    return [r for r in rows if r.status in COMPARABLE and r.metrics.get("rmse") is not None]
+    """Rows with results: ended runs that evaluated on the test set, else on validation units."""
+    ended = [r for r in rows if r.status in COMPARABLE]
+    tested = [r for r in ended if r.metrics.get("rmse") is not None]
+    return tested or [r for r in ended if r.metrics.get("val_rmse") is not None]
 
 
 def _labels(rows: list[QueueRow]) -> list[str]:
@@ -82,8 +93,13 @@ def validation_curve(run_dir: str | None) -> tuple[np.ndarray, np.ndarray] | Non
     return history["epoch"].to_numpy(float), history["val_rmse"].to_numpy(float)
 
 
-def comparison_inputs(rows: list[QueueRow]) -> ComparisonInputs:
-    """The panel's inputs for these rows (those without results are left out)."""
+def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs:
+    """The panel's inputs for these rows (those without results are left out).
+
+    ``scope`` says where the rows came from ("the 4 selected runs"); the note
+    adds which runs the means leave out and whether the figures are test or
+    validation ones.
+    """
     rows = comparable(rows)
     labels = _labels(rows)
     table = run_table(rows, labels)
@@ -93,13 +109,34 @@ def comparison_inputs(rows: list[QueueRow]) -> ComparisonInputs:
         if curve is not None:
             curves[label] = (row.method, *curve)
     levels = baseline_levels(rows)
+    on_test = table["rmse"].notna().any()
+    note = _note(table, scope, on_test)
+    complete = table[table["status"].isin(COMPLETE)]
+    if complete.empty:
+        return ComparisonInputs(table, pd.DataFrame(), curves, levels, note)
+    metrics = SUMMARISED if on_test else VALIDATION
+    present = [m for m in metrics if complete[m].notna().any()]
+    summary = summarise(complete.drop(columns=["run", "status", "run_dir"]), metrics=present)
+    if on_test:
+        cap = next((r.config.preprocess.rul_cap for r in rows if r.config is not None), 125.0)
+        summary = add_ensembles(summary, complete, cap)
+    return ComparisonInputs(table, summary, curves, levels, note)
+
+
+def _note(table: pd.DataFrame, scope: str, on_test: bool) -> str:
+    """One line over the tables: which runs, which left out of the means, which split."""
     if table.empty:
-        return ComparisonInputs(table, pd.DataFrame(), curves, levels)
-    present = [m for m in SUMMARISED if table[m].notna().any()]
-    summary = summarise(table.drop(columns=["run", "status", "run_dir"]), metrics=present)
-    cap = next((r.config.preprocess.rul_cap for r in rows if r.config is not None), 125.0)
-    summary = add_ensembles(summary, table, cap)
-    return ComparisonInputs(table, summary, curves, levels)
+        return f"{scope}: no run has results yet." if scope else "No run has results yet."
+    parts = [f"{scope}: {len(table)} runs with results" if scope else f"{len(table)} runs"]
+    cut_short = int((~table["status"].isin(COMPLETE)).sum())
+    if cut_short:
+        parts.append(f"{cut_short} stopped before their end: listed under Runs, not in the means")
+    if not on_test:
+        parts.append(
+            "no test split (an imported fleet): methods are compared on their validation "
+            "figures at the kept epoch, which also chose that epoch — optimistic"
+        )
+    return " · ".join(parts)
 
 
 def baseline_levels(rows: list[QueueRow]) -> dict[str, float]:

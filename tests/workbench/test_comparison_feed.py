@@ -1,0 +1,37 @@
+"""What the Comparison tab compares: complete runs in the means, and it says what it did."""
+
+from __future__ import annotations
+
+from workbench.training.comparison_feed import comparison_inputs
+from workbench.training.run_queue_model import QueueRow
+
+
+def row(method, seed, status="finished", rmse=None, val=20.0):
+    metrics = {"val_rmse": val, "val_macro_f1": 0.8, "epochs_run": 10, "best_epoch": 5}
+    if rmse is not None:
+        metrics["rmse"] = rmse
+    return QueueRow(method, seed, status=status, metrics=metrics, val_rmse=val)
+
+
+def test_a_stopped_run_is_listed_but_left_out_of_the_methods_mean():
+    rows = [row("fixed", 0, rmse=14.0), row("gaba", 0, rmse=13.0), row("gaba", 1, rmse=13.4),
+            row("gaba", 2, status="stopped", rmse=95.0)]  # fmt: skip
+    inputs = comparison_inputs(rows, "This session's runs")
+    gaba = inputs.summary.set_index("method").loc["gaba"]
+    assert gaba["n"] == 2 and abs(gaba["rmse_mean"] - 13.2) < 1e-9
+    assert len(inputs.runs) == 4 and "stopped" in set(inputs.runs["status"])
+    assert "1 stopped before their end: listed under Runs, not in the means" in inputs.note
+    assert inputs.note.startswith("This session's runs: 4 runs with results")
+
+
+def test_without_a_test_split_methods_are_compared_on_validation_figures_and_it_says_so():
+    rows = [row("fixed", 0, val=21.0), row("fixed", 1, val=23.0), row("gaba", 0, val=19.0)]
+    inputs = comparison_inputs(rows, "The 3 runs selected in the queue")
+    summary = inputs.summary.set_index("method")
+    assert summary.loc["fixed", "val_rmse_mean"] == 22.0 and "rmse_mean" not in summary
+    assert "no test split" in inputs.note and "validation figures" in inputs.note
+
+
+def test_no_results_yet_is_said_too():
+    inputs = comparison_inputs([row("fixed", 0, status="running")], "This session's runs")
+    assert inputs.summary.empty and "no run has results yet" in inputs.note
