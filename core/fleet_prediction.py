@@ -6,7 +6,6 @@ background thread and hand back one object to the GUI thread.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from core.errors import WorkbenchError
 from core.fleet_ensemble import FleetEnsemble
 from core.inference import FleetPrediction
 from core.runs import RunInfo, RunStatus
+from core.training.comparison_runs import experiment_key
+from core.training.experiment import ExperimentConfig
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,11 @@ def seed_ensembles(runs: list[RunInfo]) -> list[tuple[str, tuple[Path, ...]]]:
     """
     groups: dict[str, list[RunInfo]] = {}
     for info in usable_runs(runs):
-        config = dict(info.config or {})
-        config.pop("seed", None)
-        config.pop("versions", None)
-        groups.setdefault(json.dumps(config, sort_keys=True, default=str), []).append(info)
+        try:  # read through the configuration, so runs from before a setting existed match
+            same = experiment_key(ExperimentConfig.from_dict(info.config or {}).with_(seed=0))
+        except ValueError:
+            continue
+        groups.setdefault(same, []).append(info)
     ensembles = []
     for members in groups.values():
         if len(members) < 2:
