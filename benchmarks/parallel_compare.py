@@ -1,6 +1,7 @@
 """Wall time of one comparison under each executor, on this machine, in one run.
 
     python benchmarks/parallel_compare.py [--runs 4] [--epochs 3] [--preset compact] [--jobs 2]
+                                          [--units 60]
 
 Trains the same comparison (fixed and GABA over seeds, demo fleet, one torch
 thread per run) once serially, once with ``--executor local --jobs N`` and,
@@ -31,9 +32,10 @@ from core.training.experiment import ExperimentConfig
 FIGURES = ["rmse", "nasa_score", "macro_f1", "val_rmse"]
 
 
-def plan(runs: int, epochs: int, preset: str) -> ComparisonPlan:
+def plan(runs: int, epochs: int, preset: str, units: int) -> ComparisonPlan:
     train = TrainConfig(epochs=epochs, early_stopping_patience=0, device="cpu", threads=1)
-    base = ExperimentConfig(source=SourceSpec(demo=DemoConfig()), preset=preset, train=train)
+    demo = DemoConfig(train_units=units, test_units=max(units // 4, 1))
+    base = ExperimentConfig(source=SourceSpec(demo=demo), preset=preset, train=train)
     return ComparisonPlan(base, ["fixed", "gaba"], list(range(max(1, runs // 2))))
 
 
@@ -52,8 +54,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--preset", default="compact")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--units", type=int, default=60, help="demo training units")
     args = parser.parse_args()
-    the_plan = plan(args.runs, args.epochs, args.preset)
+    the_plan = plan(args.runs, args.epochs, args.preset, args.units)
     executors = {"serial": ExecutorConfig(), "local": ExecutorConfig("local", jobs=args.jobs)}
     try:
         import ray  # noqa: F401
@@ -72,6 +75,7 @@ def main() -> None:
         "runs": len(the_plan.experiments()),
         "epochs": args.epochs,
         "preset": args.preset,
+        "demo_units": args.units,
         "jobs": args.jobs,
         "torch_threads_per_run": 1,
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
