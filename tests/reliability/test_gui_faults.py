@@ -384,6 +384,9 @@ def test_a_run_from_the_store_resumes_in_a_new_window(
     window = make_window(autoload=False)  # the worker prepares the data from config.json
     [stored] = window.queue_model.rows
     assert stored.from_store and stored.status == how
+    # as far as it got (1 of 3 epochs), with its validation RMSE and why it ended
+    assert stored.progress == pytest.approx(1 / 3) and stored.val_rmse is not None
+    assert stored.detail and stored.source.startswith("demo (") and "units" in stored.source
     resume_and_wait(qtbot, window, stored)
 
     assert stored.status == "finished", errors

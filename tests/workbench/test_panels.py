@@ -386,3 +386,20 @@ def test_log_axes_label_only_one_two_five(qtbot):
     axis = ValueAxis("left")
     values = [0.0, np.log10(2), np.log10(3), np.log10(5), np.log10(7), 1.0]
     assert axis.logTickStrings(values, 1.0, 1.0) == ["1", "2", "", "5", "", "10¹"]
+
+
+def test_a_squashed_panel_exports_at_the_fixed_size_with_its_caption(make, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from workbench.plotting.export import CAPTION_HEIGHT, EXPORT_SIZE
+
+    panel = make(LossPanel)
+    _fill(panel)
+    panel.resize(1200, 160)  # a squashed dock
+    panel.shows = "gaba s0 on demo"
+    before = panel.graphics.ci.geometry()
+    png = panel.export_png(tmp_path / "plot.png")
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (EXPORT_SIZE[0], EXPORT_SIZE[1] + CAPTION_HEIGHT)
+    assert image.text("Source").startswith("gaba s0 on demo · Loss · rul-workbench")
+    assert panel.graphics.ci.geometry() == before, "the on-screen layout was put back"

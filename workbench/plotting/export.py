@@ -1,9 +1,10 @@
 """Export what a panel shows: the picture (PNG, SVG) and the numbers behind it (CSV).
 
 Engineers paste plots into reports and want the data to redo them in their
-own tools, so every panel offers the three. Pictures go through
-``pyqtgraph.exporters`` (they render the plot scene itself, at any size,
-without needing the window on screen); tables go through pandas.
+own tools, so every panel offers the three. Pictures are rendered from the
+plot scene itself, laid out at a fixed size for the export (no window on
+screen needed), with a caption saying which run they show; tables go through
+pandas.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 import pyqtgraph as pg
-import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
 
-#: Width in pixels of exported PNGs when the widget has not been laid out yet.
-DEFAULT_PNG_WIDTH = 1200
+from workbench.plotting.style import BACKGROUND, MUTED
+
+#: Size of every exported PNG: readable in a report whatever the panel's size on screen.
+EXPORT_SIZE = (1600, 900)
+#: Height of the caption band under an exported PNG (which run, when).
+CAPTION_HEIGHT = 28
 
 
 def _scene_item(target: pg.GraphicsLayoutWidget | pg.PlotWidget | pg.GraphicsItem):
@@ -39,8 +43,15 @@ def _checked_path(path: str | Path) -> Path:
     return path
 
 
-def export_png(target, path: str | Path, width: int | None = None) -> Path:
-    """Render a plot widget, layout or plot item to a PNG file.
+def export_png(
+    target, path: str | Path, size: tuple[int, int] = EXPORT_SIZE, caption: str = ""
+) -> Path:
+    """Render a plot widget, layout or plot item to a PNG file of a fixed size.
+
+    The plots are laid out at ``size`` for the export and put back after, so a
+    panel squashed on screen (a short dock) still exports readable, and every
+    export of a panel has the same size. ``caption`` (which run, when) is
+    written under the plots and stored in the PNG's text chunk ``Source``.
 
     Parameters
     ----------
@@ -48,18 +59,39 @@ def export_png(target, path: str | Path, width: int | None = None) -> Path:
         A ``GraphicsLayoutWidget``, ``PlotWidget`` or graphics item.
     path
         File to write.
-    width
-        Image width in pixels; by default the on-screen width (at least
-        :data:`DEFAULT_PNG_WIDTH` when the widget was never shown).
+    size
+        (width, height) in pixels.
+    caption
+        What produced the picture; empty for none.
     """
     path = _checked_path(path)
     item = _scene_item(target)
-    exporter = pg_exporters.ImageExporter(item)
-    on_screen = int(item.boundingRect().width())
-    wanted = width or max(on_screen, DEFAULT_PNG_WIDTH)
-    # pyqtgraph keeps the aspect ratio when the width changes.
-    exporter.parameters()["width"] = wanted
-    exporter.export(str(path))
+    width, height = size
+    band = CAPTION_HEIGHT if caption else 0
+    image = QImage(width, height + band, QImage.Format.Format_ARGB32)
+    image.fill(QColor(BACKGROUND))
+    saved = item.geometry()
+    try:
+        item.setGeometry(QRectF(saved.topLeft(), QSizeF(width, height)))
+        layout = item.layout if not callable(item.layout) else item.layout()  # pyqtgraph: attr
+        if layout is not None:
+            layout.activate()
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            item.scene().render(painter, QRectF(0, 0, width, height), item.sceneBoundingRect())
+            if caption:
+                painter.setPen(QColor(MUTED))
+                area = QRectF(8, height, width - 16, band)
+                painter.drawText(area, int(Qt.AlignmentFlag.AlignVCenter), caption)
+        finally:
+            painter.end()
+    finally:
+        item.setGeometry(saved)
+    if caption:
+        image.setText("Source", caption)
+    if not image.save(str(path)):  # the format follows the .png suffix
+        raise OSError(f"cannot write {path}")
     return path
 
 

@@ -8,6 +8,7 @@ at most once per tick, which hands the buffers' views to persistent plot items.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,8 @@ class Panel(QWidget):
         super().__init__(parent)
         self.coalescer = coalescer if coalescer is not None else RedrawCoalescer(parent=self)
         self.redraws = 0
+        #: What the panel shows, for export captions ("gaba s0 on demo"); set by its owner.
+        self.shows = ""
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
         self.graphics.ci.setContentsMargins(4, 4, 4, 4)
@@ -74,9 +77,15 @@ class Panel(QWidget):
         raise NotImplementedError
 
     def export_png(self, path: str | Path) -> Path:
-        """Save the plots as a PNG image."""
+        """Save the plots as a PNG image of a fixed size, captioned with what they show."""
         self.flush()
-        return export_png(self.graphics, path)
+        return export_png(self.graphics, path, caption=self.export_caption())
+
+    def export_caption(self) -> str:
+        """Which run the plots show and when they were exported (under the exported image)."""
+        when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+        shown = f"{self.shows} · " if self.shows else ""
+        return f"{shown}{type(self).__name__.removesuffix('Panel')} · rul-workbench · {when}"
 
     def export_svg(self, path: str | Path) -> Path:
         """Save the plots as an SVG drawing."""

@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         row = self.queue_model.find(row_id)
         if row is None or row.config is None:
             return
+        self.area.set_shown_run(f"{row.label} on {row.source}")
         if midway and row.run_dir:
             with contextlib.suppress(RunStoreError):  # unreadable: it is followed from now on
                 self.feed.drawn_up_to = replay_progress(self.area, RunDir(row.run_dir))
@@ -261,6 +262,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             replay_run(self.area, row.run_dir, row.label)
+            self.area.set_shown_run(f"{row.label} on {row.source} · {Path(row.run_dir).name}")
         except RunStoreError as error:
             self.errors.report("Cannot show the run", str(error))
             return False
@@ -288,6 +290,7 @@ class MainWindow(QMainWindow):
         inputs = comparison_inputs(self.comparison_rows(), self.comparison_scope())
         panel = self.area.comparison
         panel.set_note(inputs.note)
+        panel.shows = self.comparison_scope().split(" (")[0]
         panel.set_runs(inputs.runs)
         panel.set_summary(inputs.summary)
         panel.set_curves(inputs.curves)

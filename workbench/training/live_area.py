@@ -87,8 +87,14 @@ class LiveArea(QTabWidget):
         for panel in self.live_panels:
             panel.reset()
 
+    def set_shown_run(self, text: str) -> None:
+        """Name the run the live panels show, for the captions of their exports."""
+        for panel in self.live_panels:
+            panel.shows = text
+
     def show_results(self, label: str, predictions, metrics: dict) -> None:
         """Test results of the run called ``label``."""
+        self.test_results.shows = label
         self.test_results.set_results(predictions, metrics)
         self.setTabText(TEST_TAB, f"Test results · {label}")
 

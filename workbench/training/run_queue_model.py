@@ -17,8 +17,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from core.data.demo import DemoConfig
 from core.data.prepare import PreparedData
-from core.runs import RunInfo
+from core.data.sources import SourceSpec
+from core.runs import RunDir, RunInfo, RunStoreError
 from core.training.experiment import ExperimentConfig
 from core.training.selection import LABELS as SELECTION_LABELS
 
@@ -80,8 +82,22 @@ class QueueRow:
 def row_from_config(config: ExperimentConfig, data: PreparedData | None = None) -> QueueRow:
     """A queued row for a new experiment."""
     return QueueRow(
-        config.method, config.seed, config=config, data=data, source=config.source.label
+        config.method, config.seed, config=config, data=data, source=data_label(config.source)
     )
+
+
+def data_label(source: SourceSpec) -> str:
+    """Which data a run used, short enough for the Data column and telling runs apart.
+
+    The demo fleet says its size when it is not the default one; a CSV says its file name.
+    """
+    if source.kind == "csv":
+        return f"csv:{Path(source.path or '').name}"
+    if source.kind == "demo" and source.demo != DemoConfig():
+        demo = source.demo
+        extra = f", {demo.conditions} conditions" if demo.conditions != 1 else ""
+        return f"demo ({demo.train_units} units{extra})"
+    return source.label
 
 
 def row_from_store(info: RunInfo) -> QueueRow:
@@ -90,19 +106,46 @@ def row_from_store(info: RunInfo) -> QueueRow:
     source = config.get("source", {}) if isinstance(config.get("source"), dict) else {}
     metrics = info.metrics or {}
     status = "damaged" if info.damaged else (info.status.value if info.status else "damaged")
+    experiment = _config_or_none(config)
+    progress, val_rmse = _progress_so_far(info, experiment, status)
     return QueueRow(
         method=str(config.get("method", info.name)),
         seed=config.get("seed") if isinstance(config.get("seed"), int) else None,
         status=status,
-        config=_config_or_none(config),
-        source=_source_label(source),
-        progress=1.0 if status in COMPARABLE else 0.0,
-        val_rmse=metrics.get("val_rmse"),
+        config=experiment,
+        source=data_label(experiment.source) if experiment else _source_label(source),
+        progress=progress,
+        val_rmse=metrics.get("val_rmse", val_rmse),
         metrics=metrics,
         run_dir=str(info.path),
         detail=info.damaged or info.detail,
         from_store=True,
     )
+
+
+def _progress_so_far(
+    info: RunInfo, config: ExperimentConfig | None, status: str
+) -> tuple[float, float | None]:
+    """(share of the epochs done, latest validation RMSE) of a stored run.
+
+    A finished or diverged run is done. A stopped or interrupted one is as far as
+    its history.csv goes, out of the epochs it was set to train, so a run stopped
+    after 3 of 60 epochs reads 5 %, not 100 %.
+    """
+    if status in ("finished", "diverged"):
+        return 1.0, None
+    if config is None or status == "damaged":
+        return 0.0, None
+    try:
+        history = RunDir(info.path).read_history()
+    except (RunStoreError, OSError, ValueError):
+        return 0.0, None
+    if history.empty or "epoch" not in history:
+        return 0.0, None
+    epochs = max(config.train.epochs, 1)
+    latest = history["val_rmse"].iloc[-1] if "val_rmse" in history else None
+    latest = float(latest) if latest is not None and math.isfinite(latest) else None
+    return min(float(history["epoch"].max()) / epochs, 1.0), latest
 
 
 def _config_or_none(config: dict) -> ExperimentConfig | None:
