@@ -142,9 +142,10 @@ class PreprocessConfig:
     )
     val_fraction: float = setting(
         0.2,
-        help="share of training units held out for validation",
+        help="share of training units held out for validation (at least 0.05: the kept "
+        "epoch, early stopping and the intervals are judged on them)",
         label="Validation share",
-        minimum=0.0,
+        minimum=0.05,
         maximum=0.95,
         step=0.05,
     )
