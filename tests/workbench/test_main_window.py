@@ -312,6 +312,7 @@ def test_fleet_menu_predicts_engines_of_a_finished_run(qtbot, make_window, quick
     window.fleet_action.trigger()
     view = window.fleet_dock.view
     assert window.fleet_dock.isVisible()
+    qtbot.waitUntil(lambda: window.fleet_dock.height() >= 400, timeout=5_000)  # readable
     with qtbot.waitSignal(view.finished, timeout=30_000) as done:
         view.predict()
     assert done.args == [True]

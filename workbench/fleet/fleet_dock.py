@@ -10,11 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDockWidget, QWidget
+from PySide6.QtWidgets import QDialog, QDockWidget, QMainWindow, QWidget
 
 from workbench.common.background import CLOSE_WAIT_S
 from workbench.data import CsvImportDialog
 from workbench.fleet.fleet_view import FleetView
+
+#: Height the fleet dock opens at, at least (pixels): a readable table and trajectory.
+OPEN_HEIGHT = 420
 
 
 class FleetDock(QDockWidget):
@@ -27,10 +30,18 @@ class FleetDock(QDockWidget):
         self.setWidget(self.view)
 
     def open(self) -> None:
-        """Show and raise the dock with a fresh list of finished runs."""
+        """Show and raise the dock with a fresh list of finished runs, tall enough to read.
+
+        It shares the bottom area with the run queue, which is short; an engine
+        table and a trajectory need more, so the area grows when the dock opens.
+        """
         self.view.refresh_runs()
         self.show()
         self.raise_()
+        window = self.parentWidget()
+        if isinstance(window, QMainWindow) and self.height() < OPEN_HEIGHT:
+            wanted = max(OPEN_HEIGHT, window.height() * 45 // 100)
+            window.resizeDocks([self], [wanted], Qt.Orientation.Vertical)
 
     def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> None:
         """Let a running prediction end (at most ``wait_s``): the window is closing."""
