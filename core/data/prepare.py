@@ -13,6 +13,7 @@ from core.data.preprocess import (
     FeatureChoice,
     OperatingConditions,
     choose_features,
+    detect_conditions,
     rul_targets,
     unit_codes,
     validation_units,
@@ -45,8 +46,9 @@ class FittedPipeline:
     @classmethod
     def fit(cls, train: Fleet, config: PreprocessConfig, pair: FleetPair) -> FittedPipeline:
         features = choose_features(train, config, None if config.sensors else pair.sensors)
-        k = config.conditions or pair.conditions or 1
+        k, how = _condition_count(train, config, pair)
         conditions = OperatingConditions(k, config.seed).fit(train)
+        conditions.how = how
         values = train.frame[list(features.used)].to_numpy(np.float64)
         normaliser = ConditionNormaliser(k, config.eps).fit(values, conditions.assign(train))
         pipeline = cls(config, features, conditions, normaliser)
@@ -104,6 +106,15 @@ class FittedPipeline:
         return build_windows(
             normalised, codes, cycles, capped, rul, health, ids, self.config.window
         )
+
+
+def _condition_count(train: Fleet, config: PreprocessConfig, pair: FleetPair) -> tuple[int, str]:
+    """The number of operating conditions: the user's, the source's, else detected."""
+    if config.conditions:
+        return config.conditions, f"{config.conditions} (set)"
+    if pair.conditions:
+        return pair.conditions, f"{pair.conditions} (the source's)"
+    return detect_conditions(train, config.seed)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
 
 from core.data.config import PreprocessConfig
 from core.data.fleet import CYCLE, UNIT, Fleet
@@ -80,6 +81,8 @@ class OperatingConditions:
         self.centre = self.scale = self.centres = np.zeros(0)
         #: The farthest a training row lies from its centre (standardised units).
         self.reach = 0.0
+        #: How ``k`` was chosen, in words (set by the user, by the source, or detected).
+        self.how = f"{k}"
 
     def fit(self, fleet: Fleet) -> OperatingConditions:
         if self.k == 1:
@@ -131,6 +134,43 @@ class OperatingConditions:
         if not self.fitted:
             return np.zeros(fleet.n_rows)
         return self._scaled_distances(fleet).min(axis=1)
+
+
+#: Silhouette a clustering of the settings must reach to count as distinct operating regimes.
+REGIME_SILHOUETTE = 0.8
+#: Numbers of regimes tried when a source does not say, and rows sampled to judge them.
+REGIME_CANDIDATES = range(2, 9)
+REGIME_SAMPLE = 4000
+
+
+def detect_conditions(fleet: Fleet, seed: int) -> tuple[int, str]:
+    """How many operating regimes the setting columns show, and how that was judged.
+
+    For sources that do not say (a user's CSV). KMeans with k = 2..8 on the
+    standardised settings of a seeded sample of rows; the k with the best
+    silhouette is taken when that silhouette reaches :data:`REGIME_SILHOUETTE`
+    (well-separated regimes, as the six of C-MAPSS FD002/FD004 at about 0.99),
+    else one condition (settings that merely wander, as FD001's).
+    """
+    if not fleet.setting_columns:
+        return 1, "one (no setting columns)"
+    values = fleet.frame[fleet.setting_columns].to_numpy(np.float64)
+    values = (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-12)
+    rng = np.random.default_rng(seed)
+    if len(values) > REGIME_SAMPLE:
+        values = values[rng.choice(len(values), REGIME_SAMPLE, replace=False)]
+    distinct = len(np.unique(values, axis=0))
+    best_k, best = 1, -1.0
+    for k in REGIME_CANDIDATES:
+        if k >= distinct:
+            break
+        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(values)
+        score = float(silhouette_score(values, labels))
+        if score > best:
+            best_k, best = k, score
+    if best >= REGIME_SILHOUETTE:
+        return best_k, f"{best_k} detected from the settings (silhouette {best:.2f})"
+    return 1, f"one: the settings show no distinct regimes (best silhouette {max(best, 0):.2f})"
 
 
 class ConditionNormaliser:

@@ -23,6 +23,7 @@ def summarise(data: PreparedData) -> dict:
         "features": list(data.features),
         "dropped_features": dict(data.pipeline.features.dropped),
         "conditions": data.pipeline.conditions.k,
+        "conditions_how": data.pipeline.conditions.how,
         "class_counts": data.class_counts(),
         "rul_cap": data.config.rul_cap,
         "window": data.config.window,
@@ -48,7 +49,7 @@ def format_summary(summary: dict) -> str:
         f"health states     normal > {thresholds['degrading']:g} >= degrading > "
         f"{thresholds['critical']:g} >= critical"
     )
-    lines.append(f"conditions        {summary['conditions']}")
+    lines.append(f"conditions        {summary.get('conditions_how', summary['conditions'])}")
     lines.append(f"features ({len(summary['features'])})     {', '.join(summary['features'])}")
     for name, why in summary["dropped_features"].items():
         lines.append(f"  dropped {name:<8} {why}")
