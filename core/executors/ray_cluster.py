@@ -31,6 +31,8 @@ from core.executors.reports import Ended, Lost, Report, RunTask, Started
 from core.training.experiment import ExperimentConfig
 from core.training.failure import data_key
 
+#: Seconds to wait for the report queue and stop board actors to start.
+ACTOR_WAIT_S = 60.0
 #: Seconds to wait for a node with the CPUs a run needs (nodes join a cluster after its head).
 NODE_WAIT_S = 20.0
 #: Seconds to wait for a cluster's address to answer before saying it does not.
@@ -73,6 +75,7 @@ class RayExecutor(Executor):
             pin_to_loopback()  # else Ray swaps 127.0.0.1 for the machine's outward address
         self.ray = import_ray()
         self._owns_ray = _connect(self.ray, config.address)
+        _USED.append(config.address)
         #: The most CPUs one node offers: a run asking more would wait forever.
         self.cpus_per_node = _cpus_per_node(self.ray)
         gpus_here = self.ray.cluster_resources().get("GPU", 0)
@@ -82,10 +85,23 @@ class RayExecutor(Executor):
         self.description = f"Ray at {where}"
         self._queue = self.ray.util.queue.Queue(actor_options={"num_cpus": 0})
         self._board = self.ray.remote(StopBoard).options(num_cpus=0).remote()
+        self._await_actors()
         self._remote = self.ray.remote(max_retries=0)(_work)
         self._data: dict[str, Any] = {}
         self._refs: dict[Any, RunTask] = {}
         self._started: set[tuple[str, int]] = set()
+
+    def _await_actors(self) -> None:
+        """Wait until the report queue and the stop board run, or say why they do not."""
+        try:
+            ready = [self._queue.actor.qsize.remote(), self._board.should_stop.remote()]
+            self.ray.get(ready, timeout=ACTOR_WAIT_S)
+        except Exception as error:
+            self.close()
+            raise ExecutorError(
+                f"{self.description}: the workbench's helpers (report queue, stop board) did "
+                f"not start within {ACTOR_WAIT_S:.0f} s ({type(error).__name__}: {error})"
+            ) from error
 
     def submit(self, task: RunTask, data: PreparedData | None) -> None:
         config = ExperimentConfig.from_dict(task.config)
@@ -131,10 +147,16 @@ class RayExecutor(Executor):
     def _drain(self, timeout: float) -> list[Report]:
         reports: list[Report] = []
         empty = self.ray.util.queue.Empty
-        with contextlib.suppress(empty):
-            reports.append(self._queue.get(block=timeout > 0, timeout=timeout or None))
-            while True:
-                reports.append(self._queue.get_nowait())
+        try:
+            with contextlib.suppress(empty):
+                reports.append(self._queue.get(block=timeout > 0, timeout=timeout or None))
+                while True:
+                    reports.append(self._queue.get_nowait())
+        except self.ray.exceptions.RayActorError as error:
+            raise ExecutorError(
+                f"{self.description}: Ray lost the workbench's report queue ({error}); the runs "
+                "finished so far are in the store, run the comparison again to go on"
+            ) from error
         self._started |= {(r.key, r.attempt) for r in reports if isinstance(r, Started)}
         return reports
 
@@ -189,12 +211,27 @@ def _cpus_per_node(ray: Any, want: float = 0.0, wait_s: float = 0.0) -> float:
         time.sleep(0.5)
 
 
+#: The cluster this process used last ("" for a Ray started here). Ray does not export its
+#: remote classes again after reconnecting to another cluster from the same process (the
+#: report queue then never starts), so a process sticks to one cluster.
+_USED: list[str] = []
+
+
 def _connect(ray: Any, address: str) -> bool:
     """Join the cluster at ``address`` or start one here; True when this call started it."""
-    if ray.is_initialized():
-        return False
     if address:
         _check_reachable(address)
+    if _USED and _USED[-1] != address:
+        before = _USED[-1] or "a Ray started on this machine"
+        raise ExecutorError(
+            f"this workbench process already used {before}; Ray cannot switch to "
+            f"{address or 'a Ray on this machine'} within one process: restart the workbench "
+            "(or run the comparison with rulwb compare) to use it"
+        )
+    if ray.is_initialized():
+        if not address or _same_cluster(ray, address):
+            return False  # a connection this process made before (a script of the user's)
+        ray.shutdown()  # connected elsewhere (e.g. a Ray started by an earlier comparison)
     try:
         if address:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
@@ -212,6 +249,13 @@ def _connect(ray: Any, address: str) -> bool:
         reason = f"{error} ({cause[-1]})" if cause else str(error)
         raise ExecutorError(f"Ray at {where} could not be used: {reason}") from error
     return True
+
+
+def _same_cluster(ray: Any, address: str) -> bool:
+    """Whether this process's Ray connection is to the cluster at ``address``."""
+    with contextlib.suppress(Exception):
+        return str(ray.get_runtime_context().gcs_address) == address.removeprefix("ray://")
+    return False
 
 
 def _on_loopback(address: str) -> bool:

@@ -62,18 +62,22 @@ def ray_sockets_off_loopback() -> list[str]:
 
 
 @contextlib.contextmanager
-def two_node_cluster(cpus: int = 2) -> Iterator[str]:
+def two_node_cluster(cpus: int = 2) -> Iterator[tuple[str, dict]]:
     """A real Ray cluster on this machine: a head with no CPUs and one worker node.
 
     Both are started with ``ray start``, bound to 127.0.0.1 (token
     authentication off: nothing outside this machine can reach it, and this
-    process's Ray read its authentication mode when it was imported), and
-    the address is yielded; they are stopped after:
+    process's Ray read its authentication mode when it was imported); the
+    address and the environment a driver process needs are yielded; they are
+    stopped after:
     the ``ray start --block`` process groups, then anything still running from
     the cluster's own temporary folder.
     """
     temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # Ray's socket paths must stay short
-    env = {**os.environ, **loopback_env(), "RAY_AUTH_MODE": "disabled"}
+    # its own temporary folder for every process of the cluster and its drivers: a Ray started
+    # earlier on this machine (another test) leaves session files in /tmp/ray that a new node
+    # or driver would otherwise pick up
+    env = {**os.environ, **loopback_env(), "RAY_AUTH_MODE": "disabled", "RAY_TMPDIR": str(temp)}
     port = _free_port()
     started = []
     try:
@@ -85,7 +89,8 @@ def two_node_cluster(cpus: int = 2) -> Iterator[str]:
             _ray_start(worker_env, f"--address=127.0.0.1:{port}", f"--num-cpus={cpus}",
                        keep_loopback=True)
         )  # fmt: skip
-        yield f"127.0.0.1:{port}"
+        _wait_for_nodes(f"127.0.0.1:{port}", 2, env)
+        yield f"127.0.0.1:{port}", env
     finally:
         for process in reversed(started):
             with contextlib.suppress(ProcessLookupError):
@@ -142,6 +147,29 @@ def _wait_for_port(port: int, seconds: float = 60.0) -> None:
             return
         time.sleep(0.2)
     raise TimeoutError(f"the Ray head did not open port {port} within {seconds:.0f} s")
+
+
+WAIT_FOR_NODES = """
+import sys, time, ray
+ray.init(address=sys.argv[1], log_to_driver=False, configure_logging=False)
+deadline = time.monotonic() + 90
+while time.monotonic() < deadline:
+    alive = [n for n in ray.nodes() if n["Alive"]]
+    if len(alive) >= int(sys.argv[2]) and ray.cluster_resources().get("CPU", 0) > 0:
+        sys.exit(0)
+    time.sleep(0.5)
+sys.exit(1)
+"""
+
+
+def _wait_for_nodes(address: str, nodes: int, env: dict) -> None:
+    """Block until ``nodes`` nodes are up (asked from another process, leaving this one clean)."""
+    waited = subprocess.run(
+        [sys.executable, "-c", WAIT_FOR_NODES, address, str(nodes)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if waited.returncode != 0:
+        raise TimeoutError(f"the Ray cluster at {address} did not reach {nodes} nodes")
 
 
 def _kill_processes_mentioning(text: str) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
@@ -24,6 +28,8 @@ from tests.executors.cluster_setup import (
 )
 
 pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -164,10 +170,23 @@ def test_a_killed_ray_worker_is_resumed_and_the_comparison_completes(tmp_path, s
 
 def test_runs_on_a_worker_node_of_a_two_node_cluster_land_in_the_drivers_store(tmp_path, serial):
     reference = serial()
-    with two_node_cluster() as address:
-        executor = ExecutorConfig("ray", address=address)
-        table = run_comparison(tiny_plan(), tmp_path / "cluster", executor=executor)
+    with two_node_cluster() as (address, env):
+        # a fresh driver process: Ray cannot switch clusters within one (see ray_cluster._USED)
+        script = (
+            "import sys; from pathlib import Path; from core.executors import ExecutorConfig; "
+            "from core.training.comparison_runs import run_comparison; "
+            "from tests.executors.cluster_setup import tiny_plan; "
+            "run_comparison(tiny_plan(), Path(sys.argv[1]), "
+            "executor=ExecutorConfig('ray', address=sys.argv[2]))"
+        )
+        compare = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "cluster"), address],
+            capture_output=True, text=True, timeout=600, cwd=REPO,
+            env={**env, "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
         off_loopback = ray_sockets_off_loopback()
+    assert compare.returncode == 0, compare.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "cluster" / "comparison.csv")
     assert figures(table).equals(reference)
     assert off_loopback == []
     runs = RunStore(tmp_path / "cluster" / "runs").list_runs()
@@ -177,6 +196,20 @@ def test_runs_on_a_worker_node_of_a_two_node_cluster_land_in_the_drivers_store(t
     nodes = {record[0]["where"].split(",")[0] for record in workers}
     assert len(nodes) == 1 and next(iter(nodes)).startswith("Ray node")
     assert all(str(tmp_path) not in (r.path / "status.json").read_text() for r in runs)
+
+
+def test_a_process_that_used_one_ray_does_not_switch_to_another(monkeypatch):
+    import socket
+
+    from core.executors import ExecutorError, ray_cluster
+
+    monkeypatch.setattr(ray_cluster, "_USED", [""])  # as after a comparison on a local Ray
+    with socket.socket() as listener:  # an address that answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(ExecutorError, match=r"cannot switch .* restart the workbench"):
+            ray_cluster._connect(ray, address)
 
 
 def test_an_unreachable_cluster_is_a_message_not_a_traceback(tmp_path, capsys):
