@@ -211,9 +211,9 @@ def _cpus_per_node(ray: Any, want: float = 0.0, wait_s: float = 0.0) -> float:
         time.sleep(0.5)
 
 
-#: The cluster this process used last ("" for a Ray started here). Ray does not export its
-#: remote classes again after reconnecting to another cluster from the same process (the
-#: report queue then never starts), so a process sticks to one cluster.
+#: The cluster this process used last ("" for a Ray started here). Switching to another
+#: cluster from the same process failed in testing (the report queue never started; Ray's
+#: session files of the earlier instance were involved), so a process sticks to one cluster.
 _USED: list[str] = []
 
 
