@@ -112,6 +112,8 @@ def _apply(
 ) -> RunOutcome | None:
     """Write what ``report`` brings into the store; the outcome when it ends the run."""
     if isinstance(report, Started):
+        if Path(report.run_name).name != report.run_name or report.run_name in ("", ".", ".."):
+            raise ValueError(f"refusing a run folder named {report.run_name!r}")
         flight.folder = store.root / report.run_name
         flight.folder.mkdir(parents=True, exist_ok=True)
         # where the run happened, for the record (a resumed run lists each worker)

@@ -98,9 +98,17 @@ def test_stop_cancels_queued_runs_and_stops_running_ones_after_their_step(tmp_pa
 
 
 def test_files_from_a_worker_never_land_outside_the_run_folder(tmp_path):
+    from core.executors.driver import _apply, _Flight
+    from core.executors.reports import Started
+
     with pytest.raises(ValueError, match="refusing a run file"):
         write_files(tmp_path / "run", {"../escape.txt": b"x"})
     assert not (tmp_path / "escape.txt").exists()
+    task = _tasks(tiny_plan())[0]
+    started = Started(task.key, 0, "../escape", "a worker")
+    with pytest.raises(ValueError, match="refusing a run folder"):
+        _apply(started, _Flight(task), RunStore(tmp_path / "store" / "runs"), None, None)
+    assert not (tmp_path / "store" / "escape").exists()
 
 
 def _tasks(plan) -> list[RunTask]:
