@@ -31,8 +31,9 @@ from core.executors.reports import Ended, Lost, Report, RunTask, Started
 from core.training.experiment import ExperimentConfig
 from core.training.failure import data_key
 
-#: Seconds to wait for the report queue and stop board actors to start.
-ACTOR_WAIT_S = 60.0
+#: Seconds to wait for the report queue and stop board actors to start (each is a new Python
+#: process; on a loaded two-core machine 60 s was seen to be too short).
+ACTOR_WAIT_S = 300.0
 #: Seconds to wait for a node with the CPUs a run needs (nodes join a cluster after its head).
 NODE_WAIT_S = 20.0
 #: Seconds to wait for a cluster's address to answer before saying it does not.
