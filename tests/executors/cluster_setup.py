@@ -78,7 +78,7 @@ def two_node_cluster(cpus: int = 2) -> Iterator[tuple[str, dict]]:
     # earlier on this machine (another test) leaves session files in /tmp/ray that a new node
     # or driver would otherwise pick up
     env = {**os.environ, **loopback_env(), "RAY_AUTH_MODE": "disabled", "RAY_TMPDIR": str(temp)}
-    port = _free_port()
+    port = free_port()
     started = []
     try:
         started.append(_ray_start(env, "--head", f"--port={port}", "--num-cpus=0",
@@ -133,7 +133,8 @@ def _ray_start(env: dict, *args: str, keep_loopback: bool = False) -> subprocess
     )  # fmt: skip
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on (closed again when this returns)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -21,6 +21,7 @@ from core.training.control import TrainingControl
 from core.training.events import EpochEvent
 from tests.executors.cluster_setup import (
     figures,
+    free_port,
     ray_sockets_off_loopback,
     serial_reference,
     tiny_plan,
@@ -225,7 +226,7 @@ def test_an_unreachable_cluster_is_a_message_not_a_traceback(tmp_path, capsys):
 
     args = ["compare", "--demo-units", "24", "--preset", "tiny", "--methods", "fixed",
             "--seeds", "0", "--out", str(tmp_path), "--executor", "ray",
-            "--address", f"127.0.0.1:{_closed_port()}"]  # fmt: skip
+            "--address", f"127.0.0.1:{free_port()}"]  # fmt: skip
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "does not answer" in err and "ray start --head" in err and "Traceback" not in err
@@ -240,11 +241,3 @@ def test_without_ray_installed_the_message_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ExecutorError, match=r"pip install 'rul-workbench\[cluster\]'"):
         import_ray()
-
-
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # closed again when the block ends
