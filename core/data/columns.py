@@ -52,6 +52,8 @@ EXACT_ONLY = frozenset({"t", "id"})
 NUMERIC = "numeric"
 TEXT = "text"
 EMPTY = "empty"
+#: The time "column" numbering each unit's rows 1, 2, 3 ... in file order (chosen, never guessed).
+ROW_ORDER = "(row order)"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class ColumnMapping:
     unit
         Unit (engine, asset) identifier column.
     time
-        Time or cycle column (numeric, strictly increasing within a unit).
+        Time or cycle column (numeric, strictly increasing within a unit), or
+        :data:`ROW_ORDER` to number each unit's rows in file order.
     settings
         Operating-setting columns (for condition clustering); empty: detected.
     ignore
@@ -137,7 +140,10 @@ def unit_column(header: list[str], mapping: ColumnMapping | None = None) -> str:
     user = _checked_user_mapping(header, mapping or ColumnMapping())
     if user.unit is not None:
         return user.unit
-    return _best_match(header, UNIT_HINTS, _explicit_columns(user)) or _missing_unit(header)
+    found = _best_match(header, UNIT_HINTS, _explicit_columns(user))
+    if found is None:
+        raise _missing_unit(header)
+    return found
 
 
 def detect_columns(
@@ -177,13 +183,60 @@ def resolve_columns(
     decimal: str = ".",
 ) -> tuple[ColumnMapping, list[tuple[str, str]]]:
     """:func:`detect_columns` plus why each auto-ignored column was left out."""
+    detected = detect_roles(header, sample, mapping, decimal=decimal)
+    if detected.problem is not None:
+        raise detected.problem
+    return detected.mapping, detected.notes
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What detection made of a header, even when a role is missing.
+
+    A file without a cycle column still has a unit id and settings; the import
+    dialog shows them and asks for the one missing role instead of showing
+    nothing at all.
+
+    Attributes
+    ----------
+    mapping
+        Every role found (``unit``/``time`` are ``None`` when missing).
+    notes
+        Columns left out by detection, with the reason.
+    problem
+        Why the mapping is not usable yet (the first missing role), if it is not.
+    """
+
+    mapping: ColumnMapping
+    notes: list[tuple[str, str]]
+    problem: DataError | None = None
+
+
+def detect_roles(
+    header: list[str],
+    sample: pd.DataFrame,
+    mapping: ColumnMapping | None = None,
+    *,
+    decimal: str = ".",
+) -> Detection:
+    """Every role detection can give, and the first role it cannot (instead of raising).
+
+    Raises
+    ------
+    DataError
+        For a mapping that cannot be applied at all: duplicate names, a mapped
+        column not in the file, a column given two roles.
+    """
     user = _checked_user_mapping(header, mapping or ColumnMapping())
     taken = _explicit_columns(user)
-    unit = user.unit or _best_match(header, UNIT_HINTS, taken) or _missing_unit(header)
-    taken.add(unit)
+    problems: list[DataError] = []
+    unit = user.unit or _best_match(header, UNIT_HINTS, taken)
+    if unit is None:
+        problems.append(_missing_unit(header))
+    taken.update([unit] if unit else [])
     kinds = {name: _kind(sample, name, decimal) for name in header if name not in taken}
-    time = user.time or _find_time(header, kinds, taken)
-    taken.add(time)
+    time = user.time or _find_time(header, kinds, taken, problems)
+    taken.update([time] if time else [])
     settings = user.settings or _find_settings(header, kinds, taken)
     taken.update(settings)
     notes: list[tuple[str, str]]
@@ -192,15 +245,20 @@ def resolve_columns(
     else:
         sensors, notes = _remaining_sensors(header, kinds, taken)
     if not sensors:
-        raise DataError(
-            "no sensor columns: every column other than unit and time is a setting, "
-            "text, empty or ignored",
-            row=1,
-            hint="a run-to-failure log needs at least one numeric sensor column",
-        )
+        problems.append(_no_sensors())
     used = {unit, time, *settings, *sensors}
     ignore = tuple(name for name in header if name not in used)
-    return ColumnMapping(unit, time, tuple(settings), ignore, tuple(sensors)), notes
+    found = ColumnMapping(unit, time, tuple(settings), ignore, tuple(sensors))
+    return Detection(found, notes, problems[0] if problems else None)
+
+
+def _no_sensors() -> DataError:
+    return DataError(
+        "no sensor columns: every column other than unit and time is a setting, "
+        "text, empty or ignored",
+        row=1,
+        hint="a run-to-failure log needs at least one numeric sensor column",
+    )
 
 
 def _kind(sample: pd.DataFrame, name: str, decimal: str) -> str:
@@ -221,26 +279,40 @@ def _best_match(header: list[str], hints: tuple[str, ...], exclude: set[str]) ->
     return min(scored)[2] if scored else None
 
 
-def _find_time(header: list[str], kinds: dict[str, str], taken: set[str]) -> str:
+def _find_time(
+    header: list[str], kinds: dict[str, str], taken: set[str], problems: list[DataError]
+) -> str | None:
+    """The best numeric time-like column; ``None`` (and why, in ``problems``) if there is none."""
     not_numeric = {name for name, kind in kinds.items() if kind != NUMERIC}
     found = _best_match(header, TIME_HINTS, not_numeric | taken)
     if found is not None:
         return found
     text = _best_match(header, TIME_HINTS, taken)
     if text is not None:
-        raise DataError(
-            "the time column holds text, not numbers",
-            row=1,
-            column=text,
-            hint="the reader needs a numeric cycle or operating-hours column; "
-            "name it with --time-col; text timestamps are not used",
+        problems.append(
+            DataError(
+                "the time column holds text, not numbers",
+                row=1,
+                column=text,
+                hint="the reader needs a numeric cycle or operating-hours column; "
+                f"name it with --time-col; {_ROW_ORDER_HINT}; text timestamps are not used",
+            )
         )
-    raise DataError(
-        "no time/cycle column found",
-        row=1,
-        hint="name it with --time-col; looked for numeric columns named like cycle, time, "
-        f"step, hours or t; columns are: {_listing(header)}",
+        return None
+    problems.append(
+        DataError(
+            "no time/cycle column found",
+            row=1,
+            hint=f"name it with --time-col; {_ROW_ORDER_HINT}; looked for numeric columns "
+            f"named like cycle, time, step, hours or t; columns are: {_listing(header)}",
+        )
     )
+    return None
+
+
+_ROW_ORDER_HINT = (
+    f"if each unit's rows are in cycle order, choose --time-col '{ROW_ORDER}' to number them"
+)
 
 
 def _find_settings(header: list[str], kinds: dict[str, str], taken: set[str]) -> tuple[str, ...]:
@@ -288,13 +360,16 @@ def _checked_user_mapping(header: list[str], user: ColumnMapping) -> ColumnMappi
     def one(name: str | None) -> str | None:
         return None if name is None else _header_name(name, header)
 
+    def time(name: str | None) -> str | None:
+        return ROW_ORDER if name is not None and name.strip() == ROW_ORDER else one(name)
+
     def many(names) -> tuple[str, ...]:
         names = (names,) if isinstance(names, str) else names  # one name, not its letters
         return tuple(dict.fromkeys(_header_name(name, header) for name in names))
 
     sensors = None if user.sensors is None else many(user.sensors)
     checked = ColumnMapping(
-        one(user.unit), one(user.time), many(user.settings), many(user.ignore), sensors
+        one(user.unit), time(user.time), many(user.settings), many(user.ignore), sensors
     )
     _check_single_roles(checked)
     return checked
@@ -346,8 +421,8 @@ def _check_single_roles(user: ColumnMapping) -> None:
             roles[name] = role
 
 
-def _missing_unit(header: list[str]) -> str:
-    raise DataError(
+def _missing_unit(header: list[str]) -> DataError:
+    return DataError(
         "no unit/engine id column found",
         row=1,
         hint="name it with --unit-col; looked for names like unit, engine, id, serial, esn, "

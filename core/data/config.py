@@ -97,8 +97,12 @@ class PreprocessConfig:
         A training column whose standard deviation is below this is dropped.
     val_fraction
         Share of training units held out for validation (by unit).
+    test_units
+        For a source without a test fleet (a user's single run-to-failure
+        file): units held out as a test set, a share below 1 or a whole
+        count; 0 means no test set (:mod:`core.data.holdout`).
     seed
-        Seed of the validation split and of KMeans.
+        Seed of the validation and test splits and of KMeans.
     eps
         Added to the standard deviation in the z-score.
     """
@@ -149,9 +153,20 @@ class PreprocessConfig:
         maximum=0.95,
         step=0.05,
     )
+    test_units: float = setting(
+        0.0,
+        help="run-to-failure units held out as a test set when the source has none: a share "
+        "(0.2) or a count (20), each cut at a random point of its life; 0: no test set, the "
+        "results are validation figures",
+        label="Test units held out",
+        minimum=0.0,
+        maximum=100_000.0,
+        step=1.0,
+        decimals=2,
+    )
     seed: int = setting(
         0,
-        help="seed of the validation split and of KMeans",
+        help="seed of the validation and test splits and of KMeans",
         label="Data seed",
         flag="--data-seed",
         minimum=0,
@@ -168,6 +183,11 @@ class PreprocessConfig:
 
     def __post_init__(self) -> None:
         check(self)
+        if self.test_units >= 1 and not float(self.test_units).is_integer():
+            raise ValueError(
+                f"test_units must be a share below 1 or a whole number of units, "
+                f"got {self.test_units:g}"
+            )
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (for run configs)."""

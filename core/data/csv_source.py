@@ -20,13 +20,21 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from core.data.columns import ColumnMapping, detect_columns, resolve_columns, unit_column
+from core.data.columns import (
+    ROW_ORDER,
+    ColumnMapping,
+    detect_columns,
+    detect_roles,
+    resolve_columns,
+    unit_column,
+)
 from core.data.csv_format import CsvText, read_csv_text
 from core.data.csv_table import (
     as_cycles,
     check_field_counts,
     numeric_block,
     parse_rows,
+    row_order_cycles,
     show_id,
     unit_ids,
     unit_order,
@@ -102,8 +110,12 @@ def _located(text: CsvText, detect: Callable[[], T]) -> T:
     try:
         return detect()
     except DataError as exc:
-        row = None if exc.row is None else text.header_line
-        raise dataclasses.replace(exc, file=str(text.path), row=row) from None
+        raise _in_file(text, exc) from None
+
+
+def _in_file(text: CsvText, error: DataError) -> DataError:
+    row = None if error.row is None else text.header_line
+    return dataclasses.replace(error, file=str(text.path), row=row)
 
 
 def _build_fleet(
@@ -120,11 +132,10 @@ def _build_fleet(
     settings, sensors = list(columns.settings), list(columns.sensors or ())
     _check_canonical_names(text, settings + sensors)
     units = unit_ids(frame[columns.unit], text, columns.unit)
-    values = numeric_block(frame, [columns.time, *settings, *sensors], text)
-    cycles = as_cycles(values[:, 0])
+    cycles, values = _cycles_and_readings(frame, units, columns.time, settings + sensors, text)
     order = unit_order(units, cycles, text, columns.time)
     ids = units.iloc[order].reset_index(drop=True)
-    readings = values[order, 1:]
+    readings = values[order]
     found = [DataWarning(reason, str(text.path), None, column) for column, reason in notes]
     found += repair_absurd(
         readings,
@@ -147,6 +158,16 @@ def _build_fleet(
         run_to_failure=run_to_failure,
         warnings=found,
     )
+
+
+def _cycles_and_readings(
+    frame: pd.DataFrame, units: pd.Series, time: str, names: list[str], text: CsvText
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cycle (the time column's, or its place in its unit) and its readings."""
+    if time == ROW_ORDER:
+        return row_order_cycles(units), numeric_block(frame, names, text)
+    values = numeric_block(frame, [time, *names], text)
+    return as_cycles(values[:, 0]), values[:, 1:]
 
 
 def _check_canonical_names(text: CsvText, names: list[str]) -> None:
@@ -191,7 +212,9 @@ class CsvPreview:
     rows
         The first rows as strings, columns named by the header.
     mapping
-        Detected column roles, ``None`` when detection failed.
+        Detected column roles, ``None`` when the file could not be read that
+        far; a role detection could not find (unit, time) is ``None`` and
+        ``problem`` says what to do, the other roles are still shown.
     problem
         The first problem found in the previewed part, if any.
     warnings
@@ -229,14 +252,16 @@ def preview_csv(
         preview.rows = _string_rows(text, n_rows)
         check_field_counts(text)
         sample = _string_rows(text, max(n_rows, PREVIEW_DETECTION_ROWS))
-        columns, notes = _located(
-            text, lambda: resolve_columns(text.header, sample, mapping, decimal=text.decimal)
+        detected = _located(
+            text, lambda: detect_roles(text.header, sample, mapping, decimal=text.decimal)
         )
     except DataError as exc:
         preview.problem = exc
         return preview
-    preview.mapping = columns
-    preview.warnings = [DataWarning(reason, str(path), None, name) for name, reason in notes]
+    preview.mapping = detected.mapping
+    preview.warnings = [DataWarning(reason, str(path), None, n) for n, reason in detected.notes]
+    if detected.problem is not None:
+        preview.problem = _in_file(text, detected.problem)
     return preview
 
 

@@ -185,6 +185,15 @@ def as_cycles(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64) if whole else values
 
 
+def row_order_cycles(units: pd.Series) -> np.ndarray:
+    """Cycles 1, 2, 3 ... of each unit's rows in file order (for a file with no cycle column).
+
+    Only what the user chose: the reader cannot tell whether a file without a
+    cycle column lists each unit's rows in time order.
+    """
+    return units.groupby(units, sort=False).cumcount().to_numpy(np.int64) + 1
+
+
 def unit_order(units: pd.Series, cycles: np.ndarray, text: CsvText, name: str) -> np.ndarray:
     """Row order by unit (first appearance) then file order, after checking the cycles.
 

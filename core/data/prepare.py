@@ -8,6 +8,7 @@ import numpy as np
 
 from core.data.config import HealthThresholds, PreprocessConfig
 from core.data.fleet import UNIT, Fleet, FleetPair
+from core.data.holdout import hold_out_test
 from core.data.preprocess import (
     ConditionNormaliser,
     FeatureChoice,
@@ -129,6 +130,8 @@ class PreparedData:
     test: WindowSet | None
     rows: dict[str, int]
     warnings: list[DataWarning] = field(default_factory=list)
+    #: Where the test figures come from, in words ("no test split: ..." when nowhere).
+    test_split: str = ""
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -161,6 +164,7 @@ def _count_classes(labels: np.ndarray) -> dict[str, int]:
 def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> PreparedData:
     """Split by unit, fit the pipeline on training units, and window every split."""
     config = config or PreprocessConfig()
+    pair = hold_out_test(pair, config)
     units = pair.train.unit_ids
     held_out = validation_units(units, config.val_fraction, config.seed)
     train_fleet = pair.train.subset([u for u in units if u not in set(held_out)])
@@ -171,7 +175,8 @@ def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> Prepared
     if pair.test is not None:
         rows["test"] = pair.test.n_rows
     warnings = list(pair.train.warnings) + (list(pair.test.warnings) if pair.test else [])
-    warnings += _short_unit_warnings(pair, config.window)
+    for fleet in (pair.train, pair.test):
+        warnings += short_unit_warnings(fleet, config.window) if fleet is not None else []
     return PreparedData(
         config=config,
         source=pair.source,
@@ -181,25 +186,41 @@ def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> Prepared
         test=test,
         rows=rows,
         warnings=warnings,
+        test_split=describe_test_split(pair, config),
     )
 
 
-def _short_unit_warnings(pair: FleetPair, window: int) -> list[DataWarning]:
-    """Units shorter than a window are kept and front-padded; say so, per fleet."""
-    out = []
-    for fleet in (pair.train, pair.test):
-        if fleet is None:
-            continue
-        lengths = fleet.frame.groupby(UNIT, sort=False).size()
-        short = lengths[lengths < window]
-        if len(short):
-            shown = ", ".join(str(u) for u in short.index[:10])
-            more = f" and {len(short) - 10} more" if len(short) > 10 else ""
-            out.append(
-                DataWarning(
-                    f"{len(short)} unit(s) shorter than the {window}-cycle window were kept "
-                    f"and front-padded by repeating their first row: {shown}{more}",
-                    file=fleet.name,
-                )
-            )
-    return out
+#: What a run without test figures reports instead, said wherever a split is summarised.
+NO_TEST_SPLIT = "no test split: results will be validation figures"
+
+
+def describe_test_split(pair: FleetPair, config: PreprocessConfig) -> str:
+    """Where the test figures come from, so no one mistakes validation figures for them."""
+    if pair.test is None:
+        return NO_TEST_SPLIT
+    if pair.test.truth_rul is None:
+        return f"{NO_TEST_SPLIT} (the in-service fleet has no true RUL)"
+    if config.test_units > 0:
+        return f"{pair.test.n_units} units held out of the run-to-failure fleet (data seed)"
+    return f"the source's in-service fleet ({pair.test.n_units} units with true RUL)"
+
+
+def short_unit_warnings(fleet: Fleet, window: int) -> list[DataWarning]:
+    """Units shorter than a window are kept and front-padded; say so, naming them.
+
+    Shared by ``prepare`` (the CLI's summary and training) and the GUI's import
+    check, so both say the same about the same file.
+    """
+    lengths = fleet.frame.groupby(UNIT, sort=False).size()
+    short = lengths[lengths < window]
+    if not len(short):
+        return []
+    shown = ", ".join(str(u) for u in short.index[:10])
+    more = f" and {len(short) - 10} more" if len(short) > 10 else ""
+    return [
+        DataWarning(
+            f"{len(short)} unit(s) shorter than the {window}-cycle window were kept "
+            f"and front-padded by repeating their first row: {shown}{more}",
+            file=fleet.name,
+        )
+    ]

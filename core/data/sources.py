@@ -119,15 +119,23 @@ def column_mapping(spec: SourceSpec) -> ColumnMapping:
 def _load_csv(spec: SourceSpec) -> FleetPair:
     mapping = column_mapping(spec)
     train = read_fleet_csv(Path(spec.path or ""), mapping, run_to_failure=True)
-    test = None
-    if spec.test_csv:
-        in_service = _as_trained(spec, mapping, train)
-        test = read_fleet_csv(Path(spec.test_csv), in_service, False, reference=train.frame)
-        if spec.truth_csv:
-            test.truth_rul = read_truth_csv(Path(spec.truth_csv), test)
-    elif spec.truth_csv:
+    test = read_in_service(spec, train) if spec.test_csv else None
+    if spec.truth_csv and not spec.test_csv:
         raise DataError("a truth file was given without an in-service CSV", file=spec.truth_csv)
     return FleetPair(train=train, test=test, source=spec.label)
+
+
+def read_in_service(spec: SourceSpec, train: Fleet) -> Fleet:
+    """A CSV source's in-service file (and its truth), read with the training file's columns.
+
+    Also what the import dialog checks when the user attaches an in-service
+    file as the test set, so the dialog accepts exactly what training reads.
+    """
+    in_service = _as_trained(spec, column_mapping(spec), train)
+    test = read_fleet_csv(Path(spec.test_csv or ""), in_service, False, reference=train.frame)
+    if spec.truth_csv:
+        test.truth_rul = read_truth_csv(Path(spec.truth_csv), test)
+    return test
 
 
 def _as_trained(spec: SourceSpec, mapping: ColumnMapping, train: Fleet) -> ColumnMapping:

@@ -31,6 +31,7 @@ def summarise(data: PreparedData) -> dict:
             "degrading": data.config.health.degrading,
             "critical": data.config.health.critical,
         },
+        "test_split": data.test_split,
         "warnings": [str(w) for w in data.warnings],
     }
 
@@ -43,6 +44,7 @@ def format_summary(summary: dict) -> str:
             f"{split:<6} units {summary[f'{split}_units']:>6}   rows {summary[f'{split}_rows']:>7}"
             f"   windows {summary[f'{split}_windows']:>7}"
         )
+    lines.append(f"test split        {summary.get('test_split', '')}")
     lines.append(f"window            {summary['window']} cycles, RUL cap {summary['rul_cap']:g}")
     thresholds = summary["health_thresholds"]
     lines.append(

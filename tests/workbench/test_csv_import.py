@@ -6,6 +6,7 @@ historian-style column names, so the dialog sees what a user's export looks like
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from core.data.columns import ColumnMapping
+from core.data.columns import ROW_ORDER, ColumnMapping
+from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig, make_demo_fleet
+from core.data.fleet import FleetPair
+from core.data.prepare import prepare
 from core.data.sources import SourceSpec, load_source
+from core.data.summary import summarise
 from workbench.data.csv_import import IN_SERVICE, RUN_TO_FAILURE, CsvImportDialog
+from workbench.data.summary_html import summary_html
 
 FLEET = make_demo_fleet(DemoConfig(train_units=12, test_units=6))
 SETTINGS = ["op_setting_1", "op_setting_2", "op_setting_3"]
@@ -210,3 +216,116 @@ def test_closing_during_a_check_ends_its_thread(dialog, files):
     dialog.check()
     dialog.close()  # the thread fixture fails the test if the check's thread lives on
     assert not dialog.wait_checked(timeout_ms=100)
+
+
+# ------------------------------------------------------- the user's own fleets (issue 14)
+def short_unit_file(tmp_path: Path) -> Path:
+    """The historian file with ESN-003 cut to 20 cycles."""
+    frame = FLEET.train.frame
+    path = tmp_path / "short.csv"
+    historian_frame(frame[~((frame.unit == 3) & (frame.cycle > 20))]).to_csv(path, index=False)
+    return path
+
+
+def test_a_unit_shorter_than_the_window_gets_the_warning_training_gives(dialog, tmp_path, qtbot):
+    path = short_unit_file(tmp_path)
+    dialog.set_window(25)
+    dialog.set_path(path)
+    assert checked(dialog, qtbot)
+    spec = dialog.result_spec().source
+    cli = prepare(load_source(spec), PreprocessConfig(window=25)).warnings
+    expected = next(w.problem for w in cli if "shorter than" in w.problem)
+    assert "25-cycle window" in expected and expected.endswith(": ESN-003")
+    assert expected in dialog.report_text()
+
+    dialog.set_window(19)  # the settings changed: a new check says what they make of the file
+    assert not dialog.is_acceptable()
+    assert checked(dialog, qtbot)
+    assert "shorter than" not in dialog.report_text()
+
+
+def test_a_file_without_a_cycle_column_keeps_its_other_roles(dialog, tmp_path, qtbot):
+    path = tmp_path / "no_cycle.csv"
+    historian_frame(FLEET.train.frame).drop(columns=["Cycles"]).to_csv(path, index=False)
+    dialog.set_path(path)
+    assert dialog.columns.unit_box.currentData() == "ESN"
+    assert dialog.columns.time_box.currentData() is None
+    assert dialog.mapping().settings == tuple(SETTINGS)
+    report = dialog.report_text()
+    assert "A column role is missing" in report and "no time/cycle column found" in report
+    assert f"choose {ROW_ORDER} under Time / cycle" in report
+    assert not checked(dialog, qtbot)
+
+    dialog.set_time_column(ROW_ORDER)  # the rows of each unit are in cycle order
+    assert checked(dialog, qtbot)
+    assert "numbered 1, 2, 3" in dialog.report_text()
+    source = dialog.result_spec().source
+    assert source.time_col == ROW_ORDER and source.unit_col == "ESN"
+    np.testing.assert_array_equal(load_source(source).train.frame["cycle"], FLEET.train.frame.cycle)
+
+
+FLAG = re.compile(r"--[a-z]")
+
+
+def test_no_hint_shown_names_a_command_line_flag(dialog, files, tmp_path, qtbot):
+    no_cycle = tmp_path / "no_cycle.csv"
+    historian_frame(FLEET.train.frame).drop(columns=["Cycles"]).to_csv(no_cycle, index=False)
+    no_unit = tmp_path / "no_unit.csv"
+    historian_frame(FLEET.train.frame).drop(columns=["ESN"]).to_csv(no_unit, index=False)
+    empty_cell = tmp_path / "empty_cell.csv"
+    lines = files["good"].read_text().splitlines()
+    fields = lines[BAD_LINE - 1].split(",")
+    fields[lines[0].split(",").index("s3")] = ""
+    lines[BAD_LINE - 1] = ",".join(fields)
+    empty_cell.write_text("\n".join(lines) + "\n")
+    shown = []
+    for path in (no_cycle, no_unit, empty_cell):
+        dialog.set_path(path)
+        shown.append(dialog.report_text())
+        checked(dialog, qtbot)
+        shown.append(dialog.report_text())
+    assert "set the column's role to Ignored" in shown[-1]  # the empty cell's hint, in GUI words
+    assert "choose it under Unit id" in shown[2]
+    assert not [text for text in shown if FLAG.search(text)]
+
+
+def test_the_summary_says_plainly_when_there_is_no_test_split(dialog, files, qtbot):
+    dialog.set_path(files["good"])
+    assert checked(dialog, qtbot)
+    assert "Test set\nno test split: results will be validation figures" in dialog.report_text()
+    assert dialog.result_spec().test_units == 0
+
+
+def test_units_held_out_as_a_test_set_reach_the_engine(dialog, files, qtbot):
+    dialog.set_path(files["good"])
+    dialog.set_test_hold_out(25, percent=True)
+    assert checked(dialog, qtbot)
+    assert "3 of 12 units held out" in dialog.report_text()
+    accepted = dialog.result_spec()
+    assert accepted.test_units == 0.25 and accepted.source.test_csv is None
+    data = prepare(load_source(accepted.source), PreprocessConfig(test_units=accepted.test_units))
+    assert data.test_last is not None and len(data.test_last) == 3
+
+    dialog.set_test_hold_out(11)  # leaves one unit to train and validate on
+    assert not checked(dialog, qtbot)
+    assert "leaves fewer than 2" in dialog.report_text()
+
+
+def test_an_in_service_file_with_truth_can_be_the_test_set(dialog, files, qtbot):
+    dialog.set_path(files["good"])
+    dialog.set_test_file(files["in_service"], files["truth"])
+    assert checked(dialog, qtbot)
+    assert "6 units of in_service.csv, with its true RUL" in dialog.report_text()
+    accepted = dialog.result_spec()
+    assert accepted.test_units == 0
+    assert accepted.source.test_csv == str(files["in_service"])
+    assert accepted.source.truth_csv == str(files["truth"])
+    assert load_source(accepted.source).test.truth_rul is not None
+
+
+def test_the_data_dock_summary_says_where_test_figures_come_from():
+    one_file = FleetPair(train=FLEET.train, source="csv:export.csv")
+    none = summary_html(summarise(prepare(one_file, PreprocessConfig())))
+    assert "no test split: results will be validation figures" in none
+    held = summary_html(summarise(prepare(one_file, PreprocessConfig(test_units=3))))
+    assert "3 units held out" in held and "no test split" not in held

@@ -79,3 +79,19 @@ def test_a_damaged_settings_file_is_forgotten_not_fatal(tmp_path):
     assert settings.section("data") == {}
     settings.set_section("data", {"window": 25})
     assert WorkbenchSettings(path).section("data") == {"window": 25}
+
+
+def test_units_held_out_as_a_test_set_apply_to_a_csv_fleet_only(qtbot):
+    from workbench.data.data_dock import DataDock
+
+    dock = DataDock()
+    qtbot.addWidget(dock)
+    form, kinds = dock.preprocess_form, dock.source_form.kind
+    kinds.setCurrentIndex(kinds.findData("csv"))
+    form.set_test_units(3)
+    assert form.test_units.isEnabled() and form.config().test_units == 3
+    kinds.setCurrentIndex(kinds.findData("cmapss"))  # brings its own test engines
+    assert not form.test_units.isEnabled() and form.config().test_units == 0
+    assert "own test engines" in form.test_units.toolTip()
+    dock.restore({"source": {"kind": "demo"}, "preprocess": {"test_units": 3}})
+    assert form.config().test_units == 0, "a remembered hold-out does not reach the demo"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.columns import ColumnMapping, resolve_columns
+from core.data.columns import ROW_ORDER, ColumnMapping, resolve_columns
 from core.data.config import PreprocessConfig
 from core.data.csv_source import (
     CsvPreview,
@@ -24,15 +24,19 @@ from core.data.csv_source import (
     read_truth_csv,
     validate_csv,
 )
-from core.data.fleet import Fleet
-from core.data.sources import SourceSpec
+from core.data.fleet import Fleet, FleetPair
+from core.data.holdout import hold_out_test
+from core.data.prepare import NO_TEST_SPLIT, short_unit_warnings
+from core.data.sources import SourceSpec, read_in_service
 from core.errors import DataError, DataWarning
+from workbench.data.gui_hints import gui_wording
 from workbench.plotting.style import MUTED, STATE_COLOURS
 
 RUN_TO_FAILURE, IN_SERVICE = "run_to_failure", "in_service"
 ERROR_COLOUR = STATE_COLOURS["critical"]
 WARNING_COLOUR = "#b06000"
 OK_COLOUR = STATE_COLOURS["normal"]
+_MISSING_ROLE = "A column role is missing: choose it under Columns, then press Check."
 #: Names listed in the summary before "... (N in all)".
 LISTED_NAMES = 12
 
@@ -52,7 +56,11 @@ class CsvImport:
     truth_path
         True-RUL file for an in-service fleet, if any.
     source
-        For a run-to-failure file, the data source to train on; ``None`` otherwise.
+        For a run-to-failure file, the data source to train on (with the
+        attached in-service file, if any); ``None`` otherwise.
+    test_units
+        Units of a run-to-failure file to hold out as a test set
+        (``PreprocessConfig.test_units``; 0: none).
     """
 
     path: Path
@@ -60,9 +68,15 @@ class CsvImport:
     kind: str
     truth_path: Path | None = None
     source: SourceSpec | None = None
+    test_units: float = 0.0
 
 
-def csv_source_spec(path: Path, mapping: ColumnMapping) -> SourceSpec:
+def csv_source_spec(
+    path: Path,
+    mapping: ColumnMapping,
+    test_csv: Path | None = None,
+    truth_csv: Path | None = None,
+) -> SourceSpec:
     """The training source for a run-to-failure file read with ``mapping``."""
     return SourceSpec(
         kind="csv",
@@ -71,6 +85,8 @@ def csv_source_spec(path: Path, mapping: ColumnMapping) -> SourceSpec:
         time_col=mapping.time,
         setting_cols=tuple(mapping.settings),
         ignore_cols=tuple(mapping.ignore),
+        test_csv=None if test_csv is None else str(test_csv),
+        truth_csv=None if truth_csv is None else str(truth_csv),
     )
 
 
@@ -88,12 +104,27 @@ class CheckRequest:
         True for a training fleet, False for engines still in service.
     truth_path
         True-RUL file of an in-service fleet, if any.
+    window
+        Window length of the current data settings (shorter units are padded).
+    test_units
+        Units of a run-to-failure fleet held out as its test set (0: none).
+    test_csv, test_truth
+        An in-service file attached to a run-to-failure fleet as its test set,
+        and its true RUL.
     """
 
     path: Path
     mapping: ColumnMapping
     run_to_failure: bool
     truth_path: Path | None = None
+    window: int = PreprocessConfig().window
+    test_units: float = 0.0
+    test_csv: Path | None = None
+    test_truth: Path | None = None
+
+    def source(self) -> SourceSpec:
+        """The data source a run-to-failure file makes as set up."""
+        return csv_source_spec(self.path, self.mapping, self.test_csv, self.test_truth)
 
 
 @dataclass
@@ -110,12 +141,15 @@ class CheckOutcome:
         Sensors constant over the whole file (the preprocessing drops them).
     truth_units
         Number of units the truth file matched, ``None`` without a truth file.
+    test_set
+        Where a run-to-failure fleet's test figures will come from, in words.
     """
 
     request: CheckRequest
     report: ValidationReport
     constant: list[str] = field(default_factory=list)
     truth_units: int | None = None
+    test_set: str = ""
 
     @property
     def ok(self) -> bool:
@@ -148,14 +182,44 @@ def check_csv(request: CheckRequest) -> CheckOutcome:
     outcome = CheckOutcome(request, report)
     if report.fleet is None:
         return outcome
+    report.warnings += short_unit_warnings(report.fleet, request.window)
     if request.run_to_failure:
         outcome.constant = constant_sensors(report.fleet)
+        outcome.test_set = check_test_set(request, report)
     if request.truth_path is not None:
         try:
             outcome.truth_units = len(read_truth_csv(request.truth_path, report.fleet))
         except DataError as error:
             report.errors.append(error)
     return outcome
+
+
+def check_test_set(request: CheckRequest, report: ValidationReport) -> str:
+    """Where the test figures come from, in words; an unusable choice is added to the errors.
+
+    Held-out units and an attached file are checked by the very functions
+    loading the source uses, so the dialog accepts what training can read.
+    """
+    assert report.fleet is not None
+    try:
+        if request.test_csv is not None:
+            test = read_in_service(request.source(), report.fleet)
+            report.warnings += short_unit_warnings(test, request.window)
+            truth = "with its true RUL" if test.truth_rul is not None else "without true RUL"
+            described = f"{test.n_units} units of {request.test_csv.name}, {truth}"
+            return described if test.truth_rul is not None else f"{NO_TEST_SPLIT} ({described})"
+        if request.test_units > 0:
+            config = PreprocessConfig(test_units=request.test_units)
+            pair = hold_out_test(FleetPair(report.fleet, source=str(request.path)), config)
+            assert pair.test is not None
+            return (
+                f"{pair.test.n_units} of {report.fleet.n_units} units held out (chosen by the "
+                "data seed, each cut at a random point of its life)"
+            )
+    except DataError as error:
+        report.errors.append(error)
+        return ""
+    return NO_TEST_SPLIT
 
 
 def constant_sensors(fleet: Fleet) -> list[str]:
@@ -199,7 +263,11 @@ def outcome_html(outcome: CheckOutcome) -> str:
 def preview_html(preview: CsvPreview) -> str:
     """What the quick look at the file found, before the full check."""
     if preview.problem is not None:
-        return _headline_text("Cannot read this file", ERROR_COLOUR) + _section(
+        # The other roles were found: the user is one choice away, not facing a broken file.
+        mapping = preview.mapping
+        missing = mapping is not None and None in (mapping.unit, mapping.time)
+        title = _MISSING_ROLE if missing else "Cannot read this file"
+        return _headline_text(title, ERROR_COLOUR) + _section(
             "Errors", ERROR_COLOUR, [_problem(preview.problem, show_file=True)]
         )
     notes = [_problem(w) for w in preview.warnings]
@@ -209,7 +277,7 @@ def preview_html(preview: CsvPreview) -> str:
 
 def message_html(title: str, message: str, colour: str = MUTED) -> str:
     """A one-off message (a check that failed unexpectedly, settings changed ...)."""
-    return _headline_text(title, colour) + f"<p>{html.escape(message)}</p>"
+    return _headline_text(title, colour) + f"<p>{html.escape(gui_wording(message))}</p>"
 
 
 def _headline(outcome: CheckOutcome) -> str:
@@ -236,10 +304,10 @@ def _problem(problem: DataError | DataWarning, show_file: bool = False) -> str:
         where.append(f"line {problem.row}")
     if problem.column is not None:
         where.append(f"column '{problem.column}'")
-    text = html.escape(problem.problem)
+    text = html.escape(gui_wording(problem.problem))
     hint = getattr(problem, "hint", None)
     if hint:
-        text += f"<br><span style='color:{MUTED}'>{html.escape(hint)}</span>"
+        text += f"<br><span style='color:{MUTED}'>{html.escape(gui_wording(hint))}</span>"
     located = f"<b>{html.escape(', '.join(where))}</b>: " if where else ""
     return f"<p style='margin:2px 0 4px 12px'>{located}{text}</p>"
 
@@ -256,16 +324,25 @@ def _summary(outcome: CheckOutcome, fleet: Fleet) -> str:
         ("Settings", _names(fleet.setting_columns) or "none"),
         ("Sensors", f"{len(fleet.sensor_columns)}: {_names(fleet.sensor_columns)}"),
     ]
+    if outcome.request.mapping.time == ROW_ORDER:
+        rows.insert(3, ("Cycles", "each unit's rows numbered 1, 2, 3 … in file order"))
+    if outcome.request.run_to_failure:
+        rows.append(("Test set", outcome.test_set))
     if outcome.truth_units is not None:
         rows.append(("True RUL", f"known for all {outcome.truth_units} units"))
     elif not outcome.request.run_to_failure:
         rows.append(("True RUL", "not given (no errors will be shown)"))
     cells = "".join(
         f"<tr><td style='color:{MUTED}; padding-right:12px'>{name}</td>"
-        f"<td>{html.escape(value)}</td></tr>"
+        f"<td{_emphasis(value)}>{html.escape(value)}</td></tr>"
         for name, value in rows
     )
     return f"<p style='font-weight:bold; margin-bottom:2px'>Summary</p><table>{cells}</table>"
+
+
+def _emphasis(value: str) -> str:
+    """A run without test figures is said in the warning colour, not in passing."""
+    return f" style='color:{WARNING_COLOUR}'" if value.startswith(NO_TEST_SPLIT) else ""
 
 
 def _names(names: list[str], limit: int = LISTED_NAMES) -> str:

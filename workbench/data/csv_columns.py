@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data.columns import ColumnMapping
+from core.data.columns import ROW_ORDER, ColumnMapping
 from core.data.csv_source import CsvPreview
 
 #: Combo entry that leaves a role to the reader's detection.
@@ -65,7 +65,10 @@ class ColumnRolesBox(QGroupBox):
         for widget in widgets:
             widget.blockSignals(True)
         _fill_combo(self.unit_box, self.header, detected.unit)
-        _fill_combo(self.time_box, self.header, detected.time)
+        _fill_combo(self.time_box, self.header, detected.time, extra=(ROW_ORDER,))
+        self.time_box.setItemData(
+            1, "Number each unit's rows 1, 2, 3 … in file order", Qt.ItemDataRole.ToolTipRole
+        )
         _fill_list(self.settings_list, self.header, detected.settings, {})
         _fill_list(self.ignore_list, self.header, detected.ignore, self.unusable)
         for widget in widgets:
@@ -100,7 +103,7 @@ class ColumnRolesBox(QGroupBox):
         _select(self.unit_box, name)
 
     def set_time(self, name: str | None) -> None:
-        """The time/cycle column (``None``: detected)."""
+        """The time/cycle column (``None``: detected; ``ROW_ORDER``: numbered by row order)."""
         _select(self.time_box, name)
 
     def set_settings(self, names: list[str]) -> None:
@@ -141,10 +144,13 @@ def _sensors_text(sensors: list[str]) -> str:
     return f"Sensors: the other {len(sensors)} columns ({shown})"
 
 
-def _fill_combo(combo: QComboBox, header: list[str], chosen: str | None) -> None:
+def _fill_combo(
+    combo: QComboBox, header: list[str], chosen: str | None, extra: tuple[str, ...] = ()
+) -> None:
+    """The file's columns after (detect) and ``extra`` choices that are no column."""
     combo.clear()
     combo.addItem(DETECT, None)
-    for name in header:
+    for name in (*extra, *header):
         combo.addItem(name, name)
     combo.setCurrentIndex(max(combo.findData(chosen), 0) if chosen else 0)
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.columns import ColumnMapping
+from core.data.config import PreprocessConfig
 from core.data.csv_source import CsvPreview
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks, Deadline
 from workbench.data.csv_check import (
@@ -50,6 +51,7 @@ from workbench.data.csv_check import (
 )
 from workbench.data.csv_columns import ColumnRolesBox
 from workbench.data.csv_preview_model import PreviewModel
+from workbench.data.csv_test_split import HoldOutBox
 
 #: Rows shown in the preview table.
 PREVIEW_ROWS = 50
@@ -67,6 +69,9 @@ class CsvImportDialog(QDialog):
         The window the dialog belongs to.
     in_service
         Start with "in service" chosen (the fleet view imports engines to predict).
+    window
+        Window length of the current data settings: the check names the units
+        shorter than it, as training would (default: the protocol's).
     """
 
     #: The quick look at a newly chosen file is done (whether it could be read).
@@ -74,9 +79,12 @@ class CsvImportDialog(QDialog):
     #: A check finished (whether the file can be imported as set up).
     checked = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, in_service: bool = False) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, in_service: bool = False, window: int | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import CSV")
+        self.window_cycles = window or PreprocessConfig().window
         self.preview: CsvPreview | None = None
         self.outcome: CheckOutcome | None = None
         # Submitted but not yet delivered to the GUI thread (busy covers only the first part).
@@ -88,7 +96,7 @@ class CsvImportDialog(QDialog):
         self._check_tasks.succeeded.connect(self._show_outcome)
         self._check_tasks.failed.connect(self._check_failed)
         self._build(in_service)
-        self.resize(1000, 760)
+        self.resize(1100, 860)
 
     # ------------------------------------------------------------ public API
     def set_path(self, path: str | Path, wait: bool = True) -> None:
@@ -117,6 +125,23 @@ class CsvImportDialog(QDialog):
     def set_in_service(self, in_service: bool) -> None:
         """Choose in-service (engines to predict) or run-to-failure (training)."""
         (self.in_service_button if in_service else self.run_to_failure_button).setChecked(True)
+
+    def set_window(self, cycles: int) -> None:
+        """The window length the data settings use (units shorter than it are reported)."""
+        self.window_cycles = cycles
+        self._roles_changed()
+
+    def set_no_test_set(self) -> None:
+        """A run-to-failure file without a test set (its results are validation figures)."""
+        self.test_split.set_none()
+
+    def set_test_hold_out(self, amount: int, percent: bool = False) -> None:
+        """Hold out ``amount`` units (or ``amount`` % of them) of a run-to-failure file."""
+        self.test_split.set_hold_out(amount, percent)
+
+    def set_test_file(self, path: str | Path, truth: str | Path | None) -> None:
+        """Attach an in-service file with its true RUL as a run-to-failure file's test set."""
+        self.test_split.set_test_file(path, truth)
 
     def set_truth_path(self, path: str | Path | None) -> None:
         """True-RUL file of an in-service fleet (``None`` or empty: unknown)."""
@@ -156,8 +181,10 @@ class CsvImportDialog(QDialog):
             return None
         request = self.outcome.request
         kind = RUN_TO_FAILURE if request.run_to_failure else IN_SERVICE
-        source = csv_source_spec(request.path, request.mapping) if request.run_to_failure else None
-        return CsvImport(request.path, request.mapping, kind, request.truth_path, source)
+        source = request.source() if request.run_to_failure else None
+        return CsvImport(
+            request.path, request.mapping, kind, request.truth_path, source, request.test_units
+        )
 
     def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> bool:
         """Let a running read or check end (at most ``wait_s`` for both) and release the threads.
@@ -208,6 +235,8 @@ class CsvImportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.columns = ColumnRolesBox()
         self.columns.changed.connect(self._roles_changed)
+        self.test_split = HoldOutBox()
+        self.test_split.changed.connect(self._roles_changed)
         self._lay_out(self.columns, self._kind_box(in_service))
         self._update_state()
 
@@ -244,6 +273,7 @@ class CsvImportDialog(QDialog):
         settings = QVBoxLayout()
         settings.addWidget(columns, 1)
         settings.addWidget(kind)
+        settings.addWidget(self.test_split)
         settings.addLayout(check_row)
         lower = QWidget()
         lower_layout = QHBoxLayout(lower)
@@ -253,7 +283,7 @@ class CsvImportDialog(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(lower)
-        splitter.setSizes([260, 440])
+        splitter.setSizes([240, 560])
         layout = QVBoxLayout(self)
         layout.addLayout(file_row)
         layout.addWidget(self.dialect_label)
@@ -322,8 +352,16 @@ class CsvImportDialog(QDialog):
             return None
         in_service = self.in_service_button.isChecked()
         truth = self.truth_edit.text().strip() if in_service else ""
+        test_csv, test_truth = (None, None) if in_service else self.test_split.test_file()
         return CheckRequest(
-            Path(text), self.mapping(), not in_service, Path(truth) if truth else None
+            Path(text),
+            self.mapping(),
+            not in_service,
+            Path(truth) if truth else None,
+            window=self.window_cycles,
+            test_units=0.0 if in_service else self.test_split.test_units(),
+            test_csv=test_csv,
+            test_truth=test_truth,
         )
 
     def _show_outcome(self, outcome: CheckOutcome) -> None:
@@ -354,6 +392,7 @@ class CsvImportDialog(QDialog):
         busy = self._reading or self._checking
         self.truth_edit.setEnabled(self.in_service_button.isChecked())
         self.truth_button.setEnabled(self.in_service_button.isChecked())
+        self.test_split.setEnabled(self.run_to_failure_button.isChecked())
         self.check_button.setEnabled(not busy and bool(self.path_edit.text().strip()))
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(not busy and self.is_acceptable())

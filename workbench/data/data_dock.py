@@ -29,6 +29,7 @@ from core.errors import DataError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.common.widgets import scrollable
 from workbench.data.data_form import PreprocessForm, SourceForm
+from workbench.data.gui_hints import gui_wording
 from workbench.data.summary_html import summary_html
 
 ERROR_STYLE = "color: #cf222e;"
@@ -80,6 +81,8 @@ class DataDock(QDockWidget):
         self.summary: dict | None = None
         self.source_form = SourceForm(demo)
         self.preprocess_form = PreprocessForm()
+        self.source_form.kind.currentIndexChanged.connect(self._source_kind_changed)
+        self._source_kind_changed()
         self.load_button = QPushButton("Load data")
         self.load_button.setToolTip("Read and window the data with these settings")
         self.load_button.clicked.connect(self.load)
@@ -145,9 +148,13 @@ class DataDock(QDockWidget):
         self.setWindowTitle(f"Data · {self.source.label}")
         self.dataLoaded.emit(self.data)
 
+    def _source_kind_changed(self, *_args) -> None:
+        """Holding units out as a test set is for a CSV fleet; the others bring their own."""
+        self.preprocess_form.allow_test_units(self.source_form.kind.currentData() == "csv")
+
     def _failed(self, error: BaseException) -> None:
         self.load_button.setEnabled(True)
-        text = str(error) if isinstance(error, DataError | ValueError) else repr(error)
+        text = gui_wording(str(error)) if isinstance(error, DataError | ValueError) else repr(error)
         kept = f"\nStill using {self.source.label}." if self.source is not None else ""
         self._say(f"Could not load: {text}{kept}", ERROR_STYLE)
         self.loadFailed.emit(text)
@@ -165,6 +172,7 @@ class DataDock(QDockWidget):
         """Show remembered settings (unknown or damaged values are ignored)."""
         self.source_form.restore(state.get("source") or {})
         self.preprocess_form.restore(state.get("preprocess") or {})
+        self._source_kind_changed()  # a remembered hold-out does not apply to C-MAPSS or demo
 
     def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> bool:
         """Let a running load finish (at most ``wait_s``) and release its thread."""

@@ -142,6 +142,7 @@ SHOWN = [
     "include_settings",
     "conditions",
     "val_fraction",
+    "test_units",
 ]
 
 
@@ -159,9 +160,27 @@ class PreprocessForm(QWidget):
         self.sensors = cast(QLineEdit, editors["sensors"])
         self.sensors.setPlaceholderText("auto (informative / non-constant)")
         self.conditions = cast(QSpinBox, editors["conditions"])
+        self.test_units = cast(QDoubleSpinBox, editors["test_units"])
+        self._test_units_tip = self.test_units.toolTip()
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.protocol.add_rows(form, SHOWN)
+
+    def set_test_units(self, value: float) -> None:
+        """Units held out as a test set, as the import dialog chose (0: none)."""
+        self.test_units.setValue(value)
+
+    def allow_test_units(self, allowed: bool) -> None:
+        """Enable holding out test units (a CSV fleet); else 0 and disabled, saying why.
+
+        C-MAPSS and the demo fleet have their own test engines: a hold-out left
+        over from a CSV import would only make their load fail.
+        """
+        if not allowed:
+            self.test_units.setValue(0)
+        self.test_units.setEnabled(allowed)
+        own = "Only for a CSV fleet: C-MAPSS and the demo fleet have their own test engines."
+        self.test_units.setToolTip(self._test_units_tip if allowed else own)
 
     def config(self) -> PreprocessConfig:
         """The protocol; ValueError names a setting that is inconsistent."""

@@ -18,6 +18,7 @@ def summary_html(summary: dict) -> str:
     parts = [
         f"<b>{escape(str(summary['source']))}</b>",
         _splits_table(summary),
+        _test_split(summary),
         _protocol(summary),
         _features(summary),
         _classes(summary),
@@ -34,6 +35,15 @@ def _splits_table(summary: dict) -> str:
     )
     head = "<tr><th align=left>split</th><th>engines</th><th>windows</th></tr>"
     return f"<table cellspacing=0 cellpadding=2>{head}{rows}</table>"
+
+
+def _test_split(summary: dict) -> str:
+    """Where test figures come from; said in the warning colour when nowhere."""
+    text = str(summary.get("test_split") or "")
+    if not text:
+        return ""
+    colour = STATE_COLOURS["degrading"] if text.startswith("no test split") else "#57606a"
+    return f"<p><font color='{colour}'>Test: {escape(text)}</font></p>"
 
 
 def _protocol(summary: dict) -> str:

@@ -54,7 +54,8 @@ def import_csv(window, fleet: FleetDock) -> None:
     A run-to-failure file becomes the Data dock's source (and is loaded); an
     in-service file goes to the fleet view, ready to predict.
     """
-    dialog = CsvImportDialog(window)
+    protocol = window.data_dock.preprocess_form
+    dialog = CsvImportDialog(window, window=protocol.window_cycles.value())
     try:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -65,6 +66,7 @@ def import_csv(window, fleet: FleetDock) -> None:
         return
     if accepted.source is not None:
         window.data_dock.source_form.set_csv_source(accepted.source)
+        protocol.set_test_units(accepted.test_units)
         window.data_dock.raise_()
         window.data_dock.load()
     else:
