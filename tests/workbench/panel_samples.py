@@ -99,3 +99,10 @@ def comparison_data(seeds: int = 6):
             curves[f"{method}-s{seed}"] = (method, epochs, base + 20 / epochs)
     runs = pd.DataFrame(rows)
     return runs, summarise(runs.drop(columns="status")), curves
+
+
+def weight_steps(n: int = 300, jump: int = 40) -> list[tuple[int, dict]]:
+    """Task weights that jump at step ``jump``: λ_health to near the top of the plot."""
+    before = {"lambda_rul": 1.0, "lambda_health": 1.0}
+    after = {"lambda_rul": 0.05, "lambda_health": 1.95}
+    return [(step, before if step < jump else after) for step in range(n)]

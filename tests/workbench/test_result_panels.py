@@ -27,12 +27,12 @@ def test_test_results_show_predictions_and_confusion(make):
     np.testing.assert_array_equal(_shown_counts(panel), metrics["confusion"])
     edges, counts = panel.histogram.getOriginalDataset()
     assert counts.sum() == len(frame) and len(edges) == len(counts) + 1
-    assert "RMSE <b>10.2</b>" in panel.headline.text
-    assert "85.0%" in panel.headline.text
+    assert "RMSE <b>10.20</b>" in panel.headline.text
+    assert "85.0 %" in panel.headline.text
     assert "majority class" not in panel.headline.text, "only when the run reports it"
     panel.set_results(frame, {**metrics, "majority_accuracy": 0.44, "majority_macro_f1": 0.2})
     panel.flush()
-    assert "(majority class: 44.0%)" in panel.headline.text
+    assert "(majority class: 44.0 %)" in panel.headline.text
     assert "engine" in panel.hover.hover(float(x[0]), float(y[0]))
 
 

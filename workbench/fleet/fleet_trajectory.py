@@ -13,13 +13,13 @@ import pyqtgraph as pg
 
 from core.data.config import HealthThresholds
 from workbench.plotting.health_bands import HealthBands, state_markers
+from workbench.plotting.legend import add_strip_legend
 from workbench.plotting.style import (
     BACKGROUND,
     HEALTH_STATES,
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
-    add_legend,
     pen,
     set_title,
     style_plot,
@@ -34,7 +34,7 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         self.unit = None
         plot = self.getPlotItem()
         style_plot(plot, "Select an engine", "cycle", "RUL (cycles)")
-        add_legend(plot, offset=(8, -8))
+        add_strip_legend(plot)  # above the data, never over an early point
         self.health_bands = HealthBands(plot)
         self.true_curve = plot.plot(name="true RUL", pen=pen(TRUE_RUL, 2.5))
         self.true_curve.setZValue(10)

@@ -43,6 +43,7 @@ from core.fleet_prediction import (
     seed_ensembles,
     usable_runs,
 )
+from core.formats import format_metric
 from core.runs import RunInfo, RunStore
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.data import IN_SERVICE, CsvImportDialog
@@ -397,7 +398,7 @@ def own_engines_label(source: dict) -> str:
 def _run_label(info: RunInfo) -> str:
     """The run's folder name and its test RMSE, so the best one is easy to pick."""
     rmse = (info.metrics or {}).get("rmse")
-    return info.name if rmse is None else f"{info.name}  (RMSE {rmse:.1f})"
+    return info.name if rmse is None else f"{info.name}  (RMSE {format_metric('rmse', rmse)})"
 
 
 def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
@@ -422,7 +423,7 @@ def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
         text += f" · <b style='color:{STATE_COLOURS['critical']}'>{due}</b> due"
     if "error" in engines:
         rmse = float(np.sqrt(np.mean(np.square(engines["error"]))))
-        text += f" · RMSE {rmse:.1f} cycles against the true RUL"
+        text += f" · RMSE {format_metric('rmse', rmse)} cycles against the true RUL"
     unfamiliar = int((engines.get("warning", pd.Series(dtype=str)) != "").sum())
     if unfamiliar:
         text += f" · <b style='{ERROR_STYLE}'>{unfamiliar}</b> with data unlike the training data"

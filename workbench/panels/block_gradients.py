@@ -16,14 +16,13 @@ import math
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
+from core.formats import format_value
 from workbench.plotting.curves import GrowingSeries
-from workbench.plotting.hover import format_value
 from workbench.plotting.panel import Panel
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import BACKGROUND, FOREGROUND, HEALTH, MUTED, RUL, style_plot
+from workbench.plotting.style import FOREGROUND, HEALTH, MUTED, RUL, style_plot
 
 #: Probe keys of the shared blocks, in forward order, and their display names.
 BLOCKS = ("cnn", "bilstm", "attention", "funnel")
@@ -84,6 +83,7 @@ class BlockGradientPanel(Panel):
     """
 
     title = "Blocks"
+    empty_text = EMPTY_TEXT
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
@@ -99,19 +99,6 @@ class BlockGradientPanel(Panel):
         }
 
     # ------------------------------------------------------------ building
-    def _central(self) -> QWidget:
-        """The plots, or the hint while no per-block record has arrived."""
-        self.empty_label = QLabel(EMPTY_TEXT)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(
-            f"color: {MUTED}; background: {BACKGROUND}; font-size: 11pt; padding: 24px;"
-        )
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty_label)
-        self.stack.addWidget(self.graphics)
-        return self.stack
-
     def _make_plot(self, row: int, name: str) -> pg.PlotItem:
         x_label = "step" if row == len(PLOTS) - 1 else ""
         plot = self.graphics.addPlot(row=row, col=0)
@@ -174,7 +161,11 @@ class BlockGradientPanel(Panel):
         for image in self.images.values():
             image.clear()
         self.readout.clear()
-        self.stack.setCurrentWidget(self.empty_label)
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether a record with per-block figures has arrived."""
+        return len(self.steps) > 0
 
     def table(self) -> pd.DataFrame:
         """One row per probed step, one column per block and figure (as in probe.csv)."""
@@ -191,7 +182,6 @@ class BlockGradientPanel(Panel):
     def _redraw(self) -> None:
         if not len(self.steps):
             return
-        self.stack.setCurrentWidget(self.graphics)
         ratio = log_ratio(self.matrix("ratio"))
         level = symmetric_level(ratio)
         self._show("ratio", np.clip(ratio, -level, level), (-level, level))

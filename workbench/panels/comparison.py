@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.formats import format_metric, format_value
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
 from workbench.plotting.export import export_frame_csv, grab_png
-from workbench.plotting.hover import format_value, nearest_point
+from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import MUTED, method_colour, pen
@@ -37,6 +38,7 @@ class ComparisonPanel(Panel):
     """
 
     title = "Comparison"
+    empty_text = "No runs to compare yet — the validation RMSE of finished runs appears here."
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
@@ -81,7 +83,7 @@ class ComparisonPanel(Panel):
         column.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(self.graphics)
+        splitter.addWidget(self.stack)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([620, 380])  # scaled to the real width when first laid out
@@ -130,6 +132,7 @@ class ComparisonPanel(Panel):
                 self.plot.addItem(item)
                 self.baseline_items[method] = item
             item.setValue(level)
+        self.update_placeholder()
 
     def reset(self) -> None:
         """Empty the tables and the plot."""
@@ -139,6 +142,11 @@ class ComparisonPanel(Panel):
         self.set_baselines({})
         self.flush()
         self.readout.clear()
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether there are curves or baseline levels to plot."""
+        return bool(self.curves) or bool(self.baseline_items)
 
     def table(self) -> pd.DataFrame:
         """The runs table (one row per run), as given."""
@@ -225,7 +233,8 @@ class ComparisonPanel(Panel):
         if math.isfinite(epoch):
             self.hover.line.setPos(epoch)
             self.hover.line.show()
-        return f"{label} ({method}) · epoch {format_value(epoch)} · val RMSE {format_value(value)}"
+        shown = format_metric("val_rmse", value)
+        return f"{label} ({method}) · epoch {format_value(epoch)} · val RMSE {shown}"
 
 
 def method_means(curves: Curves) -> dict[str, tuple[np.ndarray, np.ndarray]]:

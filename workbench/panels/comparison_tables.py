@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from workbench.plotting.hover import format_spread, format_value
+from core.formats import format_metric, format_metric_spread, format_value
 from workbench.plotting.style import method_colour
 
 #: Summary metrics: column stem in ``summarise`` output -> header.
@@ -94,7 +94,7 @@ class SummaryTable(QTableWidget):
                 self.setItem(r, c, spread_item(row, metric))
             if ensemble:
                 value = float(row.get("ensemble_rmse", math.nan))
-                item = NumberItem(value, format_value(value))
+                item = NumberItem(value, format_metric("ensemble_rmse", value))
                 members = row.get("ensemble_members")
                 if pd.notna(members):
                     item.setToolTip(f"RMSE of the mean prediction of {members:.0f} seeds' runs")
@@ -127,12 +127,16 @@ def fill_table(table: QTableWidget, frame: pd.DataFrame, first: tuple[str, ...])
 
 
 def cell(column: str, value) -> QTableWidgetItem:
-    """A table cell for one value: methods coloured, numbers formatted and sortable."""
+    """A table cell for one value: methods coloured, numbers formatted and sortable.
+
+    Metrics take their fixed format (``core.formats``), so a run's
+    RMSE reads the same here as in the queue and the test results.
+    """
     if column == "method":
         return method_item(str(value))
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         return QTableWidgetItem("" if _missing(value) else str(value))
-    return NumberItem(float(value), format_value(float(value)))
+    return NumberItem(float(value), format_metric(column, float(value)))
 
 
 def method_item(method: str) -> QTableWidgetItem:
@@ -147,7 +151,7 @@ def method_item(method: str) -> QTableWidgetItem:
 def spread_item(row: pd.Series, metric: str) -> NumberItem:
     """'mean ± std' (just the mean with one run), sorting by the mean."""
     mean, std = float(row[f"{metric}_mean"]), float(row.get(f"{metric}_std", math.nan))
-    return NumberItem(mean, format_spread(mean, std))
+    return NumberItem(mean, format_metric_spread(metric, mean, std))
 
 
 def difference_item(row: pd.Series, paired: list[int] | tuple = ()) -> NumberItem:

@@ -28,11 +28,15 @@ QUANTITIES = {
     "cosine": ("cosine", "cos(g_RUL, g_health)", COSINE),
 }
 
+#: Plot -> (title, axis label, log axis). The titles say what the short labels leave out:
+#: a stacked plot is low, and a label longer than its axis runs into the one above.
 PLOTS = {
-    "norms": ("Gradient norm per task (shared layers)", "L2 norm (log)", True),
-    "ratio": ("Gradient ratio RUL : health", "ratio (log; 1 = balanced)", True),
+    "norms": ("Gradient norm per task (shared layers, log axis)", "L2 norm", True),
+    "ratio": ("Gradient ratio RUL : health (log axis; dashed: 1 = balanced)", "ratio", True),
     "cosine": ("Gradient agreement (1 aligned, 0 unrelated, −1 conflicting)", "cosine", False),
 }
+#: Left axis width in pixels, the same for the three plots so their step axes line up.
+AXIS_WIDTH = 52
 
 #: Default smoothing weight (TensorBoard-style; 0 = raw, 0.99 = very smooth).
 DEFAULT_SMOOTHING = 0.9
@@ -47,6 +51,10 @@ class GradientPanel(Panel):
     """
 
     title = "Gradients"
+    empty_text = (
+        "No run yet — press Train to see the two tasks' gradient norms, their ratio "
+        "and their agreement from the first probed step."
+    )
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
@@ -71,6 +79,11 @@ class GradientPanel(Panel):
         # The three plots share the step axis; only the bottom one names it.
         plot = self.add_plot(row, 0, title, "step" if row == len(PLOTS) - 1 else "", unit)
         plot.setLogMode(x=False, y=log)
+        plot.getAxis("left").setWidth(AXIS_WIDTH)
+        if row < len(PLOTS) - 1:
+            # The step axes are linked: only the bottom plot numbers them, the height
+            # saved goes to the data.
+            plot.getAxis("bottom").setStyle(showValues=False)
         if name in ("ratio", "cosine"):
             # A ratio of 1 (log10 = 0 on the log axis) and a cosine of 0 are the references.
             plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pen(MUTED, 1, dashed=True)))
@@ -121,6 +134,11 @@ class GradientPanel(Panel):
             series.clear()
         clear_items([*self.raw_curves.values(), *self.smooth_curves.values()])
         self.readout.clear()
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether a probe record has arrived."""
+        return len(self.steps) > 0
 
     def table(self) -> pd.DataFrame:
         """One row per probed step: raw values and their smoothed lines."""

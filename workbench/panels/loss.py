@@ -38,6 +38,9 @@ class LossPanel(Panel):
     """
 
     title = "Losses"
+    empty_text = (
+        "No run yet — press Train to see each task's training and validation loss, epoch by epoch."
+    )
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
@@ -96,6 +99,11 @@ class LossPanel(Panel):
             series.clear()
         clear_items(self.curves.values())
         self.readout.clear()
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether an epoch has been reported."""
+        return len(self.epochs) > 0
 
     def table(self) -> pd.DataFrame:
         """One row per epoch: the five loss columns."""

@@ -31,6 +31,9 @@ class TaskWeightPanel(Panel):
     """
 
     title = "Task weights"
+    empty_text = (
+        "No run yet — press Train to see the task weights λ the method chooses, step by step."
+    )
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
@@ -70,6 +73,11 @@ class TaskWeightPanel(Panel):
             series.clear()
         clear_items(self.curves.values())
         self.readout.clear()
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether a step's weights have been reported."""
+        return len(self.steps) > 0
 
     def table(self) -> pd.DataFrame:
         """One row per step, one column per weight."""

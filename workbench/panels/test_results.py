@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from workbench.plotting.hover import format_value, nearest_point
+from core.formats import format_metric, format_value
+from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, clear_items
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import (
@@ -35,6 +34,7 @@ class TestResultsPanel(Panel):
     """
 
     title = "Test results"
+    empty_text = "No test results yet — they appear when a run finishes."
     __test__ = False  # a panel, not a pytest test class
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
@@ -45,8 +45,6 @@ class TestResultsPanel(Panel):
         self.scatter_plot = self.add_plot(
             1, 0, "Predicted vs true RUL", "true RUL (cycles)", "predicted RUL (cycles)"
         )
-        # Bottom right stays empty for any useful model (high truth, low prediction).
-        self.scatter_plot.legend.setOffset((-8, -8))
         self.identity = self.add_curve(
             self.scatter_plot, "perfect prediction", MUTED, 1, dashed=True
         )
@@ -131,6 +129,11 @@ class TestResultsPanel(Panel):
             text.setText("")
         self._show_headline()
         self.readout.clear()
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether a finished run's results have been given."""
+        return bool(self.metrics) or not self.predictions.empty
 
     def table(self) -> pd.DataFrame:
         """The test predictions, one row per engine."""
@@ -180,17 +183,23 @@ class TestResultsPanel(Panel):
     def _show_headline(self) -> None:
         m = self.metrics
         if not m:
-            self.headline.setText("Test results appear here when a run finishes.", color=MUTED)
+            self.headline.setText("")
             return
-        parts = [
-            f"RMSE <b>{format_value(_get(m, 'rmse'))}</b> cycles",
-            f"NASA score <b>{format_value(_get(m, 'nasa_score'))}</b>",
-            f"MAE <b>{format_value(_get(m, 'mae'))}</b> cycles",
-            f"accuracy <b>{_percent(_get(m, 'accuracy'))}</b>{_majority(m, 'accuracy')}",
-            f"macro-F1 <b>{format_value(_get(m, 'macro_f1'))}</b>{_majority(m, 'macro_f1')}",
+        # One line per head, so the headline fits the panel's width instead of widening it.
+        rul = [
+            f"RMSE <b>{format_metric('rmse', m.get('rmse'))}</b> cycles",
+            f"NASA score <b>{format_metric('nasa_score', m.get('nasa_score'))}</b>",
+            f"MAE <b>{format_metric('mae', m.get('mae'))}</b> cycles",
             f"{len(self.predictions)} test engines",
         ]
-        self.headline.setText(" · ".join(parts), color=FOREGROUND, size="11pt")
+        health = [
+            f"accuracy <b>{format_metric('accuracy', m.get('accuracy'))}</b>"
+            f"{_majority(m, 'accuracy')}",
+            f"macro-F1 <b>{format_metric('macro_f1', m.get('macro_f1'))}</b>"
+            f"{_majority(m, 'macro_f1')}",
+        ]
+        text = f"{' · '.join(rul)}<br>health state: {' · '.join(health)}"
+        self.headline.setText(text, color=FOREGROUND, size="10pt")
 
     def _describe(self, x: float, y: float) -> str | None:
         found = nearest_point([self.scatter], self.scatter_plot, x, y)
@@ -206,24 +215,9 @@ class TestResultsPanel(Panel):
 
 
 def _majority(metrics: dict, key: str) -> str:
-    """`` (always 'normal': 44 %)``: the majority-class figure beside the run's, when known."""
-    value = _get(metrics, f"majority_{key}")
-    if math.isnan(value):
-        return ""
-    shown = _percent(value) if key == "accuracy" else format_value(value)
-    return f" (majority class: {shown})"
-
-
-def _get(metrics: dict, key: str) -> float:
-    value = metrics.get(key)
-    try:
-        return float(value)  # type: ignore[arg-type]  # None and text: caught below
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _percent(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.1%}"
+    """`` (majority class: 44.0 %)``: the always-'normal' figure beside the run's, when known."""
+    shown = format_metric(key, metrics.get(f"majority_{key}"), missing="")
+    return f" (majority class: {shown})" if shown else ""
 
 
 def _state_codes(column: pd.Series) -> np.ndarray:

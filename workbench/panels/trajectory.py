@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QWidget
 
+from core.formats import format_value
 from core.training.events import PredictionsEvent
 from workbench.plotting.health_bands import HealthBands, state_markers
-from workbench.plotting.hover import format_value, nearest_index
+from workbench.plotting.hover import nearest_index
 from workbench.plotting.panel import Panel, checkbox_row, clear_items
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import (
@@ -32,14 +33,16 @@ class TrajectoryPanel(Panel):
     """True and predicted RUL of a chosen validation or test engine, refreshed each epoch."""
 
     title = "Engine trajectory"
+    empty_text = (
+        "No predictions yet — press Train: each engine's true and predicted RUL "
+        "appear after the first epoch."
+    )
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
         self.latest: dict[str, PredictionsEvent] = {}
         self.units: list = []  # identifiers listed in the engine selector, in its order
         self.plot = self.add_plot(0, 0, "RUL trajectory", "cycle", "RUL (cycles)")
-        # Bottom left is empty in any trajectory: early cycles sit at the RUL cap.
-        self.plot.legend.setOffset((8, -8))
         self.health_bands = HealthBands(self.plot)
         self.true_curve = self.add_curve(self.plot, "true RUL", TRUE_RUL, width=2.5)
         self.true_curve.setZValue(10)  # the target stays visible over the prediction's markers
@@ -48,6 +51,7 @@ class TrajectoryPanel(Panel):
         self.hover = self.add_readout(self.plot, "cycle", self._describe)
         self._build_controls()
         self.set_thresholds()
+        self.health_bands.set_visible(False)
 
     def _build_controls(self) -> None:
         self.split_box = QComboBox()
@@ -58,6 +62,8 @@ class TrajectoryPanel(Panel):
         self.next_button = _arrow_button("▶", "Next engine", self.next_unit)
         self.unit_box = QComboBox()
         self.unit_box.setMinimumContentsLength(6)
+        # Grow with the engines listed: serials such as "ESN-70012" show whole.
+        self.unit_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.unit_box.currentIndexChanged.connect(self._unit_changed)
         self.state_label = QLabel("no predictions yet")
         checkbox_row(
@@ -123,6 +129,21 @@ class TrajectoryPanel(Panel):
         clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
         self.state_label.setText("no predictions yet")
         self.readout.clear()
+        self.health_bands.set_visible(False)
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether the shown split has predictions."""
+        return self.current_split() in self.latest
+
+    def placeholder_text(self) -> str | None:
+        """The general hint before any prediction; which split lacks them after."""
+        if self.has_data():
+            return None
+        if not self.latest:
+            return self.empty_text
+        when = "after each epoch" if self.current_split() == "val" else "when the run finishes"
+        return f"No {SPLITS[self.current_split()]} predictions yet — they come {when}."
 
     def table(self) -> pd.DataFrame:
         """The shown engine's windows: cycle, true and predicted RUL, predicted state."""
@@ -181,6 +202,8 @@ class TrajectoryPanel(Panel):
 
     def _redraw(self) -> None:
         rows = self._unit_rows()
+        # No bands without a trajectory: over an empty plot they would fill it with one colour.
+        self.health_bands.set_visible(rows is not None)
         if rows is None:
             clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
             split = SPLITS[self.current_split()]

@@ -32,6 +32,11 @@ class HealthBands:
             self.lines[name].setPos(value)
             self.lines[name].label.setFormat(f"{name} ≤ {value:g}")
 
+    def set_visible(self, visible: bool) -> None:
+        """Show or hide the bands and lines (hidden while there is no trajectory to read)."""
+        for item in (*self.bands.values(), *self.lines.values()):
+            item.setVisible(visible)
+
 
 def _band(plot: pg.PlotItem, state: str) -> pg.LinearRegionItem:
     band = pg.LinearRegionItem(

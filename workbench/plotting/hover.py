@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
 
+from core.formats import format_value
 from workbench.plotting.style import MUTED, pen
 
 #: Mouse moves are sampled at most this often; faster is invisible and costs time.
 HOVER_RATE_HZ = 30
 
 Describe = Callable[[float, float], str | None]
-
-
-def format_value(value: float) -> str:
-    """Four significant digits; big numbers without exponent noise; '–' for missing."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3):
-        return f"{value:.3g}"
-    return f"{value:.4g}"
-
-
-def format_spread(mean: float, std: float) -> str:
-    """'mean ± std' with std to two significant digits and the mean to the same decimals."""
-    if not math.isfinite(std) or std <= 0:
-        return format_value(mean)
-    decimals = int(min(max(1 - math.floor(math.log10(std)), 0), 6))
-    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
 
 
 def nearest_index(x: np.ndarray, target: float) -> int | None:

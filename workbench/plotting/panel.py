@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSizePolicy,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,8 +29,9 @@ from PySide6.QtWidgets import (
 
 from workbench.plotting.export import export_frame_csv, export_png, export_svg
 from workbench.plotting.hover import HoverReadout
+from workbench.plotting.legend import add_strip_legend
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import BACKGROUND, MUTED, ValueAxis, add_legend, pen, style_plot
+from workbench.plotting.style import BACKGROUND, MUTED, ValueAxis, pen, style_plot
 
 #: Samples kept per pixel column by auto downsampling (see :meth:`Panel.add_curve`).
 DOWNSAMPLE_FACTOR = 1.0
@@ -49,6 +51,9 @@ class Panel(QWidget):
 
     #: Short name used in export file names and the window's menus.
     title = "panel"
+    #: Shown instead of the plots until there is data, in the panel's own words: empty
+    #: plots would show meaningless 0–1 axes (and a trajectory all in the critical band).
+    empty_text = "No run yet — press Train."
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -65,6 +70,11 @@ class Panel(QWidget):
         self.controls = QHBoxLayout()
         self.controls.setContentsMargins(0, 0, 0, 0)
         self.export_menu = self._make_export_menu()
+        self.empty_label = _placeholder_label(self.empty_text)
+        #: The placeholder or the plots (see :meth:`update_placeholder`).
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(self.graphics)
         self._lay_out()
 
     # ------------------------------------------------------------------ API
@@ -75,6 +85,23 @@ class Panel(QWidget):
     def table(self) -> pd.DataFrame:
         """The data behind the plots, as written by :meth:`export_csv`."""
         raise NotImplementedError
+
+    def has_data(self) -> bool:
+        """Whether there is anything to plot; until there is, the placeholder shows."""
+        raise NotImplementedError
+
+    def placeholder_text(self) -> str | None:
+        """What to say instead of the plots, or None to show them."""
+        return None if self.has_data() else self.empty_text
+
+    def update_placeholder(self) -> None:
+        """Show the plots when there is data, else the placeholder (after a redraw or reset)."""
+        text = self.placeholder_text()
+        if text is None:
+            self.stack.setCurrentWidget(self.graphics)
+            return
+        self.empty_label.setText(text)
+        self.stack.setCurrentWidget(self.empty_label)
 
     def export_png(self, path: str | Path) -> Path:
         """Save the plots as a PNG image of a fixed size, captioned with what they show."""
@@ -113,14 +140,16 @@ class Panel(QWidget):
     def _redraw_now(self) -> None:
         self.redraws += 1
         self._redraw()
+        self.update_placeholder()
         # Settle auto-range now rather than at the next paint: a hidden panel
         # (another tab) still reports its full data from getData(), which
         # clips to the view range.
         self.graphics.scene().prepareForPaint()
 
     def _central(self) -> QWidget:
-        """The widget under the toolbar row; panels with tables override it."""
-        return self.graphics
+        """The widget under the toolbar row (placeholder or plots); panels with tables
+        override it."""
+        return self.stack
 
     def _lay_out(self) -> None:
         bar = QHBoxLayout()
@@ -167,11 +196,14 @@ class Panel(QWidget):
     def add_plot(
         self, row: int, col: int, title: str, x_label: str, y_label: str, legend: bool = True
     ) -> pg.PlotItem:
-        """A styled plot in the layout at (row, col), with a legend unless told otherwise."""
+        """A styled plot in the layout at (row, col), with a legend unless told otherwise.
+
+        The legend sits in a strip above the data, never over it (``plotting.legend``).
+        """
         plot = self.graphics.addPlot(row=row, col=col, axisItems={"left": ValueAxis("left")})
         style_plot(plot, title, x_label, y_label)
         if legend:
-            add_legend(plot)
+            add_strip_legend(plot)
         return plot
 
     def add_readout(self, plot: pg.PlotItem, x_name: str, describe=None) -> HoverReadout:
@@ -211,6 +243,17 @@ def set_series(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
         item.setData([], [])
     else:
         item.setData(x, y)
+
+
+def _placeholder_label(text: str) -> QLabel:
+    """Large muted text centred on the plot background, where the plots will be."""
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet(
+        f"color: {MUTED}; background: {BACKGROUND}; font-size: 11pt; padding: 24px;"
+    )
+    return label
 
 
 def clear_items(items) -> None:

@@ -15,60 +15,26 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+# The colours that name tasks, health states and methods are shared with the HTML report.
+from core.colours import (  # noqa: F401  (re-exported for the panels)
+    HEALTH,
+    HEALTH_STATES,
+    PALETTE,
+    RUL,
+    STATE_COLOURS,
+    method_colour,
+)
+
 BACKGROUND = "#ffffff"
 FOREGROUND = "#3c4043"
 MUTED = "#80868b"
 
-#: The two tasks, everywhere in the workbench.
-RUL = "#e8710a"
-HEALTH = "#1a73e8"
 #: Quantities that are about both tasks.
 TOTAL = "#5f6368"
 RATIO = "#9334e6"
 EFFECTIVE_RATIO = "#00897b"
 COSINE = "#188038"
 TRUE_RUL = "#202124"
-
-#: Health states by class index (0 normal, 1 degrading, 2 critical).
-HEALTH_STATES = ("normal", "degrading", "critical")
-STATE_COLOURS = {"normal": "#34a853", "degrading": "#f9ab00", "critical": "#d93025"}
-
-#: Qualitative palette (Tableau 10) for methods and extra series.
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
-
-# Known methods get a fixed colour, so "gaba" is the same green in every
-# session and every screenshot; unknown ones take the next free colour.
-_METHOD_COLOURS: dict[str, str] = {
-    "fixed": "#5f6368",
-    "single_task": "#bab0ac",
-    "amnl": "#9c755f",
-    "gaba": "#59a14f",
-    "grace": "#76b7b2",
-    "uncertainty": "#b07aa1",
-    "dwa": "#edc948",
-    "gradnorm": "#e15759",
-    "pcgrad": "#4e79a7",
-    "gbm": "#1f1f1f",  # the classical baseline: near-black, drawn dashed
-}
-
-
-def method_colour(method: str) -> str:
-    """The colour of a balancing method, the same for the whole session."""
-    if method not in _METHOD_COLOURS:
-        used = len(_METHOD_COLOURS)
-        _METHOD_COLOURS[method] = PALETTE[used % len(PALETTE)]
-    return _METHOD_COLOURS[method]
 
 
 def series_colour(name: str, index: int) -> str:
@@ -104,17 +70,64 @@ def brush(colour: str, alpha: int = 255):
 
 
 class ValueAxis(pg.AxisItem):
-    """A value axis whose log scale labels only 1, 2 and 5 of each decade.
+    """A value axis whose labels stay on their own plot.
 
-    pyqtgraph labels every minor tick (2, 3, ... 9) of a log axis spanning
-    less than a few decades, and on a panel-sized plot those labels overlap.
+    A log scale labels only 1, 2 and 5 of each decade: pyqtgraph labels every
+    minor tick (2, 3, ... 9) of a log axis spanning less than a few decades,
+    and on a panel-sized plot those labels overlap.
+
+    A vertical axis label is centred on the axis and longer than a short plot
+    is high, so in stacked plots it ran into the label of the plot above. When
+    the full label does not fit the axis's height, the axis shows its part
+    before " (" ("ratio (log; 1 = balanced)" -> "ratio"), and if even that is
+    too long, that part shortened with an ellipsis (nothing on a plot squashed
+    flat); the full text is the label's tooltip.
     """
+
+    full_label = ""
+    labelText: str  # set by pyqtgraph's AxisItem; the text shown now (maybe shortened)
+
+    def setLabel(self, text=None, units=None, unitPrefix=None, **args):  # pyqtgraph's name
+        """Remember the full text, then label as pyqtgraph does."""
+        if text is not None:
+            self.full_label = text
+        super().setLabel(text, units, unitPrefix, **args)
+        self.label.setToolTip(self.full_label)
+        self._fit_label()
+
+    def resizeEvent(self, ev=None):  # pyqtgraph's name
+        """Refit the label to the new height before pyqtgraph centres it."""
+        self._fit_label()
+        super().resizeEvent(ev)
 
     def logTickStrings(self, values, scale, spacing):  # pyqtgraph names it so
         strings = super().logTickStrings(values, scale, spacing)
         return [
             text if _is_one_two_five(v) else "" for v, text in zip(values, strings, strict=True)
         ]
+
+    def _fit_label(self) -> None:
+        room = self.size().height()
+        if self.label is None or self.orientation not in ("left", "right"):
+            return
+        for text in label_candidates(self.full_label):
+            self._show_label(text)
+            if self.label.boundingRect().width() <= room:
+                return
+
+    def _show_label(self, text: str) -> None:
+        if text != self.labelText:
+            self.labelText = text
+            self.label.setHtml(self.labelString())
+
+
+def label_candidates(full: str) -> list[str]:
+    """The texts an axis label may take, longest first: the full text, its part before
+    " (", that part shortened letter by letter with an ellipsis, and at last nothing (a
+    plot squashed flat has no room for a label, and it must not spill onto the next)."""
+    short = full.split(" (", 1)[0]
+    shortened = [short[:n].rstrip() + "…" for n in range(len(short) - 1, 0, -1)]
+    return list(dict.fromkeys([full, short, *shortened, ""]))
 
 
 def _is_one_two_five(log_value: float) -> bool:
@@ -145,18 +158,12 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
             axis.setLabel(text, **label_style)
 
 
+#: Height of a plot's title row; pyqtgraph's 30 px leaves a gap above the legend strip.
+TITLE_HEIGHT = 22
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
     """A plot title in the house colour and size (pyqtgraph's default grey is faint on white)."""
     plot.setTitle(title, color=FOREGROUND, size="10pt")
-
-
-def add_legend(plot: pg.PlotItem, offset: tuple[int, int] = (-8, 8)) -> pg.LegendItem:
-    """A compact legend in the top corner, readable over curves."""
-    return plot.addLegend(
-        offset=offset,
-        labelTextColor=FOREGROUND,
-        labelTextSize="8pt",
-        brush=brush("#ffffff", 210),
-        pen=pg.mkPen("#dadce0"),
-        verSpacing=-6,
-    )
+    plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+    plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 from core.data.demo import DemoConfig
 from core.data.prepare import PreparedData
 from core.data.sources import SourceSpec
+from core.formats import format_metric
 from core.runs import RunDir, RunInfo, RunStoreError
 from core.training.experiment import ExperimentConfig
 from core.training.selection import LABELS as SELECTION_LABELS
@@ -165,10 +166,9 @@ def _source_label(source: dict) -> str:
     return str(kind)
 
 
-def _number(value: Any, digits: int) -> str:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        return ""
-    return f"{value:,.{digits}f}"
+def _metric(name: str, value: Any) -> str:
+    """A metric in the workbench's one format for it; an empty cell until there is one."""
+    return format_metric(name, value, missing="")
 
 
 #: A row handed to a parallel executor that has not begun training yet.
@@ -194,24 +194,23 @@ def selection_text(metrics: dict) -> str:
         return ""
     return (
         f"kept epoch {metrics['best_epoch']}, selected on {SELECTION_LABELS[criterion]}: "
-        f"val RMSE {_number(metrics.get('val_rmse'), 2)}, "
-        f"val macro-F1 {_number(metrics.get('val_macro_f1'), 3)}"
+        f"val RMSE {_metric('val_rmse', metrics.get('val_rmse'))}, "
+        f"val macro-F1 {_metric('val_macro_f1', metrics.get('val_macro_f1'))}"
     )
 
 
 def _cells(row: QueueRow) -> tuple[str, ...]:
     metrics = row.metrics
-    accuracy = metrics.get("accuracy")
     return (
         row.label,
         row.source,
         status_text(row),
         f"{row.progress:.0%}",
-        _number(row.val_rmse, 2),
-        _number(metrics.get("val_macro_f1"), 3),
-        _number(metrics.get("rmse"), 2),
-        _number(metrics.get("nasa_score"), 0),
-        "" if accuracy is None else _number(100 * accuracy, 1) + " %",
+        _metric("val_rmse", row.val_rmse),
+        _metric("val_macro_f1", metrics.get("val_macro_f1")),
+        _metric("rmse", metrics.get("rmse")),
+        _metric("nasa_score", metrics.get("nasa_score")),
+        _metric("accuracy", metrics.get("accuracy")),
         Path(row.run_dir).name if row.run_dir else "",
     )
 

@@ -1,0 +1,126 @@
+"""How the workbench writes numbers: one format per metric, the same in every place.
+
+A run's test RMSE used to read 10.2 in the results headline, 10.21 in the queue
+and 10.2 again in the comparison; its NASA score 912, 911.9 or 3.25e+05; its
+accuracy 44.0 % in one place and 0.44 in another. A reader comparing two places
+then wonders whether they show the same run. So every place that shows a metric
+(test-results headline, comparison tables and plot, run queue, fleet view,
+status bar, the HTML report) formats it here. It lives in core/, without Qt, so
+``rulwb report`` writes numbers exactly as the GUI shows them. Each is formatted
+by the kind of quantity it is:
+
+- **cycles** (RMSE, MAE, interval width): two decimals, ``12.34``. Hundredths of
+  a cycle are below anything that matters in maintenance, but two runs of one
+  method often differ only there, and a table should tell them apart.
+- **score** (NASA score): a whole number with thousands separators, ``325,123``.
+  The score is a sum of exponentials that grows to the hundred thousands for a
+  poor run; decimals or an exponent (``3.25e+05``) only hide its size.
+- **percent** (accuracy, interval coverage): ``44.0 %``. Both are shares of
+  engines, and a share reads as a percentage; the majority-class baseline beside
+  the accuracy ("44 % of the engines are normal") is one, too.
+- **ratio** (macro-F1): ``0.861``. Macro-F1 is the mean of per-class F1 scores,
+  not a share of anything; written as a percentage it would be misread as the
+  share of engines classified right. Three decimals, because methods often
+  differ in the third (and the HTML report writes it the same way).
+
+Other numbers (steps, seeds, seconds, probe values) take :func:`format_value`:
+four significant digits, no exponent for big numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+#: Missing values (not run yet, no test split) read as a dash, not as "nan".
+MISSING = "–"
+
+#: Metric name (without a ``val_``/``majority_``/``ensemble_`` prefix) -> kind.
+METRIC_KINDS = {
+    "rmse": "cycles",
+    "mae": "cycles",
+    "interval_width": "cycles",
+    "nasa_score": "score",
+    "accuracy": "percent",
+    "interval_coverage": "percent",
+    "macro_f1": "ratio",
+}
+#: Prefixes that name where a figure comes from, not what it measures.
+PREFIXES = ("val_", "test_", "majority_", "ensemble_")
+
+
+def metric_kind(name: str) -> str | None:
+    """'cycles', 'score', 'percent' or 'ratio' for a metric name; None for other numbers."""
+    for prefix in PREFIXES:
+        if name.startswith(prefix):
+            return metric_kind(name[len(prefix) :])
+    return METRIC_KINDS.get(name)
+
+
+def is_metric(name: str) -> bool:
+    """Whether ``name`` is a metric with a fixed format (``val_rmse``, ``accuracy``...)."""
+    return metric_kind(name) is not None
+
+
+def format_metric(name: str, value: object, missing: str = MISSING) -> str:
+    """A metric as every part of the workbench writes it: ``format_metric('rmse', 12.3)``
+    is ``'12.30'``; ``missing`` for None, NaN or a non-number."""
+    number = _finite(value)
+    if number is None:
+        return missing
+    kind = metric_kind(name)
+    if kind == "score":
+        return f"{number:,.0f}"
+    if kind == "percent":
+        return f"{100 * number:.1f} %"
+    if kind == "ratio":
+        return f"{number:.3f}"
+    if kind == "cycles":
+        return f"{number:.2f}"
+    return format_value(number)
+
+
+def format_metric_spread(name: str, mean: object, std: object) -> str:
+    """``'14.02 ± 0.41'``: mean and standard deviation in the metric's own format.
+
+    The mean reads exactly as :func:`format_metric` writes one run's value, so a
+    method with one run shows the same text in the summary and in the runs table.
+    Without a spread (one run, std NaN) it is just the mean.
+    """
+    if metric_kind(name) is None:
+        return format_spread(_or_nan(mean), _or_nan(std))
+    text = format_metric(name, mean)
+    spread = _finite(std)
+    if text == MISSING or spread is None:
+        return text
+    return f"{text} ± {format_metric(name, spread)}"
+
+
+def format_value(value: float | None) -> str:
+    """Four significant digits; big numbers without exponent noise; '–' for missing."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def format_spread(mean: float, std: float) -> str:
+    """'mean ± std' with std to two significant digits and the mean to the same decimals."""
+    if not math.isfinite(std) or std <= 0:
+        return format_value(mean)
+    decimals = int(min(max(1 - math.floor(math.log10(std)), 0), 6))
+    return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def _finite(value: object) -> float | None:
+    """The value as a finite float, or None (booleans are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _or_nan(value: object) -> float:
+    number = _finite(value)
+    return math.nan if number is None else number
