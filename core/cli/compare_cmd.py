@@ -11,12 +11,16 @@ import pandas as pd
 
 from core.cli.options import add_preprocess_arguments, add_source_arguments
 from core.cli.progress import ProgressLine
-from core.cli.train_cmd import HEADLINE, add_training_arguments, experiment_from_args
-from core.comparison import summarise, summary_to_json
-from core.ensemble import add_ensembles
+from core.cli.train_cmd import add_training_arguments, experiment_from_args
+from core.comparison import summary_to_json
 from core.executors import EXECUTORS, ExecutorConfig
 from core.runs.atomic import atomic_write_text
-from core.training.comparison_runs import ComparisonPlan, parse_seeds, run_comparison
+from core.training.comparison_runs import (
+    ComparisonPlan,
+    comparison_summary,
+    parse_seeds,
+    run_comparison,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,9 +93,7 @@ def run_compare(args: argparse.Namespace) -> int:
         notice=_print_notice,
         executor=executor,
     )
-    metrics = [*HEADLINE, "val_rmse", "val_macro_f1", "interval_coverage", "interval_width"]
-    present = [m for m in [*metrics, "seconds"] if m in table and table[m].notna().any()]
-    summary = add_ensembles(summarise(table, metrics=present), table, base.preprocess.rul_cap)
+    summary = comparison_summary(table, base.preprocess.rul_cap)
     as_json = summary_to_json(summary)
     # atomic, so a full disk is a clear RunStoreError and an old summary stays whole
     atomic_write_text(args.out / "summary.csv", summary.to_csv(index=False))

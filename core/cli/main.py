@@ -10,10 +10,18 @@ import argparse
 import sys
 
 from core import __version__
-from core.cli import compare_cmd, data_cmd, model_cmd, predict_cmd, probe_cmd, train_cmd
+from core.cli import (
+    compare_cmd,
+    data_cmd,
+    model_cmd,
+    predict_cmd,
+    probe_cmd,
+    report_cmd,
+    train_cmd,
+)
 from core.errors import WorkbenchError
 
-COMMANDS = (data_cmd, model_cmd, train_cmd, compare_cmd, probe_cmd, predict_cmd)
+COMMANDS = (data_cmd, model_cmd, train_cmd, compare_cmd, report_cmd, probe_cmd, predict_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

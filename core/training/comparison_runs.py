@@ -19,7 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from core import __version__
+from core.comparison import summarise
 from core.data.prepare import PreparedData
+from core.ensemble import add_ensembles
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.runs import RunInfo, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write, atomic_write_json, describe_os_error
@@ -44,6 +46,21 @@ RESULT_COLUMNS = (
     "epochs_run",
 )
 
+
+#: The figures a comparison's summary compares, in table order, where the runs have them.
+SUMMARY_METRICS = (
+    "rmse",
+    "nasa_score",
+    "mae",
+    "accuracy",
+    "macro_f1",
+    "rmse_uncapped",
+    "val_rmse",
+    "val_macro_f1",
+    "interval_coverage",
+    "interval_width",
+    "seconds",
+)
 
 # A diverged run is an outcome, not unfinished work: re-running it diverges again.
 ENDED = (RunStatus.FINISHED, RunStatus.DIVERGED)
@@ -270,3 +287,15 @@ def _write_table(rows: list[dict], folder: Path) -> None:
     """Replace comparison.csv atomically (a full disk is a RunStoreError naming it)."""
     data = pd.DataFrame(rows).to_csv(index=False).encode("utf-8")
     atomic_write(folder / "comparison.csv", lambda handle: handle.write(data))
+
+
+def comparison_summary(table: pd.DataFrame, cap: float) -> pd.DataFrame:
+    """The per-method summary of a comparison's run table, with seed ensembles.
+
+    One definition for ``rulwb compare``'s summary files and ``rulwb report``:
+    only figures some run has are summarised (an imported fleet without a test
+    split has validation figures only), and each method's seed ensemble is
+    added beside its per-seed mean (``cap`` is the RUL cap of the runs).
+    """
+    present = [m for m in SUMMARY_METRICS if m in table and table[m].notna().any()]
+    return add_ensembles(summarise(table, metrics=present), table, cap)

@@ -319,3 +319,29 @@ def test_fleet_menu_predicts_engines_of_a_finished_run(qtbot, make_window, quick
     table = view.engine_table()
     assert len(table) == len(window.data_dock.data.test_last)
     assert table["pred_rul"].is_monotonic_increasing
+
+
+def test_export_report_writes_the_runs_the_comparison_shows(qtbot, make_window, quick, tmp_path):
+    window = loaded(qtbot, make_window())
+    assert window.report_action.text() == "Export report…"
+    quick(window, methods=("fixed", "gaba"), seeds="0", epochs=1)
+    train_and_wait(qtbot, window, timeout=90_000)
+    window.refresh_comparison()
+    summary = window.area.comparison.summary_frame()
+    out = tmp_path / "report.html"
+    with qtbot.waitSignal(window.report_export.written, timeout=60_000) as written:
+        assert window.export_report(out)
+    assert written.args == [str(out)]
+    assert window.status.currentMessage() == f"Report written: {out}"
+    text = out.read_text(encoding="utf-8")
+    assert "<h1>Comparison report: demo (30 units)</h1>" in text
+    for _, row in summary.iterrows():
+        assert f"<td>{row['method']}</td><td class='num'>1</td>" in text
+        assert f"{row['rmse_mean']:.2f}" in text
+
+
+def test_export_report_without_finished_runs_says_why(qtbot, make_window, errors, tmp_path):
+    window = loaded(qtbot, make_window())
+    assert not window.export_report(tmp_path / "report.html")
+    assert errors[-1][0] == "No report" and "No finished runs" in errors[-1][1]
+    assert not (tmp_path / "report.html").exists()

@@ -30,6 +30,7 @@ from workbench.data.data_dock import DataDock
 from workbench.experiment.experiment_dock import ExperimentDock
 from workbench.fleet.fleet_dock import import_csv, install_fleet
 from workbench.shell.error_report import ErrorHook, ErrorReporter
+from workbench.shell.report_export import ReportExport
 from workbench.shell.settings import WorkbenchSettings, default_runs_dir
 from workbench.shell.status import TrainingStatusBar
 from workbench.shell.toolbar import TrainingToolBar
@@ -104,6 +105,11 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore()
         self.queue_dock.load_store()
+        self.report_export = ReportExport(self)
+        self.report_export.written.connect(
+            lambda path: self.status.showMessage(f"Report written: {path}", 15000)
+        )
+        self.report_export.refused.connect(lambda why: self.errors.report("No report", why))
         self.warm_up = BackgroundTasks(self, "torch-warm-up")
         warm_up_torch(self.warm_up)
 
@@ -134,6 +140,7 @@ class MainWindow(QMainWindow):
         file.addAction("Load data", QKeySequence("Ctrl+L"), self.data_dock.load)
         file.addSeparator()
         file.addAction("Save screenshot…", self.save_screenshot_as)
+        self.report_action = file.addAction("Export report…", self.export_report_as)
         file.addSeparator()
         file.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         runs = menu.addMenu("&Runs")
@@ -240,7 +247,7 @@ class MainWindow(QMainWindow):
         label = row.label if row is not None else "run"
         if outcome.predictions is not None:
             self.area.show_results(label, outcome.predictions, outcome.metrics)
-        self.status.run_ended(label, outcome.status)
+        self.status.run_ended(label, outcome.status, outcome.metrics)
         if outcome.error or outcome.status == "failed":
             message = outcome.error or outcome.detail
             self.errors.report("A run failed", f"{label}: {message}", outcome.trace)
@@ -361,6 +368,18 @@ class MainWindow(QMainWindow):
         self.area.flush()
         return self.grab().save(str(path))
 
+    def export_report_as(self) -> None:
+        """File ▸ Export report…: ask where, then write the Comparison tab's runs as HTML."""
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export comparison report", "comparison_report.html", "HTML (*.html)"
+        )
+        if path:
+            self.export_report(Path(path))
+
+    def export_report(self, path: Path) -> bool:
+        """Write the report of the runs the Comparison tab shows (in the background)."""
+        return self.report_export.export(self.comparison_rows(), path)
+
     # ------------------------------------------------------------- closing
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember, end the run at its step (finished epochs are saved), wait, close.
@@ -376,6 +395,7 @@ class MainWindow(QMainWindow):
         self._close_import_dialogs(deadline)
         self.data_dock.shutdown(deadline.left_s())
         self.fleet_dock.shutdown(deadline.left_s())
+        self.report_export.shutdown(deadline.left_s())
         # An import cannot be cut short: the window does not wait for it, the exit does.
         self.warm_up.shutdown(0)
         super().closeEvent(event)

@@ -1,0 +1,219 @@
+"""The report's figures, drawn with matplotlib and embedded as inline SVG.
+
+matplotlib rather than the GUI's pyqtgraph: a report is written by the
+command line too, where core/ may not import Qt, and matplotlib's object API
+(``Figure`` without ``pyplot``) draws without a display or global state. SVG
+keeps the report one self-contained file whose figures stay sharp when
+printed and whose labels are text a reader can search. Each figure says what
+it shows in its own title and axis labels; methods have the GUI's colours.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from core.colours import DASHED_METHODS, HEALTH, HEALTH_STATES, RUL, method_colour
+from core.report.collect import ComparisonRecord, RunRecord
+
+#: Small multiples per row (test scatter, confusion matrices).
+COLUMNS = 4
+_STYLE = {
+    "svg.fonttype": "none",  # text stays text: searchable, and small
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+_salt = itertools.count()
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    # a fresh salt per figure: several inline SVGs in one page never share an element id
+    settings: Any = {**_STYLE, "svg.hashsalt": f"rulwb-report-{next(_salt)}"}
+    with mpl.rc_context(settings):
+        yield
+
+
+def to_svg(figure: Figure) -> str:
+    """The figure as an inline ``<svg>`` element (no XML prolog, no date: reproducible)."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _line_style(method: str) -> str:
+    return "--" if method in DASHED_METHODS else "-"
+
+
+def validation_curves(record: ComparisonRecord) -> str | None:
+    """Validation RMSE and macro-F1 per epoch, every run, the kept epoch marked."""
+    trained = [run for run in record.runs if "val_rmse" in run.history]
+    if not trained:
+        return None
+    with _style():
+        figure = Figure(figsize=(10, 3.6), layout="constrained")
+        rmse, f1 = figure.subplots(1, 2)
+        for run in trained:
+            for axes, column in ((rmse, "val_rmse"), (f1, "val_macro_f1")):
+                _curve(axes, run, column)
+        for run in record.runs:  # the classical baseline has no epochs: its figure as a level
+            if run not in trained and run.metrics.get("val_rmse") is not None:
+                for axes, key in ((rmse, "val_rmse"), (f1, "val_macro_f1")):
+                    axes.axhline(run.metrics[key], color=method_colour(run.method), ls="--", lw=1)
+        rmse.set(xlabel="epoch", ylabel="validation RUL RMSE (cycles)", title="RUL head")
+        f1.set(xlabel="epoch", ylabel="validation macro-F1", title="Health head")
+        _clip_to_settled(rmse, trained)
+        _method_legend(figure, record.methods)
+        figure.suptitle("Validation curves (● the epoch each run kept)", x=0.01, ha="left")
+        return to_svg(figure)
+
+
+def _curve(axes: Axes, run: RunRecord, column: str) -> None:
+    if column not in run.history:
+        return
+    history = run.history
+    colour = method_colour(run.method)
+    axes.plot(history["epoch"], history[column], color=colour, lw=1, alpha=0.7)
+    kept = history[history["epoch"] == run.metrics.get("best_epoch")]
+    axes.plot(kept["epoch"], kept[column], "o", color=colour, ms=4)
+
+
+def _clip_to_settled(axes: Axes, runs: list[RunRecord]) -> None:
+    """RMSE from epoch 2 on sets the scale: epoch 1's (often 80+) would flatten the rest."""
+    later = pd.concat([run.history.loc[run.history["epoch"] > 1, "val_rmse"] for run in runs])
+    if later.notna().any():
+        top = float(np.nanpercentile(later, 98))
+        axes.set_ylim(max(0.0, float(later.min()) * 0.9), top * 1.1)
+
+
+def _method_legend(figure: Figure, methods: list[str]) -> None:
+    """One entry per method, outside the plots so it never covers data."""
+    handles = [
+        mpl.lines.Line2D([], [], color=method_colour(m), ls=_line_style(m), lw=2) for m in methods
+    ]
+    figure.legend(handles, methods, loc="outside right center", frameon=False)
+
+
+def gradient_figure(record: ComparisonRecord) -> str | None:
+    """Per method: the gradient-norm ratio ||g_RUL|| / ||g_health|| and the task weights."""
+    probed = [
+        m for m in record.methods if any(_gradients(r) is not None for r in record.runs_of(m))
+    ]
+    if not probed:
+        return None
+    with _style():
+        figure = Figure(figsize=(10, 2.3 * len(probed) + 0.6), layout="constrained")
+        grid = np.atleast_2d(figure.subplots(len(probed), 2, sharex="row"))
+        for (ratio, weights), method in zip(grid, probed, strict=True):
+            for run in record.runs_of(method):
+                _draw_gradients(ratio, weights, run)
+            ratio.set(yscale="log", ylabel="‖g_RUL‖ / ‖g_health‖", title=f"{method}: ratio")
+            weights.set(
+                ylabel="task weight", title=f"{method}: weights, RUL (orange), health (blue)"
+            )
+        for axes in grid[-1]:
+            axes.set_xlabel("training step")
+        figure.suptitle(
+            "Gradient-norm ratio and task weights per method (one line per seed)",
+            x=0.01,
+            ha="left",
+        )
+        return to_svg(figure)
+
+
+def _gradients(run: RunRecord) -> pd.DataFrame | None:
+    """Per-step probe records where the run probed, else its per-epoch figures."""
+    for table in (run.probe, run.history):
+        columns = {"step", "ratio", "weight_rul", "weight_health"}
+        if columns <= set(table.columns) and table["ratio"].notna().any():
+            return table
+    return None
+
+
+def _draw_gradients(ratio: Axes, weights: Axes, run: RunRecord) -> None:
+    table = _gradients(run)
+    if table is None:
+        return
+    positive = table[table["ratio"] > 0]
+    ratio.plot(positive["step"], positive["ratio"], color=method_colour(run.method), lw=0.8)
+    weights.plot(table["step"], table["weight_rul"], color=RUL, lw=0.8)
+    weights.plot(table["step"], table["weight_health"], color=HEALTH, lw=0.8)
+
+
+def test_scatter(record: ComparisonRecord) -> str | None:
+    """Predicted against true RUL of the test engines, every seed of a method together."""
+    methods = [m for m in record.methods if any(_has_test(r) for r in record.runs_of(m))]
+    if not methods:
+        return None
+    with _style():
+        figure, cells = _grid(len(methods), height=2.6)
+        for axes, method in zip(cells, methods, strict=False):
+            tables = [r.predictions for r in record.runs_of(method) if _has_test(r)]
+            both = pd.concat(tables)
+            top = float(max(both["true_rul"].max(), both["pred_rul"].max())) * 1.05
+            axes.plot([0, top], [0, top], color="#9aa0a6", lw=1)
+            axes.scatter(both["true_rul"], both["pred_rul"], s=6, alpha=0.5, lw=0,
+                         color=method_colour(method))  # fmt: skip
+            axes.set(title=f"{method} ({len(tables)} seed{'s' * (len(tables) > 1)})",
+                     xlim=(0, top), ylim=(0, top), aspect="equal")  # fmt: skip
+            axes.set_xlabel("true RUL (cycles)")
+            axes.set_ylabel("predicted RUL")
+        figure.suptitle("Test engines: predicted against true RUL", x=0.01, ha="left")
+        return to_svg(figure)
+
+
+def _has_test(run: RunRecord) -> bool:
+    table = run.predictions
+    return {"true_rul", "pred_rul"} <= set(table.columns) and table["true_rul"].notna().any()
+
+
+def confusion_matrices(record: ComparisonRecord) -> str | None:
+    """Health state on the test engines, counts summed over a method's seeds."""
+    matrices = {m: _confusion(record.runs_of(m)) for m in record.methods}
+    shown = {m: c for m, c in matrices.items() if c is not None}
+    if not shown:
+        return None
+    with _style():
+        figure, cells = _grid(len(shown), height=2.6)
+        for axes, (method, counts) in zip(cells, shown.items(), strict=False):
+            share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+            axes.imshow(share, cmap="Blues", vmin=0, vmax=1)
+            for (row, column), count in np.ndenumerate(counts):
+                colour = "white" if share[row, column] > 0.6 else "black"
+                axes.text(column, row, f"{count:d}", ha="center", va="center", color=colour)
+            ticks = range(len(HEALTH_STATES))
+            axes.set_xticks(ticks, HEALTH_STATES, rotation=30)
+            axes.set_yticks(ticks, HEALTH_STATES)
+            axes.set(title=method, xlabel="predicted", ylabel="true")
+            axes.grid(False)
+        figure.suptitle("Test health state: counts over all seeds (shade: share of the true row)",
+                        x=0.01, ha="left")  # fmt: skip
+        return to_svg(figure)
+
+
+def _confusion(runs: list[RunRecord]) -> np.ndarray | None:
+    found = [np.asarray(r.metrics["confusion"]) for r in runs if r.metrics.get("confusion")]
+    return np.sum(found, axis=0).astype(int) if found else None
+
+
+def _grid(n: int, height: float) -> tuple[Figure, list[Axes]]:
+    """A figure of ``n`` small multiples, :data:`COLUMNS` a row; unused cells hidden."""
+    rows = -(-n // COLUMNS)
+    figure = Figure(figsize=(10, height * rows + 0.5), layout="constrained")
+    cells = list(np.atleast_1d(figure.subplots(rows, COLUMNS)).ravel())
+    for axes in cells[n:]:
+        axes.set_visible(False)
+    return figure, cells[:n]

@@ -1,0 +1,248 @@
+"""The comparison report as one self-contained HTML page.
+
+What an engineer attaches to a maintenance review: what was compared on
+which data and how, the results with their uncertainty, the curves behind
+them, and enough configuration and version detail to repeat every run. The
+page needs nothing but itself: styles inline, figures as inline SVG, no
+script, no link to fetch — it opens the same way offline, in a mail client's
+preview, or printed.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core import __version__
+from core.formats import format_metric, format_value
+from core.report import figures
+from core.report.collect import ComparisonRecord
+from core.report.environment import run_environments, this_machine
+from core.report.tables import (
+    OTHER_COLUMNS,
+    TEST_COLUMNS,
+    compared_metric,
+    differing_settings,
+    figures_table,
+    html_table,
+    key_value_table,
+    paired_table,
+    settings_rows,
+    statistics_notes,
+)
+from core.runs.atomic import atomic_write_text
+from core.training.comparison_runs import comparison_summary
+from core.training.selection import LABELS
+
+_CSS = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #3c4043;
+       max-width: 1100px; margin: 24px auto; padding: 0 16px; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0; } h2 { margin-top: 2em; border-bottom: 1px solid #dadce0; }
+.sub { color: #80868b; margin-top: 4px; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92em; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e8eaed; text-align: left; }
+th { background: #f1f3f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.settings td:first-child { color: #5f6368; }
+.note { color: #5f6368; font-size: 0.92em; } .warn { color: #b06000; }
+figure { margin: 12px 0 24px; }
+.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr));
+           gap: 0 24px; }
+h3 { font-size: 1em; margin: 8px 0 0; } td.num, th { white-space: nowrap; }
+@media print { h2 { break-before: auto; } figure { break-inside: avoid; } }
+"""
+
+
+def render(record: ComparisonRecord, generated: datetime | None = None) -> str:
+    """The whole page for a comparison's finished runs."""
+    if not record.runs:
+        raise ValueError(f"'{record.title}' has no finished run to report")
+    generated = generated or datetime.now(UTC)
+    summary = comparison_summary(record.table, _cap(record))
+    sections = [
+        _header(record, generated),
+        _section("Data and protocol", _protocol(record, summary)),
+        _section("Results", _results(record, summary)),
+        _figure_section("Validation curves", figures.validation_curves(record)),
+        _figure_section("Gradient balance", figures.gradient_figure(record)),
+        _figure_section("Test predictions", figures.test_scatter(record)),
+        _figure_section("Health state on the test engines", figures.confusion_matrices(record)),
+        _section("Configuration", _configuration(record)),
+        _section("Runs", _runs(record)),
+        _section("Machines and software", _machines(record)),
+    ]
+    title = html.escape(f"Comparison report: {record.title}")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{_CSS}</style></head><body>"
+        + "".join(s for s in sections if s)
+        + "</body></html>"
+    )
+
+
+def write_report(record: ComparisonRecord, out: str | Path) -> Path:
+    """Render and write atomically (a half-written report never replaces an old one)."""
+    path = Path(out)
+    atomic_write_text(path, render(record))
+    return path
+
+
+def _cap(record: ComparisonRecord) -> float:
+    return float(_base(record).get("preprocess", {}).get("rul_cap", 125.0))
+
+
+def _base(record: ComparisonRecord) -> dict[str, Any]:
+    """The comparison's shared configuration: the plan's, else the first network run's."""
+    if record.plan and isinstance(record.plan.get("base"), dict):
+        return record.plan["base"]
+    networks = [run for run in record.runs if not run.history.empty] or record.runs
+    return networks[0].config
+
+
+def _header(record: ComparisonRecord, generated: datetime) -> str:
+    methods, seeds = record.methods, sorted({run.seed for run in record.runs})
+    when = generated.strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"<h1>Comparison report: {html.escape(record.title)}</h1>"
+        f"<p class='sub'>{len(record.runs)} finished runs · {len(methods)} methods "
+        f"({html.escape(', '.join(methods))}) · seeds {', '.join(map(str, seeds))} · "
+        f"written {when} by rul-workbench {__version__}</p>"
+    )
+
+
+def _section(title: str, body: str) -> str:
+    return f"<h2>{html.escape(title)}</h2>{body}"
+
+
+def _figure_section(title: str, svg: str | None) -> str:
+    return _section(title, f"<figure>{svg}</figure>") if svg else ""
+
+
+def _protocol(record: ComparisonRecord, summary: Any) -> str:
+    base = _base(record)
+    source, prep, train = base.get("source", {}), base.get("preprocess", {}), base.get("train", {})
+    health = prep.get("health", {})
+    select_on = train.get("select_on", "rul")
+    rows = [
+        ("data", _source_text(source)),
+        ("window", f"{prep.get('window')} cycles (shorter units front-padded)"),
+        ("RUL cap", f"{prep.get('rul_cap')} cycles"),
+        (
+            "health states",
+            f"critical under {health.get('critical')} cycles, "
+            f"degrading under {health.get('degrading')}, else normal",
+        ),
+        (
+            "validation units",
+            f"{_percent(prep.get('val_fraction'))} of the training units, whole units, "
+            f"split seed {prep.get('seed')}",
+        ),
+        ("model", f"{base.get('preset')} preset"),
+        (
+            "training",
+            f"up to {train.get('epochs')} epochs, batch {train.get('batch_size')}, "
+            f"lr {train.get('lr')} ({train.get('lr_schedule')} schedule), "
+            f"weight decay {train.get('weight_decay')}, input noise {train.get('input_noise')}",
+        ),
+        (
+            "kept weights",
+            f"best epoch on the validation units by {LABELS.get(select_on, select_on)}; "
+            f"early stopping after {train.get('early_stopping_patience')} epochs "
+            "without improvement (0: never)",
+        ),
+        ("test", _test_text(summary)),
+    ]
+    if record.plan and record.plan.get("executor"):
+        executor = record.plan["executor"]
+        rows.append(("ran on", ", ".join(f"{k} {v}" for k, v in executor.items() if v)))
+    return key_value_table(rows)
+
+
+def _source_text(source: dict[str, Any]) -> str:
+    kind = source.get("kind")
+    if kind == "cmapss":
+        return f"NASA C-MAPSS {source.get('subset')}"
+    if kind == "csv":
+        return f"CSV {source.get('path')}" + (
+            f", in-service engines {source.get('test_csv')}" if source.get("test_csv") else ""
+        )
+    return "demo fleet (synthetic)"
+
+
+def _percent(value: Any) -> str:
+    return "?" if value is None else f"{100 * float(value):g} %"
+
+
+def _test_text(summary: Any) -> str:
+    if compared_metric(summary) == "val_rmse":
+        return "no test split: methods are compared on their validation figures"
+    return "evaluated once per run, on the kept weights; never used to choose anything"
+
+
+def _results(record: ComparisonRecord, summary: Any) -> str:
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in statistics_notes(summary))
+    if compared_metric(summary) == "val_rmse":
+        notes = "<p class='warn'>No test split: every figure is a validation figure.</p>" + notes
+    left = ""
+    if record.left_out:
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in record.left_out)
+        left = f"<p class='warn'>Left out of every table and figure:</p><ul>{items}</ul>"
+    tables = [
+        figures_table(summary, TEST_COLUMNS, ensemble=True),
+        figures_table(summary, OTHER_COLUMNS),
+        "<p>Paired with the baseline:</p>" + paired_table(summary),
+    ]
+    return "".join(tables) + notes + left
+
+
+def _configuration(record: ComparisonRecord) -> str:
+    base = _base(record)
+    blocks = []
+    for section in ("source", "preprocess", "model", "train"):
+        values = dict(base.get(section) or {})
+        if section == "source" and values.get("kind") != "demo":
+            values.pop("demo", None)  # the demo fleet's settings matter only for the demo
+        blocks.append(f"<div><h3>{section}</h3>{key_value_table(settings_rows(values))}</div>")
+    parts = [
+        f"<p>Settings every run shares ({html.escape(str(base.get('preset')))} preset):</p>",
+        f"<div class='columns'>{''.join(blocks)}</div>",
+    ]
+    params = {run.method: run.config.get("method_params") or {} for run in record.runs}
+    rows = [
+        (m, ", ".join(f"{k} = {v}" for k, v in p.items()) or "defaults") for m, p in params.items()
+    ]
+    parts += ["<p>Method settings:</p>", key_value_table(rows)]
+    differing = differing_settings(record)
+    if differing:
+        note = "<p class='warn'>Settings that differ between runs:</p>"
+        parts += [note, key_value_table(differing)]
+    return "".join(parts)
+
+
+def _runs(record: ComparisonRecord) -> str:
+    head = ["run", "status", "folder", "kept epoch", "epochs", "seconds", "val. RMSE", "test RMSE"]
+    body = []
+    for run in record.runs:
+        m = run.metrics
+        epochs = m.get("epochs_run") or None  # the classical baseline has no epochs
+        body.append([
+            html.escape(f"{run.method} s{run.seed}"),
+            html.escape(str(m.get("status"))),
+            html.escape(run.path.name),
+            str(m.get("best_epoch")) if epochs else "–",
+            str(epochs) if epochs else "–",
+            format_value(m.get("seconds")),
+            format_metric("val_rmse", m.get("val_rmse")),
+            format_metric("rmse", m.get("rmse")),
+        ])  # fmt: skip
+    return html_table(head, body, numeric_from=3, css="runs")
+
+
+def _machines(record: ComparisonRecord) -> str:
+    return (
+        "<p>The runs:</p>"
+        + key_value_table(run_environments(record))
+        + "<p>This report was written on:</p>"
+        + key_value_table(this_machine())
+    )

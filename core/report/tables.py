@@ -1,0 +1,179 @@
+"""The report's tables as HTML: results per method, protocol, configuration, machine.
+
+Every figure in the results table comes from the same summary ``rulwb
+compare`` writes (:func:`core.training.comparison_runs.comparison_summary`),
+so the report and ``summary.csv`` never disagree. Numbers are formatted
+as the GUI writes them (:mod:`core.formats`).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import pandas as pd
+
+from core.comparison import MIN_PAIRS
+from core.formats import MISSING, format_metric, format_metric_spread
+from core.report.collect import ComparisonRecord
+
+#: (metric, column title): test figures, then uncertainty and validation.
+TEST_COLUMNS = (
+    ("rmse", "test RMSE"),
+    ("nasa_score", "NASA score"),
+    ("mae", "MAE"),
+    ("accuracy", "accuracy"),
+    ("macro_f1", "macro-F1"),
+)
+OTHER_COLUMNS = (
+    ("interval_coverage", "interval coverage"),
+    ("interval_width", "interval width"),
+    ("val_rmse", "validation RMSE"),
+    ("val_macro_f1", "validation macro-F1"),
+)
+#: The figures a method is compared with the baseline on (paired by seed).
+PAIRED = (("rmse", "RMSE"), ("macro_f1", "macro-F1"))
+
+
+def p_value(value: Any) -> str:
+    """A p-value: three decimals, or "< 0.001"; "–" where no test was run."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def compared_metric(summary: pd.DataFrame) -> str:
+    """The figure methods are compared on: test RMSE, or validation RMSE without a test split."""
+    return "rmse" if "rmse_mean" in summary else "val_rmse"
+
+
+def figures_table(summary: pd.DataFrame, columns: tuple, ensemble: bool = False) -> str:
+    """Mean ± std over seeds per method for the ``columns`` the runs have."""
+    shown = [c for c in columns if f"{c[0]}_mean" in summary]
+    if not shown:
+        return ""
+    head = ["method", "runs", *(title for _, title in shown)]
+    head += ["seed-ensemble RMSE"] if ensemble else []
+    body = []
+    for _, row in summary.iterrows():
+        cells = [html.escape(str(row["method"])), str(int(row["n"]))]
+        cells += [
+            format_metric_spread(m, row.get(f"{m}_mean"), row.get(f"{m}_std")) for m, _ in shown
+        ]
+        cells += [_ensemble(row)] if ensemble else []
+        body.append(cells)
+    return html_table(head, body, numeric_from=1, css="results")
+
+
+def paired_table(summary: pd.DataFrame) -> str:
+    """Each method's paired difference from the baseline with its interval and tests."""
+    baseline = summary.attrs.get("baseline", "fixed")
+    pairs = [(m, t) for m, t in PAIRED if f"{m}_mean" in summary] or [("val_rmse", "val. RMSE")]
+    head = ["method"]
+    for _, title in pairs:
+        head += [f"{title} − {baseline} [95 % CI]", "Wilcoxon p", "p (Holm)"]
+    body = []
+    for _, row in summary.iterrows():
+        if row["method"] != baseline:
+            cells = [html.escape(str(row["method"]))]
+            for metric, _ in pairs:
+                cells += _comparison_cells(row, metric)
+            body.append(cells)
+    return html_table(head, body, numeric_from=1, css="results") if body else ""
+
+
+def _comparison_cells(row: pd.Series, metric: str) -> list[str]:
+    diff, low, high = (row.get(f"{metric}_diff{s}") for s in ("", "_low", "_high"))
+    digits = 3 if "f1" in metric else 2
+    interval = MISSING
+    if diff is not None and math.isfinite(diff):
+        interval = f"{diff:+.{digits}f}"
+        if low is not None and math.isfinite(low):
+            interval += f" [{low:+.{digits}f}, {high:+.{digits}f}]"
+        interval += f" (n = {int(row[f'{metric}_wilcoxon_n'])})"
+    p, holm = row.get(f"{metric}_wilcoxon_p"), row.get(f"{metric}_wilcoxon_p_holm")
+    return [interval, p_value(p), p_value(holm)]
+
+
+def _ensemble(row: pd.Series) -> str:
+    members = row.get("ensemble_members")
+    if members is None or not math.isfinite(members):
+        return MISSING
+    return f"{format_metric('rmse', row.get('ensemble_rmse'))} (of {int(members)})"
+
+
+def statistics_notes(summary: pd.DataFrame) -> list[str]:
+    """What the paired table's tests are and which runs were paired, in sentences."""
+    baseline = summary.attrs.get("baseline", "fixed")
+    notes = [
+        f"Each method is compared with '{baseline}' on the seeds both ran (paired by seed): the "
+        "mean difference with its 95 % Student-t interval for any number of pairs; the exact "
+        f"two-sided Wilcoxon signed-rank test only from {MIN_PAIRS} pairs (with fewer it cannot "
+        "reach p < 0.05); p-values Holm-corrected over the methods compared. A difference "
+        "below zero means a lower RMSE (better) or a lower macro-F1 (worse) than the baseline.",
+    ]
+    by_seeds: dict[str, list[str]] = {}
+    for method, seeds in summary.attrs.get("paired_seeds", {}).items():
+        if method != baseline:
+            by_seeds.setdefault(", ".join(map(str, seeds)) or "none", []).append(method)
+    notes += [f"Paired seeds {seeds}: {', '.join(ms)}." for seeds, ms in by_seeds.items()]
+    by_note: dict[str, list[str]] = {}
+    for _, row in summary.iterrows():
+        if row.get("wilcoxon_note") and row["wilcoxon_note"] != "baseline":
+            by_note.setdefault(str(row["wilcoxon_note"]), []).append(str(row["method"]))
+    notes += [f"{', '.join(ms)}: {note}." for note, ms in by_note.items()]
+    return notes
+
+
+def key_value_table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of settings (names escaped here)."""
+    body = [[html.escape(k), html.escape(v)] for k, v in rows]
+    return html_table([], body, numeric_from=None, css="settings")
+
+
+def html_table(head: list[str], body: list[list[str]], numeric_from: int | None, css: str) -> str:
+    """An HTML table; cells are escaped by the caller (they may carry entities)."""
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    rows = []
+    for cells in body:
+        tds = [
+            f"<td class='num'>{c}</td>" if numeric_from is not None and i >= numeric_from else
+            f"<td>{c}</td>"
+            for i, c in enumerate(cells)
+        ]  # fmt: skip
+        rows.append(f"<tr>{''.join(tds)}</tr>")
+    thead = f"<thead><tr>{header}</tr></thead>" if head else ""
+    return f"<table class='{css}'>{thead}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def settings_rows(config: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """A nested configuration as ``section.name = value`` rows, in file order."""
+    rows = []
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += settings_rows(value, f"{name}.")
+        else:
+            rows.append((name, _setting(value)))
+    return rows
+
+
+def _setting(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    return "(none)" if value is None else str(value)
+
+
+def differing_settings(record: ComparisonRecord) -> list[tuple[str, str]]:
+    """Settings (other than method and seed) whose value is not the same in every run."""
+    values: dict[str, set[str]] = {}
+    for run in record.runs:
+        shared = {k: v for k, v in run.config.items() if k not in _PER_RUN}
+        for name, value in settings_rows(shared):
+            values.setdefault(name, set()).add(value)
+    return [(k, " / ".join(sorted(v))) for k, v in values.items() if len(v) > 1]
+
+
+#: Settings that differ between runs of a comparison by design.
+_PER_RUN = ("method", "method_params", "seed", "versions")

@@ -1,0 +1,191 @@
+"""`rulwb report`: a comparison folder as one self-contained HTML page of the summary's figures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.cli.main import main
+from core.formats import format_metric
+from core.report import read_comparison, render
+from core.runs import RunDir
+
+pytestmark = pytest.mark.slow
+
+
+class Page(HTMLParser):
+    """The parts of the page the tests read: headings, table rows, tags and links."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.rows: list[list[str]] = []
+        self.tags: list[str] = []
+        self.links: list[str] = []
+        self._heading = self._cell = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.links += [value for name, value in attrs if name in ("src", "href") and value]
+        if tag == "h2":
+            self._heading = True
+            self.headings.append("")
+        elif tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = True
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag):
+        self._heading = False if tag == "h2" else self._heading
+        self._cell = False if tag in ("td", "th") else self._cell
+
+    def handle_data(self, data):
+        if self._heading:
+            self.headings[-1] += data
+        elif self._cell:
+            self.rows[-1][-1] += data
+
+    def row(self, first: str, width: int | None = None) -> list[str]:
+        """The first table row starting with ``first`` (and ``width`` cells, when given)."""
+        return next(
+            r for r in self.rows if r and r[0] == first and (width is None or len(r) == width)
+        )
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory) -> Path:
+    """Two networks and the classical baseline, two seeds each, on a small demo fleet."""
+    folder = tmp_path_factory.mktemp("comparison")
+    code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
+                 "--preset", "tiny", "--epochs", "2", "--probe-every", "2",
+                 "--methods", "fixed,gaba,gbm", "--seeds", "0-1", "--out", str(folder),
+                 "--json"])  # fmt: skip
+    assert code == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def page(comparison) -> tuple[str, Page]:
+    assert main(["report", str(comparison)]) == 0
+    text = (comparison / "report.html").read_text(encoding="utf-8")
+    return text, Page(text)
+
+
+def test_the_report_has_every_section_with_a_figure_each(page):
+    text, parsed = page
+    assert parsed.headings == [
+        "Data and protocol", "Results", "Validation curves", "Gradient balance",
+        "Test predictions", "Health state on the test engines", "Configuration", "Runs",
+        "Machines and software",
+    ]  # fmt: skip
+    assert parsed.tags.count("svg") == 4
+    assert "demo fleet (synthetic)" in text
+
+
+def test_the_results_are_the_comparison_summary(page, comparison, capsys):
+    _, parsed = page
+    summary = json.loads((comparison / "summary.json").read_text())
+    for method in summary["methods"]:
+        row = parsed.row(method["method"], width=8)  # test figures and seed ensemble
+        assert row[1] == str(method["n"]) == "2"
+        rmse, nasa = (float(row[i].split(" ± ")[0].replace(",", "")) for i in (2, 3))
+        assert rmse == pytest.approx(method["rmse_mean"], abs=0.005)
+        assert nasa == pytest.approx(method["nasa_score_mean"], abs=0.5)
+        assert row[2].endswith(f" ± {method['rmse_std']:.2f}")
+        assert row[7] == f"{format_metric('rmse', method['ensemble_rmse'])} (of 2)"
+    gaba = next(m for m in summary["methods"] if m["method"] == "gaba")
+    paired = parsed.row("gaba", width=7)
+    assert paired[1].startswith(f"{gaba['rmse_diff']:+.2f} [{gaba['rmse_diff_low']:+.2f}, ")
+    assert paired[1].endswith("(n = 2)") and paired[2] == "–", "no Wilcoxon test from 2 pairs"
+
+
+def test_the_gradient_figure_shows_the_networks_and_not_the_baseline(comparison):
+    from core.report.figures import gradient_figure
+
+    svg = gradient_figure(read_comparison(comparison))
+    assert svg is not None
+    assert "gaba: ratio" in svg and "fixed: ratio" in svg
+    assert "gbm" not in svg, "the classical baseline has no gradients"
+
+
+def test_the_confusion_counts_are_summed_over_seeds(comparison):
+    from core.report.figures import _confusion
+
+    record = read_comparison(comparison)
+    runs = record.runs_of("gaba")
+    by_hand = sum(pd.DataFrame(r.metrics["confusion"]).to_numpy() for r in runs)
+    assert (_confusion(runs) == by_hand).all()
+    assert by_hand.sum() == sum(len(r.predictions) for r in runs)
+
+
+def test_the_page_needs_nothing_but_itself(page):
+    _, parsed = page
+    assert parsed.links == [], "no image, style or script is fetched"
+    assert not {"script", "link", "img", "iframe"} & set(parsed.tags)
+
+
+def test_versions_threads_and_machine_are_recorded(page):
+    import torch
+
+    _, parsed = page
+    runs = parsed.row(next(r[0] for r in parsed.rows if r and r[0].startswith("host ")))
+    assert f"torch {torch.__version__}" in runs[0] and "1 torch thread" in runs[0]
+    assert parsed.row("torch", width=2)[1] == torch.__version__
+    assert parsed.row("scikit-learn", width=2)[1] != "not installed"
+
+
+def test_a_stopped_run_is_left_out_and_named(comparison, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison, copy)
+    record = read_comparison(copy)
+    stopped = record.runs_of("gaba")[1].path
+    status = json.loads((stopped / "status.json").read_text())
+    (stopped / "status.json").write_text(json.dumps({**status, "status": "stopped"}))
+    assert main(["report", str(copy), "--out", str(tmp_path / "r.html")]) == 0
+    parsed = Page((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert parsed.row("gaba", width=8)[1] == "1"
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"{stopped.name}: stopped, not used" in text
+
+
+def test_runs_without_a_test_split_are_compared_on_validation_figures(comparison, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison, copy)
+    for metrics_file in (copy / "runs").glob("*/metrics.json"):
+        metrics = json.loads(metrics_file.read_text())
+        test_keys = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
+        kept = {k: v for k, v in metrics.items() if k not in (*test_keys, "confusion")}
+        metrics_file.write_text(json.dumps(kept))
+        (metrics_file.parent / "predictions.csv").unlink()
+    text = render(read_comparison(copy))
+    parsed = Page(text)
+    assert "No test split: every figure is a validation figure." in text
+    assert "Test predictions" not in parsed.headings
+    assert parsed.row("gaba", width=4)[1].endswith("(n = 2)")
+    assert any(r[:2] == ["method", "val. RMSE − fixed [95 % CI]"] for r in parsed.rows)
+
+
+def test_a_folder_that_is_no_comparison_is_refused_with_a_message(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a comparison folder" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_run_with_unreadable_files_is_named_not_fatal(comparison, tmp_path):
+    from core.report import read_runs
+
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison, copy)
+    runs = sorted((copy / "runs").iterdir())
+    (runs[0] / "metrics.json").write_text("{ not json")
+    record = read_runs(runs, "damaged")
+    assert len(record.runs) == len(runs) - 1
+    assert [note for note in record.left_out if runs[0].name in note]
+    assert RunDir(runs[1]).read_metrics() is not None
