@@ -17,11 +17,21 @@ from core.cli import (
     predict_cmd,
     probe_cmd,
     report_cmd,
+    tensorboard_cmd,
     train_cmd,
 )
 from core.errors import WorkbenchError
 
-COMMANDS = (data_cmd, model_cmd, train_cmd, compare_cmd, report_cmd, probe_cmd, predict_cmd)
+COMMANDS = (
+    data_cmd,
+    model_cmd,
+    train_cmd,
+    compare_cmd,
+    report_cmd,
+    tensorboard_cmd,
+    probe_cmd,
+    predict_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -83,6 +83,9 @@ class TrainConfig:
     trajectories
         Predict every validation and test window each epoch (for live per-engine
         trajectories). Costs one inference pass over those windows per epoch.
+    tensorboard
+        Also write the run's scalars as TensorBoard event files in the run
+        folder, every epoch (:mod:`core.runs.tensorboard`).
     device
         ``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``.
     bf16
@@ -219,6 +222,12 @@ class TrainConfig:
         help="predict every validation and test window each epoch (live trajectories)",
         label="Live trajectories",
         cli_default=False,
+    )
+    tensorboard: bool = setting(
+        False,
+        help="also write the run's scalars (losses, validation figures, gradient norms, ratio, "
+        "cosine, task weights) as TensorBoard event files in its folder",
+        label="TensorBoard events",
     )
     interval_coverage: float = setting(
         0.9,

@@ -21,6 +21,7 @@ from core.data.prepare import PreparedData
 from core.methods.base import BalancingMethod
 from core.model import DualTaskModel
 from core.runs import RunDir, RunStatus
+from core.runs.tensorboard import ScalarLog
 from core.training.batches import DeviceWindows, steps_per_epoch
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
@@ -114,6 +115,7 @@ class Trainer:
         control: TrainingControl | None = None,
     ) -> None:
         self.data, self.method, self.config, self.run = data, method, config, run
+        self.scalars: ScalarLog | None = None
         self.emit = on_event or (lambda event: None)
         self.control = control or TrainingControl()
         self.device = resolve_device(config.device)
@@ -170,6 +172,7 @@ class Trainer:
         if self.config.threads > 0:
             # torch's CPU reductions split by thread count, so the count is part of the run.
             torch.set_num_threads(self.config.threads)
+        self._open_scalar_log()
         try:
             for epoch in range(self.epoch + 1, self.config.epochs + 1):
                 if not self._train_epoch(epoch):
@@ -182,7 +185,17 @@ class Trainer:
             status, detail = RunStatus.DIVERGED, str(exc)
         except torch.OutOfMemoryError:
             status, detail = RunStatus.FAILED, self._out_of_memory_advice()
+        finally:
+            if self.scalars is not None:
+                self.scalars.close()
+                self.scalars = None
         return self._finish(status, detail)
+
+    def _open_scalar_log(self) -> None:
+        """TensorBoard events in the run folder when asked; a resumed run purges what came after."""
+        if self.config.tensorboard and self.run is not None:
+            resumed = self.step + 1 if self.epoch > 0 else None
+            self.scalars = ScalarLog(self.run.path, resume_step=resumed)
 
     def _out_of_memory_advice(self) -> str:
         """What ran out and what to try; the allocator is emptied so the next run has room."""
@@ -321,6 +334,10 @@ class Trainer:
         self.run.write_history(self.history)
         if probes:
             self.run.append_probe(probes)
+        if self.scalars is not None:
+            self.scalars.add_steps(probes)
+            self.scalars.add_epoch(self.history[-1])
+            self.scalars.flush()  # the epoch is on disk with its history row
         if improved:
             best_weights = self.best[2]
             assert best_weights is not None  # _end_epoch has just stored the improved weights
