@@ -54,6 +54,10 @@ class PredictionsEvent:
     true_rul: np.ndarray
     pred_rul: np.ndarray
     pred_health: np.ndarray
+    #: The calibrated interval's bounds per window, where known: a finished run's kept
+    #: model (its trajectories.csv); live epochs have none (calibration comes at the end).
+    rul_lower: np.ndarray | None = None
+    rul_upper: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def test_selecting_an_engine_shows_its_trajectory(view, qtbot, expected):
     np.testing.assert_allclose(drawn["pred_rul"], rows["pred_rul"], rtol=1e-6)
     np.testing.assert_allclose(drawn["true_rul"], rows["true_rul"])
     assert str(unit) in view.plot.getPlotItem().titleLabel.text
-    band_cycle, band_lower = view.plot.lower_curve.getData()
+    band_cycle, band_lower = view.plot.band.lower.getData()
     np.testing.assert_allclose(band_lower, rows["rul_lower"], rtol=1e-6)  # the interval band
     np.testing.assert_allclose(band_cycle, rows["cycle"])
 

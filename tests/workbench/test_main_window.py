@@ -64,6 +64,14 @@ def test_a_short_run_fills_every_live_panel(qtbot, make_window, quick, errors):
     assert all(points(c) > 10 for c in area.weights.curves.values())
     assert points(area.trajectory.true_curve) > 10
     assert points(area.trajectory.pred_curve) == points(area.trajectory.true_curve)
+    # after the run the trajectory is the kept model's, inside its calibrated interval
+    kept = RunDir(window.queue_model.rows[-1].run_dir).read_trajectories()
+    shown = kept[(kept["split"] == "val") & (kept["unit"] == area.trajectory.current_unit())]
+    lower, upper = area.trajectory.band.bounds()
+    assert lower == pytest.approx(shown["rul_lower"].to_numpy()) and (lower <= upper).all()
+    _, drawn_prediction = area.trajectory.pred_curve.getData()
+    assert drawn_prediction == pytest.approx(shown["pred_rul"].to_numpy(), rel=1e-6)
+    assert "calibrated interval" in area.trajectory.plot.titleLabel.text
     assert not area.test_results.table().empty
     row = window.queue_model.rows[-1]
     assert row.status == "finished" and row.metrics["rmse"] > 0 and row.progress == 1.0

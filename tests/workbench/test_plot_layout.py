@@ -205,3 +205,15 @@ def test_the_trajectory_before_data_is_not_one_health_colour(make, qtbot):
     assert panel.empty_label.text().startswith("No test predictions yet")
     assert panel.stack.currentWidget() is panel.empty_label
     assert not any(item.isVisible() for item in bands)
+
+
+def test_a_state_never_predicted_keeps_its_colour_in_the_legend(qtbot):
+    from workbench.panels.trajectory import TrajectoryPanel
+    from workbench.plotting.style import STATE_COLOURS
+
+    panel = TrajectoryPanel()
+    qtbot.addWidget(panel)
+    for state, markers in panel.state_markers.items():
+        markers.setData([], [])  # as when no window is predicted in that state
+        # the legend's sample is drawn with the scatter's brush
+        assert markers.scatter.opts["brush"].color().name() == STATE_COLOURS[state]

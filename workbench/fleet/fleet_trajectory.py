@@ -13,6 +13,7 @@ import pyqtgraph as pg
 
 from core.data.config import HealthThresholds
 from workbench.plotting.health_bands import HealthBands, state_markers
+from workbench.plotting.interval_band import IntervalBand
 from workbench.plotting.legend import add_strip_legend
 from workbench.plotting.style import (
     BACKGROUND,
@@ -39,12 +40,7 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         self.true_curve = plot.plot(name="true RUL", pen=pen(TRUE_RUL, 2.5))
         self.true_curve.setZValue(10)
         self.pred_curve = plot.plot(name="predicted RUL", pen=pen(RUL, 1.5))
-        # The calibrated interval: a light band between its bounds, behind the curves.
-        self.lower_curve = plot.plot(pen=pen(RUL, 0.5, alpha=90))
-        self.upper_curve = plot.plot(pen=pen(RUL, 0.5, alpha=90))
-        self.band = pg.FillBetweenItem(self.lower_curve, self.upper_curve, brush=_band_brush())
-        plot.addItem(self.band)
-        self.band.setZValue(-5)
+        self.band = IntervalBand(plot)  # the calibrated interval, behind the curves
         # Out of the legend: the bands behind them already say which colour is which state.
         self.state_markers = {s: state_markers(plot, s, in_legend=False) for s in HEALTH_STATES}
         self.set_thresholds(HealthThresholds())
@@ -62,11 +58,10 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         true = rows["true_rul"].to_numpy(float)
         self.pred_curve.setData(cycle, predicted)
         if {"rul_lower", "rul_upper"} <= set(rows.columns):
-            self.lower_curve.setData(cycle, rows["rul_lower"].to_numpy(float))
-            self.upper_curve.setData(cycle, rows["rul_upper"].to_numpy(float))
+            bounds = (rows[c].to_numpy(float) for c in ("rul_lower", "rul_upper"))
+            self.band.set_bounds(cycle, *bounds)
         else:
-            self.lower_curve.setData([], [])
-            self.upper_curve.setData([], [])
+            self.band.clear()
         if np.isfinite(true).any():
             self.true_curve.setData(cycle, true)
         else:
@@ -81,9 +76,9 @@ class FleetTrajectoryPlot(pg.PlotWidget):
     def clear_engine(self, title: str = "Select an engine") -> None:
         """Show nothing (no prediction, or a new selection)."""
         self.unit = None
-        curves = (self.true_curve, self.pred_curve, self.lower_curve, self.upper_curve)
-        for item in (*curves, *self.state_markers.values()):
+        for item in (self.true_curve, self.pred_curve, *self.state_markers.values()):
             item.setData([], [])
+        self.band.clear()
         set_title(self.getPlotItem(), title)
 
     def drawn_data(self) -> pd.DataFrame:
@@ -103,10 +98,3 @@ def _title(unit, state: str) -> str:
     if state not in STATE_COLOURS:
         return f"Engine {unit}"
     return f"Engine {unit}: now <b style='color:{STATE_COLOURS[state]}'>{state}</b>"
-
-
-def _band_brush() -> pg.QtGui.QBrush:
-    """The interval band: the RUL colour, mostly transparent."""
-    colour = pg.mkColor(RUL)
-    colour.setAlpha(45)
-    return pg.mkBrush(colour)

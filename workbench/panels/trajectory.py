@@ -16,6 +16,7 @@ from core.formats import format_value
 from core.training.events import PredictionsEvent
 from workbench.plotting.health_bands import HealthBands, state_markers
 from workbench.plotting.hover import nearest_index
+from workbench.plotting.interval_band import IntervalBand
 from workbench.plotting.panel import Panel, checkbox_row, clear_items
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import (
@@ -47,6 +48,8 @@ class TrajectoryPanel(Panel):
         self.true_curve = self.add_curve(self.plot, "true RUL", TRUE_RUL, width=2.5)
         self.true_curve.setZValue(10)  # the target stays visible over the prediction's markers
         self.pred_curve = self.add_curve(self.plot, "predicted RUL", RUL, width=1.5)
+        # A finished run's kept model carries its calibrated interval; live epochs have none.
+        self.band = IntervalBand(self.plot)
         self.state_markers = {s: state_markers(self.plot, s, in_legend=True) for s in HEALTH_STATES}
         self.hover = self.add_readout(self.plot, "cycle", self._describe)
         self._build_controls()
@@ -127,6 +130,7 @@ class TrajectoryPanel(Panel):
         self.units = []
         self.unit_box.clear()
         clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
+        self.band.clear()
         self.state_label.setText("no predictions yet")
         self.readout.clear()
         self.health_bands.set_visible(False)
@@ -206,6 +210,7 @@ class TrajectoryPanel(Panel):
         self.health_bands.set_visible(rows is not None)
         if rows is None:
             clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
+            self.band.clear()
             split = SPLITS[self.current_split()]
             self.state_label.setText(f"no {split} predictions yet")
             return
@@ -213,6 +218,10 @@ class TrajectoryPanel(Panel):
         cycle, predicted = event.cycle[index], event.pred_rul[index]
         self.true_curve.setData(cycle, event.true_rul[index])
         self.pred_curve.setData(cycle, predicted)
+        if event.rul_lower is not None and event.rul_upper is not None:
+            self.band.set_bounds(cycle, event.rul_lower[index], event.rul_upper[index])
+        else:
+            self.band.clear()
         states = event.pred_health[index]
         for code, state in enumerate(HEALTH_STATES):
             mine = states == code
@@ -228,7 +237,8 @@ class TrajectoryPanel(Panel):
         state = HEALTH_STATES[int(event.pred_health[last])]
         colour = STATE_COLOURS[state]
         split = SPLITS[event.split]
-        set_title(self.plot, f"Engine {self.current_unit()} ({split}) · epoch {event.epoch}")
+        band = " · shaded: calibrated interval" if event.rul_lower is not None else ""
+        set_title(self.plot, f"Engine {self.current_unit()} ({split}) · epoch {event.epoch}{band}")
         self.state_label.setText(
             f"now <b style='color:{colour}'>{state}</b> "
             f"(RUL {format_value(float(event.pred_rul[last]))})"

@@ -62,7 +62,7 @@ def _threshold_line(plot: pg.PlotItem) -> pg.InfiniteLine:
 
 def state_markers(plot: pg.PlotItem, state: str, in_legend: bool) -> pg.PlotDataItem:
     """Dots in the predicted state's colour (named in the legend only if asked)."""
-    return plot.plot(
+    markers = plot.plot(
         name=f"predicted {state}" if in_legend else None,
         pen=None,
         symbol="o",
@@ -70,3 +70,8 @@ def state_markers(plot: pg.PlotItem, state: str, in_legend: bool) -> pg.PlotData
         symbolPen=None,
         symbolBrush=brush(STATE_COLOURS[state]),
     )
+    # The legend draws its sample from the scatter's own style, which pyqtgraph sets only
+    # with the first points: a state never predicted would show a default grey-blue dot.
+    markers.scatter.setBrush(brush(STATE_COLOURS[state]))
+    markers.scatter.setPen(None)
+    return markers

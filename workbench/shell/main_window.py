@@ -40,7 +40,7 @@ from workbench.training.live_area import LiveArea
 from workbench.training.live_feed import LiveFeed
 from workbench.training.run_queue import RunQueueDock
 from workbench.training.run_queue_model import RunQueueModel, row_from_config
-from workbench.training.run_replay import replay_progress, replay_run
+from workbench.training.run_replay import kept_trajectories, replay_progress, replay_run
 from workbench.training.training_controller import TrainingController
 from workbench.training.worker import warm_up_torch
 
@@ -247,6 +247,8 @@ class MainWindow(QMainWindow):
         label = row.label if row is not None else "run"
         if outcome.predictions is not None:
             self.area.show_results(label, outcome.predictions, outcome.metrics)
+        if outcome.run_dir and self.feed.watched in (None, outcome.row_id):  # panels show it
+            self._show_kept_trajectories(outcome.run_dir, outcome.metrics)
         self.status.run_ended(label, outcome.status, outcome.metrics)
         if outcome.error or outcome.status == "failed":
             message = outcome.error or outcome.detail
@@ -302,6 +304,13 @@ class MainWindow(QMainWindow):
         panel.set_summary(inputs.summary)
         panel.set_curves(inputs.curves)
         panel.set_baselines(inputs.baselines)
+
+    def _show_kept_trajectories(self, run_dir: str, metrics: dict) -> None:
+        """After a run, its trajectories are the kept model's, with their calibrated intervals."""
+        try:
+            kept_trajectories(self.area, RunDir(run_dir), metrics)
+        except RunStoreError as error:  # the panels keep the last epoch's predictions
+            self.status.showMessage(f"Trajectories of the kept model not shown: {error}", 10_000)
 
     # ---------------------------------------------------------------- data
     def _data_loaded(self, data) -> None:

@@ -42,9 +42,27 @@ def predictions_events(trajectories: pd.DataFrame, epoch: int = 0) -> list[Predi
                 true_rul=rows["true_rul"].to_numpy(float),
                 pred_rul=rows["pred_rul"].to_numpy(float),
                 pred_health=rows["pred_health"].to_numpy(int),
+                **_bounds(rows),
             )
         )
     return events
+
+
+def _bounds(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The interval bounds of trajectories.csv's rows, where the run calibrated one."""
+    names = ("rul_lower", "rul_upper")
+    return {n: rows[n].to_numpy(float) for n in names} if set(names) <= set(rows) else {}
+
+
+def kept_trajectories(area: LiveArea, run: RunDir, metrics: dict) -> None:
+    """Show the kept model's trajectories (with their intervals), as trajectories.csv holds them."""
+    trajectories = run.read_trajectories()
+    if trajectories.empty:
+        return
+    kept = metrics.get("best_epoch")
+    epoch = int(kept) if isinstance(kept, int | float) and not isinstance(kept, bool) else 0
+    for event in predictions_events(trajectories, epoch):
+        area.trajectory.set_predictions(event)
 
 
 def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
@@ -56,16 +74,11 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
         When a file of the run cannot be read (the message names it).
     """
     run = RunDir(run_dir)
-    trajectories, predictions = run.read_trajectories(), run.read_predictions()
-    metrics = run.read_metrics() or {}
+    predictions, metrics = run.read_predictions(), run.read_metrics() or {}
     area.reset_live()
     area.clear_results()
     replay_progress(area, run)
-    if not trajectories.empty:
-        kept = metrics.get("best_epoch")
-        epoch = int(kept) if isinstance(kept, int | float) and not isinstance(kept, bool) else 0
-        for event in predictions_events(trajectories, epoch):
-            area.trajectory.set_predictions(event)
+    kept_trajectories(area, run, metrics)
     if not predictions.empty:
         area.show_results(label, predictions, metrics)
     area.flush()
