@@ -47,19 +47,11 @@ RESULT_COLUMNS = (
 )
 
 
-#: The figures a comparison's summary compares, in table order, where the runs have them.
-SUMMARY_METRICS = (
-    "rmse",
-    "nasa_score",
-    "mae",
-    "accuracy",
-    "macro_f1",
-    "rmse_uncapped",
-    "val_rmse",
-    "val_macro_f1",
-    "interval_coverage",
-    "interval_width",
-    "seconds",
+#: The figures a comparison's summary compares, in table order, where the runs have them:
+#: every result but the uncapped NASA score (dominated by far-from-failure engines) and
+#: the epoch counts (facts about a run, not a figure to compare).
+SUMMARY_METRICS = tuple(
+    c for c in RESULT_COLUMNS if c not in ("nasa_score_uncapped", "best_epoch", "epochs_run")
 )
 
 # A diverged run is an outcome, not unfinished work: re-running it diverges again.
