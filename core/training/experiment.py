@@ -198,8 +198,9 @@ def run_experiment(
             seed_everything(config.seed)
             train = config.train
             result = run_baseline(
-                method, data, config.seed, train.select_on, run, on_event, train.interval_coverage
-            )
+                method, data, config.seed, train.select_on, run, on_event,
+                train.interval_coverage, train.threads,
+            )  # fmt: skip
             return result, run
         return build_trainer(config, data, run, on_event, control).fit(), run
     except Exception as exc:

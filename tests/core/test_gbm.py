@@ -104,3 +104,24 @@ def test_the_comparison_reports_each_methods_seed_ensemble(capsys, tmp_path):
     truth = engines["true_rul_uncapped"].clip(upper=125.0).to_numpy()
     rmse = float(np.sqrt(np.mean((engines["pred_rul"].to_numpy() - truth) ** 2)))
     assert row["ensemble_rmse"] == pytest.approx(rmse, rel=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_trees_are_fitted_on_the_runs_thread_count(threads, monkeypatch, small_data):
+    """scikit-learn's OpenMP threads follow the run's setting, as torch's do for a network."""
+    from dataclasses import replace
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_info
+
+    seen: list[list[int]] = []
+    fit = HistGradientBoostingRegressor.fit
+
+    def watched_fit(self, *args, **kwargs):
+        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"])
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(HistGradientBoostingRegressor, "fit", watched_fit)
+    config = small_experiment(method="gbm")
+    run_experiment(config.with_(train=replace(config.train, threads=threads)), None, small_data)
+    assert seen and seen[0] and set(seen[0]) == {threads}
