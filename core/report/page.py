@@ -148,8 +148,7 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
         (
             "kept weights",
             f"best epoch on the validation units by {LABELS.get(select_on, select_on)}; "
-            f"early stopping after {train.get('early_stopping_patience')} epochs "
-            "without improvement (0: never)",
+            + _early_stopping(train.get("early_stopping_patience")),
         ),
         ("test", _test_text(summary)),
     ]
@@ -157,6 +156,12 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
         executor = record.plan["executor"]
         rows.append(("ran on", ", ".join(f"{k} {v}" for k, v in executor.items() if v)))
     return key_value_table(rows)
+
+
+def _early_stopping(patience: Any) -> str:
+    if not patience:
+        return "no early stopping: every epoch trained"
+    return f"early stopping after {patience} epochs without improvement"
 
 
 def _source_text(source: dict[str, Any]) -> str:
