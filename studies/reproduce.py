@@ -28,6 +28,7 @@ import pandas as pd
 from core.cli.train_cmd import HEADLINE
 from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
+from core.formats import format_metric_spread
 from core.runs import RunStore
 from core.training.comparison_runs import finished_runs
 
@@ -53,11 +54,9 @@ def run(args: argparse.Namespace) -> None:
             sys.exit(code)
 
 
-def fmt(row: dict, metric: str, digits: int) -> str:
-    mean, std = row.get(f"{metric}_mean"), row.get(f"{metric}_std")
-    if mean is None:
-        return "–"
-    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+def fmt(row: dict, metric: str) -> str:
+    """Mean ± std as the workbench writes the metric (core/formats.py)."""
+    return format_metric_spread(metric, row.get(f"{metric}_mean"), row.get(f"{metric}_std"))
 
 
 def table(_: argparse.Namespace) -> None:
@@ -84,9 +83,9 @@ def table(_: argparse.Namespace) -> None:
             members = row.get("ensemble_members")
             ensemble = "" if members is None else f"{row['ensemble_rmse']:.2f} (of {members:.0f})"
             lines.append(
-                f"| {folder.name} | {row['method']} | {row['n']} | {fmt(row, 'rmse', 2)} "
-                f"| {fmt(row, 'nasa_score', 0)} | {fmt(row, 'accuracy', 3)} "
-                f"| {fmt(row, 'macro_f1', 3)} | {diff} | {ensemble} |"
+                f"| {folder.name} | {row['method']} | {row['n']} | {fmt(row, 'rmse')} "
+                f"| {fmt(row, 'nasa_score')} | {fmt(row, 'accuracy')} "
+                f"| {fmt(row, 'macro_f1')} | {diff} | {ensemble} |"
             )
     print("\n".join(lines))
 
