@@ -245,3 +245,22 @@ def test_a_methods_seeds_are_offered_as_one_ensemble(qtbot, two_seeds):
     mean = np.mean([m.predict(fleet).engines.sort_values("unit")["pred_rul"] for m in members], 0)
     shown = view.engine_table().sort_values("unit")["pred_rul"].to_numpy()
     assert np.allclose(shown, mean)
+
+
+def test_an_in_service_import_checks_against_the_chosen_runs_window(qtbot, tmp_path, monkeypatch):
+    """Engines shorter than the run's window are named by the import check, not the default's."""
+    from dataclasses import replace
+
+    from workbench.data import CsvImportDialog
+
+    config = small_experiment()
+    config = config.with_(preprocess=replace(config.preprocess, window=20))
+    run_experiment(config, RunStore(tmp_path / "runs"))
+    view = FleetView(tmp_path / "runs")
+    qtbot.addWidget(view)
+    opened = []
+    monkeypatch.setattr(CsvImportDialog, "exec", lambda dialog: opened.append(dialog) or 0)
+    view._import_csv()
+    assert view.run_window() == 20
+    assert opened and opened[0].window_cycles == 20, "not the default 30"
+    view.shutdown()

@@ -44,7 +44,7 @@ from core.fleet_prediction import (
     usable_runs,
 )
 from core.formats import format_metric
-from core.runs import RunInfo, RunStore
+from core.runs import RunDir, RunInfo, RunStore, RunStoreError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.data import IN_SERVICE, CsvImportDialog
 from workbench.fleet.fleet_table import SORT_ROLE, EngineTableModel
@@ -331,8 +331,19 @@ class FleetView(QWidget):
         trajectories = self.result.prediction.trajectories
         self.plot.show_engine(unit, trajectories[trajectories["unit"] == unit])
 
+    def run_window(self) -> int | None:
+        """The chosen run's window length: the import check warns about shorter engines."""
+        run = self.current_run()
+        if run is None:
+            return None
+        try:
+            window = RunDir(run).read_config().get("preprocess", {}).get("window")
+        except RunStoreError:
+            return None
+        return window if isinstance(window, int) and not isinstance(window, bool) else None
+
     def _import_csv(self) -> None:
-        dialog = CsvImportDialog(self, in_service=True)
+        dialog = CsvImportDialog(self, in_service=True, window=self.run_window())
         if dialog.exec() != CsvImportDialog.DialogCode.Accepted:
             return
         accepted = dialog.result_spec()
