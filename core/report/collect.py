@@ -10,7 +10,6 @@ named in the report so a reader knows what is missing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
+from core.runs.atomic import read_json
 from core.training.comparison_runs import finished_runs
 
 
@@ -157,7 +157,7 @@ def _not_ended(runs_folder: Path, used: set[Path]) -> list[str]:
 def _read_plan(path: Path) -> dict[str, Any] | None:
     """comparison.json, or ``None`` when it is missing or unreadable (the runs still report)."""
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        plan = read_json(path)
+    except RunStoreError:
         return None
     return plan if isinstance(plan, dict) else None

@@ -9,12 +9,12 @@ it covers, then the machine that wrote the report.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from importlib import metadata
 
 from core.report.collect import ComparisonRecord, RunRecord
+from core.runs import RunDir, RunStoreError
 
 #: Packages whose versions decide a figure, as pip names them.
 PACKAGES = (
@@ -52,10 +52,9 @@ def _environment(run: RunRecord) -> str:
 
 def _host(run: RunRecord) -> str | None:
     try:
-        status = json.loads((run.path / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return RunDir(run.path).read_status().get("host")
+    except RunStoreError:
         return None
-    return status.get("host") if isinstance(status, dict) else None
 
 
 def this_machine() -> list[tuple[str, str]]:
