@@ -3,6 +3,8 @@
     python studies/reproduce.py run --subsets FD001,FD003 --seeds 0,1,2,3,4
     python studies/reproduce.py run --subsets FD002,FD004 --seeds 0,1,2
     python studies/reproduce.py table          # markdown on stdout, from every summary.json
+    python studies/reproduce.py run --screen --subsets FD001 --methods amnl,dwa,... --seeds 0
+    python studies/reproduce.py screen         # the wider family ranked on validation figures
 
 ``run`` is one resumable `rulwb compare` per subset into
 ``studies/out/reproduce/<subset>`` (default settings, compact preset; test
@@ -13,6 +15,11 @@ accuracy and macro-F1 per subset and method, with the number of seeds, the
 RMSE difference from fixed weights (95 % interval) and the seed ensemble's
 RMSE (core.ensemble), from whatever has finished. The C-MAPSS cap (125) is
 the study's.
+
+``screen`` picks which of the wider family join the table: it ranks every
+method trained on a subset (the screening runs and the table's own, on the
+same seeds) by the validation score that selected their checkpoints
+(``combined``: RMSE / cap + 1 − macro-F1), never by a test figure.
 """
 
 from __future__ import annotations
@@ -31,9 +38,12 @@ from core.ensemble import add_ensembles
 from core.formats import format_metric_spread
 from core.runs import RunStore
 from core.training.comparison_runs import finished_runs
+from core.training.selection import selection_score
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "studies" / "out" / "reproduce"
+#: The screening of the wider family (one comparison per subset, like OUT).
+SCREEN = REPO / "studies" / "out" / "screen"
 #: The book's methods and uncertainty weighting; add the wider family's best with --methods.
 METHODS = "fixed,gaba,grace,uncertainty"
 #: C-MAPSS's RUL cap in this study (the default protocol).
@@ -46,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
         command = [
             sys.executable, "-m", "core.cli.main", "compare", "--source", f"cmapss:{subset}",
             "--methods", args.methods, "--seeds", args.seeds, "--preset", args.preset,
-            "--out", str(OUT / subset), *args.extra,
+            "--out", str((SCREEN if args.screen else OUT) / subset), *args.extra,
         ]  # fmt: skip
         print(" ".join(command[2:]), flush=True)
         code = subprocess.call(command, env=env, cwd=REPO)
@@ -90,6 +100,41 @@ def table(_: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+def screen(args: argparse.Namespace) -> None:
+    """The methods of a subset ranked by their kept checkpoint's validation score (lower first)."""
+    runs = []
+    for root in (SCREEN, OUT):
+        store = root / args.subset / "runs"
+        if store.is_dir():
+            runs += finished_runs(RunStore(store)).values()
+    table = pd.DataFrame(runs)
+    seeds = {int(s) for s in args.seeds.split(",")}
+    table = table[table["seed"].isin(seeds) & (table["method"] != "gbm")]
+    # the same run can be in both studies only if someone trained it twice: keep one
+    table = table.drop_duplicates(subset=["method", "seed"])
+    ranked = (
+        table.assign(
+            score=[selection_score(row, "combined", CAP) for row in table.to_dict("records")],
+            epoch=table["best_epoch"],
+        )
+        .groupby("method")[["score", "val_rmse", "val_macro_f1", "epoch"]]
+        .agg(["mean", "count"])
+        .sort_values(("score", "mean"))
+    )
+    lines = [
+        f"| rank | method | seeds | validation score | validation RMSE | validation macro-F1 "
+        f"| kept epoch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rank, (method, row) in enumerate(ranked.iterrows(), start=1):
+        lines.append(
+            f"| {rank} | {method} | {row[('score', 'count')]:.0f} | {row[('score', 'mean')]:.4f} "
+            f"| {row[('val_rmse', 'mean')]:.2f} | {row[('val_macro_f1', 'mean')]:.3f} "
+            f"| {row[('epoch', 'mean')]:.0f} |"
+        )
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,10 +144,14 @@ def main() -> None:
     go.add_argument("--seeds", default="0,1,2,3,4")
     go.add_argument("--preset", default="compact")
     go.add_argument("--threads", type=int, default=2, help="torch threads (recorded in notes)")
+    go.add_argument("--screen", action="store_true", help="into the screening study (see screen)")
     go.add_argument("extra", nargs="*", help="more `rulwb compare` flags, after --")
     sub.add_parser("table")
+    rank = sub.add_parser("screen")
+    rank.add_argument("--subset", default="FD001")
+    rank.add_argument("--seeds", default="0", help="the seeds every screened method has")
     args = parser.parse_args()
-    run(args) if args.command == "run" else table(args)
+    {"run": run, "table": table, "screen": screen}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,10 @@ def run_compare(args: argparse.Namespace) -> int:
         notice=_print_notice,
         executor=executor,
     )
+    if table.empty:  # every run failed: the notes above say why; keep any older summary
+        print("rulwb: no run of the comparison has finished, so there is nothing to summarise "
+              "(the notes above say why each run failed)", file=sys.stderr)  # fmt: skip
+        return 1
     summary = comparison_summary(table, base.preprocess.rul_cap)
     as_json = summary_to_json(summary)
     # atomic, so a full disk is a clear RunStoreError and an old summary stays whole

@@ -131,6 +131,16 @@ def test_compare_is_resumable(capsys, tmp_path):
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == runs_before, "nothing redone"
 
 
+def test_compare_where_every_run_fails_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("RUL_WORKBENCH_CMAPSS", raising=False)
+    code, _, err = run_cli(capsys, "compare", "--source", "cmapss:FD001", "--preset", "tiny",
+                           "--methods", "fixed", "--seeds", "0", "--executor", "local",
+                           "--jobs", "1", "--out", tmp_path)  # fmt: skip
+    assert code == 1 and "no C-MAPSS location given" in err
+    assert "no run of the comparison has finished" in err and "lacks column" not in err
+    assert not (tmp_path / "summary.csv").exists()
+
+
 def test_compare_refuses_a_backwards_seed_range(capsys, tmp_path):
     code, _, err = run_cli(capsys, "compare", *SMALL, "--methods", "fixed", "--seeds", "4-0",
                            "--out", tmp_path)  # fmt: skip
