@@ -122,8 +122,8 @@ def screen(args: argparse.Namespace) -> None:
         .sort_values(("score", "mean"))
     )
     lines = [
-        f"| rank | method | seeds | validation score | validation RMSE | validation macro-F1 "
-        f"| kept epoch |",
+        "| rank | method | seeds | validation score | validation RMSE | validation macro-F1 "
+        "| kept epoch |",
         "|---|---|---|---|---|---|---|",
     ]
     for rank, (method, row) in enumerate(ranked.iterrows(), start=1):
