@@ -197,7 +197,7 @@ def run_comparison(
         key = experiment_key(config)
         if key not in done:
             data = data or load_data(config)
-            on_event = progress(f"{config.method} s{config.seed}") if progress else None
+            on_event = progress(run_label(config)) if progress else None
             result, run = run_experiment(config, store, data, on_event, control)
             assert run is not None  # a store was given, so the run has a folder
             done[key] = _row(config.to_dict(), result.metrics, run.path)
@@ -209,6 +209,16 @@ def run_comparison(
 def experiment_key(config: ExperimentConfig) -> str:
     """The experiment's identity: two configurations with one key are the same run."""
     return _identity(config.to_dict())
+
+
+def run_task(config: ExperimentConfig) -> RunTask:
+    """The task a parallel executor runs for one experiment (its key, label and config)."""
+    return RunTask(experiment_key(config), run_label(config), config.to_dict(), __version__)
+
+
+def run_label(config: ExperimentConfig) -> str:
+    """What the user reads for one run of a comparison, e.g. ``gaba s3``."""
+    return f"{config.method} s{config.seed}"
 
 
 def _run_elsewhere(
@@ -223,10 +233,7 @@ def _run_elsewhere(
     """The missing pairs on a parallel executor: {identity: table row} of those that ended."""
     if not configs:
         return {}
-    tasks = [
-        RunTask(experiment_key(c), f"{c.method} s{c.seed}", c.to_dict(), __version__)
-        for c in configs
-    ]
+    tasks = [run_task(c) for c in configs]
     by_key = {task.key: (task, config) for task, config in zip(tasks, configs, strict=True)}
     lines: dict[str, Callable[[Event], None]] = {}
 

@@ -113,13 +113,9 @@ def test_files_from_a_worker_never_land_outside_the_run_folder(tmp_path):
 
 
 def _tasks(plan) -> list[RunTask]:
-    from core import __version__
-    from core.training.comparison_runs import experiment_key
+    from core.training.comparison_runs import run_task
 
-    return [
-        RunTask(experiment_key(c), f"{c.method} s{c.seed}", c.to_dict(), __version__)
-        for c in plan.experiments()
-    ]
+    return [run_task(c) for c in plan.experiments()]
 
 
 def _kill_after_first_epoch(folder, executor_config) -> list[int]:

@@ -21,12 +21,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core import __version__
 from core.data.prepare import PreparedData
 from core.errors import WorkbenchError
-from core.executors import RunOutcome, RunTask, open_executor, run_tasks
+from core.executors import RunOutcome, open_executor, run_tasks
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.training.comparison_runs import experiment_key as key_of
+from core.training.comparison_runs import run_task
 from core.training.control import RunAbandoned, TrainingControl
 from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
 from core.training.experiment import load_data, run_experiment
@@ -149,10 +149,7 @@ class TrainingWorker(QObject):
         thread; if it fails, every row of the batch fails with the reason.
         """
         tasks = {key_of(config): (row_id, config) for row_id, config in batch.rows}
-        run_tasks_of = [
-            RunTask(key, f"{c.method} s{c.seed}", c.to_dict(), __version__)
-            for key, (_, c) in tasks.items()
-        ]
+        run_tasks_of = [run_task(c) for _, c in tasks.values()]
         ended: set[int] = set()
 
         def on_end(outcome: RunOutcome) -> None:
