@@ -177,6 +177,8 @@ def test_an_empty_panel_shows_its_placeholder_until_data_arrives(make, qtbot, cl
     assert panel.empty_label.isVisible() and not panel.graphics.isVisible(), "no 0–1 axes"
     assert panel.empty_label.text() == panel.empty_text
     assert panel.empty_text.startswith("No ") or "per-block probe" in panel.empty_text
+    assert not panel.export_button.isEnabled(), "an empty panel has nothing to export"
+    assert panel.empty_text in panel.export_button.toolTip()
     if cls is BlockGradientPanel:
         panel.add_probe({"step": 0, **{f"cnn_{f}": 1.0 for f in ("ratio", "cosine")}})
     else:
@@ -184,8 +186,10 @@ def test_an_empty_panel_shows_its_placeholder_until_data_arrives(make, qtbot, cl
     panel.flush()
     assert panel.stack.currentWidget() is panel.graphics
     assert panel.graphics.isVisible() and not panel.empty_label.isVisible()
+    assert panel.export_button.isEnabled() and "Save these plots" in panel.export_button.toolTip()
     panel.reset()
     assert panel.stack.currentWidget() is panel.empty_label, "a new run starts empty again"
+    assert not panel.export_button.isEnabled()
 
 
 @pytest.mark.parametrize("cls", [LossPanel, TaskWeightPanel, GradientPanel, TrajectoryPanel])

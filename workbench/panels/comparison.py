@@ -212,6 +212,8 @@ class ComparisonPanel(Panel):
 
     def _table_menu(self, position) -> None:
         """Right-click on a table: the same Export menu as the toolbar button."""
+        if not self.export_button.isEnabled():  # nothing compared yet: nothing to export
+            return
         table = cast(QAbstractScrollArea, self.tabs.currentWidget())
         self.export_menu.popup(table.viewport().mapToGlobal(position))
 

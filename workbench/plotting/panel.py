@@ -97,11 +97,19 @@ class Panel(QWidget):
     def update_placeholder(self) -> None:
         """Show the plots when there is data, else the placeholder (after a redraw or reset)."""
         text = self.placeholder_text()
+        self._allow_export(text)
         if text is None:
             self.stack.setCurrentWidget(self.graphics)
             return
         self.empty_label.setText(text)
         self.stack.setCurrentWidget(self.empty_label)
+
+    def _allow_export(self, placeholder: str | None) -> None:
+        """Export only what is drawn: while the placeholder shows, the button says why not."""
+        self.export_button.setEnabled(placeholder is None)
+        self.export_button.setToolTip(
+            EXPORT_TIP if placeholder is None else f"Nothing to export yet: {placeholder}"
+        )
 
     def export_png(self, path: str | Path) -> Path:
         """Save the plots as a PNG image of a fixed size, captioned with what they show."""
@@ -157,11 +165,11 @@ class Panel(QWidget):
         bar.addLayout(self.controls)
         bar.addSpacing(12)
         bar.addWidget(self.readout, 1)
-        button = QToolButton()
+        button = self.export_button = QToolButton()
         button.setText("Export…")
-        button.setToolTip("Save these plots as PNG or SVG, or their data as CSV")
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         button.setMenu(self.export_menu)
+        self._allow_export(self.empty_text)  # a panel starts with its placeholder
         bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -243,6 +251,10 @@ def set_series(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
         item.setData([], [])
     else:
         item.setData(x, y)
+
+
+#: The Export button's tooltip when there is something to export.
+EXPORT_TIP = "Save these plots as PNG or SVG, or their data as CSV"
 
 
 def _placeholder_label(text: str) -> QLabel:
