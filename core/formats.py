@@ -96,6 +96,11 @@ def format_metric_spread(name: str, mean: object, std: object) -> str:
     return f"{text} ± {format_metric(name, spread)}"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 run``, ``3 runs``: a count with its noun, so no message says "1 runs"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def format_value(value: float | None) -> str:
     """Four significant digits; big numbers without exponent noise; '–' for missing."""
     if value is None or not math.isfinite(value):

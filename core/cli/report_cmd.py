@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.formats import count
 from core.report import read_comparison, write_report
 
 
@@ -34,5 +35,5 @@ def run_report(args: argparse.Namespace) -> int:
     for note in record.left_out:
         print(f"rulwb: note: {note}", file=sys.stderr)
     path = write_report(record, args.out or args.folder / "report.html")
-    print(f"{path}: {len(record.runs)} runs, {len(record.methods)} methods")
+    print(f"{path}: {count(len(record.runs), 'run')}, {count(len(record.methods), 'method')}")
     return 0

@@ -20,7 +20,7 @@ def test_a_stopped_run_is_listed_but_left_out_of_the_methods_mean():
     gaba = inputs.summary.set_index("method").loc["gaba"]
     assert gaba["n"] == 2 and abs(gaba["rmse_mean"] - 13.2) < 1e-9
     assert len(inputs.runs) == 4 and "stopped" in set(inputs.runs["status"])
-    assert "1 stopped before their end: listed under Runs, not in the means" in inputs.note
+    assert "1 stopped before its end: listed under Runs, not in the means" in inputs.note
     assert inputs.note.startswith("This session's runs: 4 runs with results")
 
 
@@ -30,6 +30,11 @@ def test_without_a_test_split_methods_are_compared_on_validation_figures_and_it_
     summary = inputs.summary.set_index("method")
     assert summary.loc["fixed", "val_rmse_mean"] == 22.0 and "rmse_mean" not in summary
     assert "no test split" in inputs.note and "validation figures" in inputs.note
+
+
+def test_one_run_is_one_run():
+    inputs = comparison_inputs([row("fixed", 0, rmse=14.0)], "The 1 run selected in the queue")
+    assert inputs.note == "The 1 run selected in the queue: 1 run with results"
 
 
 def test_no_results_yet_is_said_too():

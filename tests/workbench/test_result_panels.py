@@ -103,6 +103,25 @@ def test_comparison_summary_table_shows_spread_and_test(make):
     assert panel.runs_table.horizontalHeaderItem(0).text() == "method"
 
 
+def test_comparison_zooms_on_settled_epochs_without_hiding_a_run(make):
+    panel = make(ComparisonPanel)
+    epochs = np.arange(1.0, 11.0)
+    settled = np.array([88.0, 25.0, 13.0, 12.0, 12.5, 12.2, 13.0, 14.0, 14.5, 15.0])
+    panel.set_curves({"fixed-s0": ("fixed", epochs, settled)})
+    panel.set_baselines({"gbm": 12.4})
+    panel.flush()
+    low, high = panel.plot.viewRange()[1]
+    assert low <= 12.0 and 15.0 <= high < 16.0, "the first epochs (88, 25) run off the top"
+    panel.set_curves(
+        {"fixed-s0": ("fixed", epochs, settled), "dwa-s0": ("dwa", epochs, epochs + 60)}
+    )
+    panel.flush()
+    assert panel.plot.viewRange()[1][1] >= 70.0, "a run that never learns stays in view whole"
+    panel.settled.setChecked(False)
+    panel.flush()
+    assert panel.plot.viewRange()[1][1] >= 88.0, "unticked: every value"
+
+
 def test_comparison_says_why_there_is_no_test(make):
     panel = make(ComparisonPanel)
     _, summary, _ = comparison_data(seeds=2)

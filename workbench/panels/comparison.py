@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QCheckBox,
     QLabel,
     QSplitter,
     QTabWidget,
@@ -22,7 +23,7 @@ from core.formats import format_metric, format_value
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
 from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import nearest_point
-from workbench.plotting.panel import Panel, set_series
+from workbench.plotting.panel import Panel, checkbox_row, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import MUTED, method_colour, pen
 
@@ -53,6 +54,14 @@ class ComparisonPanel(Panel):
         )
         self.legend = self.plot.legend
         self.hover = self.add_readout(self.plot, "epoch", self._describe)
+        self.settled = QCheckBox("settled range")
+        self.settled.setChecked(True)
+        self.settled.setToolTip(
+            "Zoom the RMSE axis on each run from the epoch it first comes within 50 % of its "
+            "best, where methods differ; the first epochs run off the top. Untick for every value."
+        )
+        self.settled.toggled.connect(lambda _: self.mark_dirty())
+        checkbox_row(self.controls, self.settled)
         self.add_export_action(
             self.export_menu, "Summary table (CSV)…", "CSV table (*.csv)", self.export_summary_csv
         )
@@ -132,7 +141,7 @@ class ComparisonPanel(Panel):
                 self.plot.addItem(item)
                 self.baseline_items[method] = item
             item.setValue(level)
-        self.update_placeholder()
+        self.mark_dirty()  # the settled range includes the levels
 
     def reset(self) -> None:
         """Empty the tables and the plot."""
@@ -189,6 +198,16 @@ class ComparisonPanel(Panel):
             set_series(item, epochs, rmse)
         self._draw_means()
         self._rebuild_legend()
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """The settled range (see the checkbox), or pyqtgraph's auto-range over everything."""
+        levels = [item.value() for item in self.baseline_items.values()]
+        span = settled_range(self.curves, levels) if self.settled.isChecked() else None
+        if span is None:
+            self.plot.enableAutoRange(axis="y")
+        else:
+            self.plot.setYRange(*span, padding=0.05)
 
     def _add_curve(self, items: dict, key: str) -> pg.PlotDataItem:
         item = self.add_curve(self.plot, None, "#000000", 1)
@@ -237,6 +256,28 @@ class ComparisonPanel(Panel):
             self.hover.line.show()
         shown = format_metric("val_rmse", value)
         return f"{label} ({method}) · epoch {format_value(epoch)} · val RMSE {shown}"
+
+
+def settled_range(curves: Curves, levels: list[float]) -> tuple[float, float] | None:
+    """The RMSE span of the curves once settled, with the baseline levels; None if nothing.
+
+    Each curve counts from the first epoch within 50 % of its own best, so the
+    first fast drop (often 5-10 times the settled values) does not flatten the
+    differences between methods. Only that head is left out: a run that never
+    learns (flat far above the others) counts whole and later overfitting
+    counts, so neither is hidden.
+    """
+    values = [np.asarray(levels, float)]
+    for _, _, rmse in curves.values():
+        finite = rmse[np.isfinite(rmse)]
+        if finite.size:
+            first = int(np.argmax(finite <= 1.5 * finite.min()))
+            values.append(finite[first:])
+    both = np.concatenate(values)
+    both = both[np.isfinite(both)]
+    if both.size == 0:
+        return None
+    return float(both.min()), float(both.max())
 
 
 def method_means(curves: Curves) -> dict[str, tuple[np.ndarray, np.ndarray]]:

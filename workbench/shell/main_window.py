@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.data.demo import DemoConfig
 from core.errors import DataError
+from core.formats import count
 from core.runs import RunDir, RunStoreError
 from core.training.events import EpochEvent, StepEvent
 from workbench.common.background import BackgroundTasks, Deadline
@@ -291,7 +292,7 @@ class MainWindow(QMainWindow):
         """Where the compared rows come from, in words (the panel says it)."""
         selected = len(self.queue_dock.selected_rows())
         if selected:
-            return f"The {selected} runs selected in the queue"
+            return f"The {count(selected, 'run')} selected in the queue"
         return "This session's runs (select rows in the queue to compare others)"
 
     def refresh_comparison(self) -> None:

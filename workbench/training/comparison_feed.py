@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.comparison import summarise
 from core.ensemble import add_ensembles
+from core.formats import count
 from core.methods.registry import METHODS
 from core.runs import RunDir, RunStoreError
 from core.training.comparison_runs import RESULT_COLUMNS
@@ -127,10 +128,12 @@ def _note(table: pd.DataFrame, scope: str, on_test: bool) -> str:
     """One line over the tables: which runs, which left out of the means, which split."""
     if table.empty:
         return f"{scope}: no run has results yet." if scope else "No run has results yet."
-    parts = [f"{scope}: {len(table)} runs with results" if scope else f"{len(table)} runs"]
+    runs = count(len(table), "run")
+    parts = [f"{scope}: {runs} with results" if scope else runs]
     cut_short = int((~table["status"].isin(COMPLETE)).sum())
     if cut_short:
-        parts.append(f"{cut_short} stopped before their end: listed under Runs, not in the means")
+        their = "its" if cut_short == 1 else "their"
+        parts.append(f"{cut_short} stopped before {their} end: listed under Runs, not in the means")
     if not on_test:
         parts.append(
             "no test split (an imported fleet): methods are compared on their validation "
