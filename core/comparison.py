@@ -180,6 +180,7 @@ def _method_row(
     paired_seeds: set[int] = set()
     for metric in metrics:
         row[f"{metric}_mean"], row[f"{metric}_std"] = _spread(own[metric])
+        row[f"{metric}_count"] = int(own[metric].notna().sum())
         table = _pairs(runs, method, baseline, metric) if testable else pd.DataFrame()
         n = len(table)
         paired_seeds.update(int(seed) for seed in table.index)
@@ -212,7 +213,8 @@ def summarise(
     -------
     pandas.DataFrame
         Columns ``method``, ``n`` and, for each metric ``m``: ``m_mean``,
-        ``m_std`` (ddof=1, NaN when n=1); ``m_diff``, ``m_diff_low``,
+        ``m_std`` (ddof=1, NaN when n=1), ``m_count`` (the runs that have the
+        figure: fewer than ``n`` when older runs lack it); ``m_diff``, ``m_diff_low``,
         ``m_diff_high`` (mean paired difference method - baseline and its 95 %
         t-interval; NaN for the baseline or without 2 pairs); ``m_wilcoxon_p``
         (exact two-sided, from :data:`MIN_PAIRS` pairs, else NaN),
@@ -238,7 +240,8 @@ def summarise(
             row[f"{metric}_wilcoxon_p_holm"] = p
     columns = ["method", "n"]
     for m in chosen:
-        columns += [f"{m}_mean", f"{m}_std", f"{m}_diff", f"{m}_diff_low", f"{m}_diff_high"]
+        columns += [f"{m}_mean", f"{m}_std", f"{m}_count"]
+        columns += [f"{m}_diff", f"{m}_diff_low", f"{m}_diff_high"]
         columns += [f"{m}_wilcoxon_p", f"{m}_wilcoxon_p_holm", f"{m}_wilcoxon_n"]
     summary = pd.DataFrame(rows, columns=[*columns, "wilcoxon_note"])
     summary.attrs.update(baseline=baseline, metrics=chosen, paired_seeds=paired)

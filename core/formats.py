@@ -80,20 +80,28 @@ def format_metric(name: str, value: object, missing: str = MISSING) -> str:
     return format_value(number)
 
 
-def format_metric_spread(name: str, mean: object, std: object) -> str:
+def format_metric_spread(
+    name: str, mean: object, std: object, count: object = None, runs: object = None
+) -> str:
     """``'14.02 ± 0.41'``: mean and standard deviation in the metric's own format.
 
     The mean reads exactly as :func:`format_metric` writes one run's value, so a
     method with one run shows the same text in the summary and in the runs table.
-    Without a spread (one run, std NaN) it is just the mean.
+    Without a spread (one run, std NaN) it is just the mean. When only ``count``
+    of the method's ``runs`` have the figure (older runs lack it), the text says
+    so, ``'87.0 % ± 0.0 % (2 of 5)'``, rather than pass for a mean over all.
     """
     if metric_kind(name) is None:
-        return format_spread(_or_nan(mean), _or_nan(std))
-    text = format_metric(name, mean)
-    spread = _finite(std)
-    if text == MISSING or spread is None:
-        return text
-    return f"{text} ± {format_metric(name, spread)}"
+        text = format_spread(_or_nan(mean), _or_nan(std))
+    else:
+        text = format_metric(name, mean)
+        spread = _finite(std)
+        if text != MISSING and spread is not None:
+            text = f"{text} ± {format_metric(name, spread)}"
+    have, of = _finite(count), _finite(runs)
+    if text != MISSING and have is not None and of is not None and have < of:
+        text += f" ({have:.0f} of {of:.0f})"
+    return text
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -66,7 +66,13 @@ def run(args: argparse.Namespace) -> None:
 
 def fmt(row: dict, metric: str) -> str:
     """Mean ± std as the workbench writes the metric (core/formats.py)."""
-    return format_metric_spread(metric, row.get(f"{metric}_mean"), row.get(f"{metric}_std"))
+    return format_metric_spread(
+        metric,
+        row.get(f"{metric}_mean"),
+        row.get(f"{metric}_std"),
+        row.get(f"{metric}_count"),
+        row.get("n"),
+    )
 
 
 def table(_: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from core.cli.progress import ProgressLine
 from core.cli.train_cmd import add_training_arguments, experiment_from_args
 from core.comparison import summary_to_json
 from core.executors import EXECUTORS, ExecutorConfig
+from core.formats import format_metric_spread
 from core.runs.atomic import atomic_write_text
 from core.training.comparison_runs import (
     ComparisonPlan,
@@ -114,34 +115,51 @@ def _print_notice(message: str) -> None:
     print(f"rulwb: note: {message}", file=sys.stderr)
 
 
+#: The figures the printed summary shows, with the test split ...
+TEST_FIGURES = (("rmse", "RMSE"), ("nasa_score", "NASA"), ("accuracy", "accuracy"),
+                ("macro_f1", "macro-F1"))  # fmt: skip
+#: ... and without one (an imported fleet): the validation figures at the kept epoch.
+VALIDATION_FIGURES = (("val_rmse", "val. RMSE"), ("val_macro_f1", "val. macro-F1"))
+
+
 def _format(summary: pd.DataFrame) -> str:
-    """Mean ± std per method, then RMSE's paired difference from the baseline and its p."""
+    """Mean ± std per method, then RMSE's paired difference from the baseline and its p.
+
+    A comparison without a test split shows its validation figures instead, and
+    compares those (the summary then has no test columns at all).
+    """
     baseline = summary.attrs.get("baseline", "fixed")
+    figures = TEST_FIGURES if "rmse_mean" in summary else VALIDATION_FIGURES
+    rmse, rmse_title = figures[0]
     lines = [
-        f"{'method':<14}{'n':>3}  {'RMSE':>14}  {'NASA':>16}  {'accuracy':>14}  {'macro-F1':>14}"
-        f"  {'RMSE - ' + baseline + ' [95 % CI]':>30}  {'p (Holm)':>16}  {'ensemble RMSE':>14}"
+        f"{'method':<14}{'n':>3}"
+        + "".join(f"  {title:>24}" for _, title in figures)
+        + f"  {rmse_title + ' - ' + baseline + ' [95 % CI]':>34}  {'p (Holm)':>16}"
+        + f"  {'ensemble RMSE':>14}"
     ]
     for _, row in summary.iterrows():
         cells = [
-            f"{row[f'{m}_mean']:.3f} ± {row[f'{m}_std']:.3f}"
-            for m in ("rmse", "nasa_score", "accuracy", "macro_f1")
+            format_metric_spread(
+                m, row.get(f"{m}_mean"), row.get(f"{m}_std"), row.get(f"{m}_count"), row["n"]
+            )
+            for m, _ in figures
         ]
         diff = ""
-        if pd.notna(row.get("rmse_diff_low")):
+        if pd.notna(row.get(f"{rmse}_diff_low")):
             diff = (
-                f"{row['rmse_diff']:+.2f} [{row['rmse_diff_low']:+.2f}, "
-                f"{row['rmse_diff_high']:+.2f}] (n={int(row['rmse_wilcoxon_n'])})"
+                f"{row[f'{rmse}_diff']:+.2f} [{row[f'{rmse}_diff_low']:+.2f}, "
+                f"{row[f'{rmse}_diff_high']:+.2f}] (n={int(row[f'{rmse}_wilcoxon_n'])})"
             )
-        p = row.get("rmse_wilcoxon_p")
-        test = f"{p:.3f} ({row['rmse_wilcoxon_p_holm']:.3f})" if pd.notna(p) else ""
+        p = row.get(f"{rmse}_wilcoxon_p")
+        test = f"{p:.3f} ({row[f'{rmse}_wilcoxon_p_holm']:.3f})" if pd.notna(p) else ""
         members = row.get("ensemble_members")
         ensemble = ""
         if pd.notna(members):
-            ensemble = f"{row['ensemble_rmse']:.3f} (of {int(members)})"
+            ensemble = f"{row['ensemble_rmse']:.2f} (of {int(members)})"
         lines.append(
-            f"{row['method']:<14}{int(row['n']):>3}  "
-            + "  ".join(f"{c:>14}" for c in cells)
-            + f"  {diff:>30}  {test:>16}  {ensemble:>14}"
+            f"{row['method']:<14}{int(row['n']):>3}"
+            + "".join(f"  {c:>24}" for c in cells)
+            + f"  {diff:>34}  {test:>16}  {ensemble:>14}"
         )
     note = (
         "differences are paired by seed; the Wilcoxon test runs from 6 pairs, "

@@ -59,7 +59,10 @@ def figures_table(summary: pd.DataFrame, columns: tuple, ensemble: bool = False)
     for _, row in summary.iterrows():
         cells = [html.escape(str(row["method"])), str(int(row["n"]))]
         cells += [
-            format_metric_spread(m, row.get(f"{m}_mean"), row.get(f"{m}_std")) for m, _ in shown
+            format_metric_spread(
+                m, row.get(f"{m}_mean"), row.get(f"{m}_std"), row.get(f"{m}_count"), row["n"]
+            )
+            for m, _ in shown
         ]
         cells += [_ensemble(row)] if ensemble else []
         body.append(cells)

@@ -141,6 +141,20 @@ def test_compare_where_every_run_fails_says_so(capsys, tmp_path, monkeypatch):
     assert not (tmp_path / "summary.csv").exists()
 
 
+def test_compare_without_a_test_split_prints_validation_figures():
+    from core.cli.compare_cmd import _format
+    from core.comparison import summarise
+
+    runs = pd.DataFrame({"method": ["fixed", "fixed", "gaba", "gaba"], "seed": [0, 1, 0, 1],
+                         "val_rmse": [20.0, 21.0, 19.0, 18.0],
+                         "val_macro_f1": [0.8, 0.7, 0.8, 0.9]})  # fmt: skip
+    text = _format(summarise(runs, metrics=["val_rmse", "val_macro_f1"]))
+    head, fixed, gaba = text.splitlines()[:3]
+    assert "val. RMSE - fixed [95 % CI]" in head and "NASA" not in head
+    assert fixed.split()[:6] == ["fixed", "2", "20.50", "±", "0.71", "0.750"]
+    assert "-2.00 [-14.71, +10.71] (n=2)" in gaba
+
+
 def test_compare_refuses_a_backwards_seed_range(capsys, tmp_path):
     code, _, err = run_cli(capsys, "compare", *SMALL, "--methods", "fixed", "--seeds", "4-0",
                            "--out", tmp_path)  # fmt: skip

@@ -17,6 +17,7 @@ import pytest
 from panel_samples import prediction_frame
 from PySide6.QtCore import Qt
 
+from core.comparison import summarise
 from core.formats import (
     format_metric,
     format_metric_spread,
@@ -80,6 +81,19 @@ def test_a_spread_writes_mean_and_std_in_the_metric_format():
     assert format_metric_spread("nasa_score", 1440.2, math.nan) == "1,440"
     assert format_metric_spread("seconds", 62.5, 1.87) == "62.5 ± 1.9"
     assert metric_kind("val_rmse") == "cycles" and metric_kind("seconds") is None
+
+
+def test_a_mean_over_fewer_runs_than_the_method_has_says_so(make):
+    assert format_metric_spread("interval_coverage", 0.87, 0.0, 2, 5) == "87.0 % ± 0.0 % (2 of 5)"
+    assert format_metric_spread("rmse", 14.02, 0.4123, 5, 5) == "14.02 ± 0.41"
+    runs = pd.DataFrame({"method": ["fixed"] * 3, "seed": [0, 1, 2], "rmse": [14.0, 15.0, 13.0],
+                         "interval_coverage": [math.nan, 0.87, 0.89]})  # fmt: skip
+    summary = summarise(runs)
+    assert summary.loc[0, "interval_coverage_count"] == 2 and summary.loc[0, "rmse_count"] == 3
+    panel = make(ComparisonPanel)
+    panel.set_summary(summary)
+    shown = [panel.summary_table.item(0, c).text() for c in range(2, 4)]
+    assert shown == ["14.00 ± 1.00", "88.0 % ± 1.4 % (2 of 3)"]
 
 
 # ------------------------------------------------------------ the same everywhere

@@ -151,7 +151,8 @@ def method_item(method: str) -> QTableWidgetItem:
 def spread_item(row: pd.Series, metric: str) -> NumberItem:
     """'mean ± std' (just the mean with one run), sorting by the mean."""
     mean, std = float(row[f"{metric}_mean"]), float(row.get(f"{metric}_std", math.nan))
-    return NumberItem(mean, format_metric_spread(metric, mean, std))
+    text = format_metric_spread(metric, mean, std, row.get(f"{metric}_count"), row.get("n"))
+    return NumberItem(mean, text)
 
 
 def difference_item(row: pd.Series, paired: list[int] | tuple = ()) -> NumberItem:
