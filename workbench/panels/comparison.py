@@ -136,7 +136,12 @@ class ComparisonPanel(Panel):
                     angle=0,
                     pen=dashed,
                     label=f"{method} (baseline)",
-                    labelOpts={"position": 0.9, "color": method_colour(method)},
+                    # right-aligned at the right edge, above the line: never cut off
+                    labelOpts={
+                        "position": 0.98,
+                        "anchors": [(1, 1), (1, 0)],
+                        "color": method_colour(method),
+                    },
                 )
                 self.plot.addItem(item)
                 self.baseline_items[method] = item
