@@ -173,8 +173,11 @@ class Trainer:
             # torch's CPU reductions split by thread count, so the count is part of the run.
             torch.set_num_threads(self.config.threads)
         self._open_scalar_log()
+        # a run resumed after its early stop fired (killed, or stopped during the final
+        # evaluation) has no epoch left: training on would change what it keeps
+        first = self.config.epochs + 1 if self._early_stop_due() else self.epoch + 1
         try:
-            for epoch in range(self.epoch + 1, self.config.epochs + 1):
+            for epoch in range(first, self.config.epochs + 1):
                 if not self._train_epoch(epoch):
                     status, detail = RunStatus.STOPPED, f"stopped by request in epoch {epoch}"
                     break
@@ -303,8 +306,12 @@ class Trainer:
         self.emit(EpochEvent(epoch, self.config.epochs, row, improved))
         if self.config.trajectories:
             self._emit_predictions(epoch, val_rul, val_logits)
+        return self._early_stop_due()
+
+    def _early_stop_due(self) -> bool:
+        """Whether ``patience`` epochs have passed since the best (never before the first)."""
         patience = self.config.early_stopping_patience
-        return patience > 0 and epoch - self.best[1] >= patience
+        return self.epoch > 0 and patience > 0 and self.epoch - self.best[1] >= patience
 
     def _history_row(self, epoch: int, stats: dict, val_rul, val_logits) -> dict:
         losses, weights = stats["losses"].tolist(), stats["weights"].tolist()

@@ -65,6 +65,20 @@ def test_stopped_and_resumed_run_ends_like_an_uninterrupted_one(name, small_data
     assert not resumable(run)
 
 
+def test_a_run_resumed_after_its_early_stop_trains_no_further(small_data, tmp_path):
+    """Killed (or stopped) between the epoch that triggered early stopping and the results."""
+    config = small_experiment(train=replace(QUICK, epochs=20, early_stopping_patience=1))
+    whole, run = run_experiment(config, RunStore(tmp_path), data=small_data)
+    assert whole.status == RunStatus.FINISHED and len(whole.history) < 20, "early stopping fired"
+    (run.path / "metrics.json").unlink()
+    run.set_status(RunStatus.STOPPED, "stopped during the final evaluation")
+    resumed = resume_run(run, data=small_data)
+    assert resumed.status == RunStatus.FINISHED
+    assert len(resumed.history) == len(whole.history), "no epoch after the early stop"
+    for key in COMPARED:
+        assert resumed.metrics[key] == whole.metrics[key], key
+
+
 def test_out_of_memory_fails_the_run_with_advice_and_keeps_finished_epochs(
     small_data, tmp_path, monkeypatch
 ):
