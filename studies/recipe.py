@@ -71,6 +71,20 @@ CELLS: dict[str, tuple[str, list[str]]] = {
         "current",
         ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--window", "40"],
     ),
+    # the default recipe with ten times the book's weight decay (1e-4)
+    "nodrop-wd1e-3": (
+        "current",
+        [
+            "--lr-schedule",
+            "cosine",
+            "--input-noise",
+            "0.2",
+            "--dropout",
+            "0",
+            "--weight-decay",
+            "1e-3",
+        ],
+    ),
 }
 
 
