@@ -6,7 +6,14 @@ import sys
 import time
 from typing import TextIO
 
-from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
+from core.training.events import (
+    EpochEvent,
+    Event,
+    FailedEvent,
+    FinishedEvent,
+    RefitEvent,
+    StepEvent,
+)
 
 
 class ProgressLine:
@@ -40,6 +47,14 @@ class ProgressLine:
                 self.stream.write(
                     f"{self.label}  epoch {event.epoch}/{event.epochs}  {self._val}\n"
                 )
+        elif isinstance(event, RefitEvent):
+            end = "" if self._redraws else "\n"
+            start = "\r" if self._redraws else ""
+            self.stream.write(
+                f"{start}{self.label}  refit on training and validation units: "
+                f"epoch {event.epoch}/{event.epochs}{end}"
+            )
+            self.stream.flush()
         elif isinstance(event, FinishedEvent | FailedEvent):
             if self._redraws:
                 self.stream.write("\n")

@@ -84,6 +84,26 @@ class WindowSet:
             cycle=self.cycle[mask_or_index],
         )
 
+    def join(self, other: WindowSet) -> WindowSet:
+        """These windows and ``other``'s as one set (a refit trains on train and validation).
+
+        Rows are stacked, so ``other``'s ends and unit indices are shifted; the two
+        sets must hold different units of one window length and feature list.
+        """
+        if other.window != self.window or other.n_features != self.n_features:
+            raise ValueError("only window sets of one window length and feature list join")
+        return WindowSet(
+            rows=np.concatenate([self.rows, other.rows]),
+            ends=np.r_[self.ends, other.ends + len(self.rows)],
+            window=self.window,
+            rul=np.r_[self.rul, other.rul],
+            rul_uncapped=np.r_[self.rul_uncapped, other.rul_uncapped],
+            health=np.r_[self.health, other.health],
+            unit=np.r_[self.unit, other.unit + len(self.unit_ids)],
+            cycle=np.r_[self.cycle, other.cycle],
+            unit_ids=(*self.unit_ids, *other.unit_ids),
+        )
+
     def last_of_each_unit(self) -> np.ndarray:
         """Boolean mask of each unit's last window (windows are ordered by unit, then cycle).
 

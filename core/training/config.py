@@ -63,6 +63,12 @@ class TrainConfig:
         windows at every step; 0 disables. Validation, test and in-service
         windows are never perturbed. A regulariser with no train/eval mismatch:
         the model sees noisy readings of the same engines, not a different model.
+    refit
+        After selection, train a fresh model (same seed) on the training *and*
+        validation units for the kept number of epochs, and evaluate that model
+        on the test set. Validation figures stay the selected model's (the refit
+        has seen those units), and the RUL intervals keep the selected model's
+        validation calibration. Networks only; off by default (docs/recipe.md).
     probe_every
         Probe gradients every N optimiser steps (methods that need per-task
         gradients get them every step regardless). 0 disables optional probing.
@@ -202,6 +208,12 @@ class TrainConfig:
         minimum=0.0,
         maximum=9.99,
         step=0.05,
+    )
+    refit: bool = setting(
+        False,
+        help="after selection, train anew on training and validation units for the kept "
+        "number of epochs and test that model",
+        label="Refit on all units",
     )
     probe_every: int = setting(
         10,

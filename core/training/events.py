@@ -61,6 +61,14 @@ class PredictionsEvent:
 
 
 @dataclass(frozen=True)
+class RefitEvent:
+    """One epoch of the refit on training and validation units done (no validation figures)."""
+
+    epoch: int
+    epochs: int
+
+
+@dataclass(frozen=True)
 class FinishedEvent:
     """The run ended: finished, stopped or diverged, with test metrics when evaluated."""
 
@@ -78,4 +86,12 @@ class FailedEvent:
     run_dir: str | None = None
 
 
-Event = StepEvent | ProbeEvent | EpochEvent | PredictionsEvent | FinishedEvent | FailedEvent
+Event = (
+    StepEvent
+    | ProbeEvent
+    | EpochEvent
+    | PredictionsEvent
+    | RefitEvent
+    | FinishedEvent
+    | FailedEvent
+)

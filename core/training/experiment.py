@@ -10,6 +10,7 @@ import contextlib
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TypeGuard
 
 import numpy as np
@@ -29,7 +30,7 @@ from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write_json
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
-from core.training.events import Event, FailedEvent
+from core.training.events import Event, FailedEvent, RefitEvent
 from core.training.trainer import Trainer, TrainResult
 
 
@@ -173,7 +174,35 @@ def build_trainer(
     method = create_method(config.method, **config.method_params)
     if method.baseline:
         raise ValueError(f"'{config.method}' is a baseline, not a network: use run_experiment")
-    return Trainer(data, method, model, config.train, config.seed, run, on_event, control)
+    trainer = Trainer(data, method, model, config.train, config.seed, run, on_event, control)
+    if config.train.refit:
+        trainer.refit = partial(_refit, config, data, on_event, control)
+    return trainer
+
+
+def _refit(
+    config: ExperimentConfig,
+    data: PreparedData,
+    on_event: Callable[[Event], None] | None,
+    control: TrainingControl | None,
+    kept: list[dict],
+) -> dict | None:
+    """A fresh model (the run's seed) trained on training and validation units for the kept
+    epochs; only its progress (:class:`RefitEvent`) reaches ``on_event``.
+
+    The preprocessing stays the one fitted on the training units, so the refit
+    model reads exactly the inputs the selected one did.
+    """
+    settings = replace(config.train, refit=False, trajectories=False, tensorboard=False)
+    joined = replace(data, train=data.train.join(data.val))
+    forward = on_event or (lambda event: None)
+
+    def progress_only(event: Event) -> None:
+        if isinstance(event, RefitEvent):
+            forward(event)
+
+    trainer = build_trainer(config.with_(train=settings), joined, None, progress_only, control)
+    return trainer.train_only(kept)
 
 
 def run_experiment(

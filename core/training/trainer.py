@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from core.data.prepare import PreparedData
+from core.formats import count
 from core.methods.base import BalancingMethod
 from core.model import DualTaskModel
 from core.runs import RunDir, RunStatus
@@ -36,6 +37,7 @@ from core.training.events import (
     FinishedEvent,
     PredictionsEvent,
     ProbeEvent,
+    RefitEvent,
     StepEvent,
 )
 from core.training.results import record_results
@@ -46,6 +48,12 @@ PROBE_COLUMNS = ("norm_rul", "norm_health", "ratio", "cosine", "effective_ratio"
 #: Validation figures of the selected weights written to metrics.json beside the test figures.
 #: Written after every epoch: everything :meth:`Trainer.restore` needs to go on.
 LAST_CHECKPOINT = "last.pt"
+#: The weights selected on validation, kept beside a refit model (which becomes best.pt).
+SELECTED_CHECKPOINT = "selected.pt"
+
+#: A refit (see :attr:`TrainConfig.refit`): the kept epochs' history rows -> the refit
+#: model's weights, or None when it was stopped. Built by whoever builds the trainer.
+Refit = Callable[[list[dict]], dict[str, Any] | None]
 
 
 def plain_row(row: dict) -> dict:
@@ -150,6 +158,8 @@ class Trainer:
         self.epoch = 0  # last completed epoch
         # (selection score, epoch, EMA state); the state is None until an epoch improves
         self.best: tuple[float, int, dict[str, Any] | None] = (math.inf, 0, None)
+        #: Set when the run asks for a refit after selection (``build_trainer`` does).
+        self.refit: Refit | None = None
 
     def _optimizer(self) -> torch.optim.Optimizer:
         groups = [
@@ -430,7 +440,11 @@ class Trainer:
         metrics: dict = {}
         if self.best[2] is not None:
             self.ema.model.load_state_dict(self.best[2])
-            metrics = self._final_evaluation()
+            refit = None
+            if status is RunStatus.FINISHED and self.refit is not None:
+                refit, status, note = self._refit_weights()
+                detail = "; ".join(filter(None, (detail, note)))
+            metrics = self._final_evaluation(refit)
         metrics.update(
             status=status.value,
             best_epoch=self.best[1],
@@ -455,10 +469,66 @@ class Trainer:
         model, batch = self.ema.model, self.eval_batch_size
         return predict(model, windows, batch, self.bf16, control=self.control)
 
-    def _final_evaluation(self) -> dict:
+    def _final_evaluation(self, refit: dict[str, Any] | None = None) -> dict:
+        """Validation figures and interval calibration from the selected weights; test
+        figures from them too, or from the refit model when there is one."""
         val = self._predict_after_save(self.val_set)
+        if refit is not None:
+            self._keep_refit(refit)
         test = None if self.test_set is None else self._predict_after_save(self.test_set)
         config = self.config
-        return record_results(
+        metrics = record_results(
             self.data, config.select_on, val, test, self.run, config.interval_coverage
         )
+        if refit is not None:
+            metrics.update(refit_epochs=self.best[1], refit_units=self._refit_units())
+        return metrics
+
+    # -------------------------------------------------------------- refit
+    def train_only(self, kept: list[dict]) -> dict[str, Any] | None:
+        """Train as many epochs as ``kept`` has rows, without validation (a refit).
+
+        Under the plateau schedule each epoch runs at the rate the selection run
+        had in it (its history's ``lr``), since there is no validation score to
+        follow; the cosine schedule and the warm-up depend on the step alone.
+        Returns the weight average, or None when a stop was requested.
+        """
+        for epoch, row in enumerate(kept, start=1):
+            if self.config.lr_schedule == "plateau" and epoch > self.config.warmup_epochs:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = float(row["lr"])
+            if not self._train_epoch(epoch):
+                return None
+            self.method.end_epoch(self._epoch_stats["losses"].float())
+            self.epoch = epoch
+            self.emit(RefitEvent(epoch, len(kept)))
+        return copy.deepcopy(self.ema.model.state_dict())
+
+    def _refit_weights(self) -> tuple[dict[str, Any] | None, RunStatus, str]:
+        """The refit model's weights, with the run's status and a note when there are none."""
+        assert self.refit is not None
+        epochs = self.best[1]
+        try:
+            weights = self.refit(self.history[:epochs])
+        except Diverged as exc:
+            return None, RunStatus.DIVERGED, f"the refit diverged ({exc}); test: selected weights"
+        if weights is None:
+            note = "stopped during the refit (resume to refit); test: the selected weights"
+            return None, RunStatus.STOPPED, note
+        return (
+            weights,
+            RunStatus.FINISHED,
+            f"refit on every training unit for {count(epochs, 'epoch')}",
+        )
+
+    def _keep_refit(self, weights: dict[str, Any]) -> None:
+        """The refit model becomes best.pt (what predicts); the selected weights stay beside."""
+        if self.run is not None:
+            assert self.best[2] is not None  # a refit follows a selection
+            self.run.save_checkpoint(self._checkpoint(self.best[2]), SELECTED_CHECKPOINT)
+            refit = {**self._checkpoint(weights), "refit_epochs": self.best[1]}
+            self.run.save_checkpoint(refit, "best.pt")
+        self.ema.model.load_state_dict(weights)
+
+    def _refit_units(self) -> int:
+        return len(set(self.data.train.unit_ids) | set(self.data.val.unit_ids))

@@ -117,6 +117,15 @@ def test_unknown_method_setting_is_a_clear_error(capsys, tmp_path):
     assert code == 2 and "lamda" in err and "lambda_rul" in err
 
 
+def test_train_with_refit_reports_the_refit(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "train", *SMALL, "--epochs", "2", "--refit", "--out",
+                             tmp_path, "--json")  # fmt: skip
+    result = json.loads(out)
+    assert code == 0 and result["detail"].startswith("refit on every training unit for")
+    epochs = result["best_epoch"]
+    assert f"refit on training and validation units: epoch {epochs}/{epochs}" in err
+
+
 def test_compare_is_resumable(capsys, tmp_path):
     args = ["compare", *SMALL, "--epochs", "1", "--methods", "fixed,gaba", "--seeds", "0-1",
             "--out", tmp_path, "--json"]  # fmt: skip

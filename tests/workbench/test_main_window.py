@@ -329,6 +329,21 @@ def test_fleet_menu_predicts_engines_of_a_finished_run(qtbot, make_window, quick
     assert table["pred_rul"].is_monotonic_increasing
 
 
+def test_a_refit_run_says_so_in_the_status_bar_and_records_it(qtbot, make_window, quick, errors):
+    window = loaded(qtbot, make_window())
+    quick(window, epochs=3)
+    window.experiment_dock.training.editors["refit"].setChecked(True)
+    shown: list[str] = []
+    window.feed.refitted.connect(lambda *_: shown.append(window.status.progress.format()))
+    train_and_wait(qtbot, window)
+    row = window.queue_model.rows[-1]
+    epochs = row.metrics["refit_epochs"]
+    assert row.status == "finished" and epochs == row.metrics["best_epoch"]
+    assert shown and shown[-1] == f"refit on all units · epoch {epochs}/{epochs}"
+    assert RunDir(row.run_dir).read_config()["train"]["refit"] is True
+    assert errors == []
+
+
 def test_export_report_writes_the_runs_the_comparison_shows(qtbot, make_window, quick, tmp_path):
     window = loaded(qtbot, make_window())
     assert window.report_action.text() == "Export report…"

@@ -24,7 +24,7 @@ from core.data.demo import DemoConfig
 from core.errors import DataError
 from core.formats import count
 from core.runs import RunDir, RunStoreError
-from core.training.events import EpochEvent, StepEvent
+from core.training.events import EpochEvent, RefitEvent, StepEvent
 from workbench.common.background import BackgroundTasks, Deadline
 from workbench.data.csv_import import CsvImportDialog
 from workbench.data.data_dock import DataDock
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.controller.pausedChanged.connect(self.status.set_paused)
         self.feed.stepped.connect(self._stepped)
         self.feed.epochEnded.connect(self._epoch_ended)
+        self.feed.refitted.connect(self._refitted)
         self.data_dock.dataLoaded.connect(self._data_loaded)
         self.data_dock.loadFailed.connect(self._load_failed)
         self.data_dock.source_form.importRequested.connect(self.import_csv)
@@ -234,6 +235,10 @@ class MainWindow(QMainWindow):
         self.queue_model.update(row_id, progress=fraction)
         if self.feed.watched in (None, row_id):  # the status bar speaks of the run on show
             self.status.update_step(event, epochs)
+
+    def _refitted(self, row_id: int, event: RefitEvent) -> None:
+        if self.feed.watched in (None, row_id):
+            self.status.update_refit(event)
 
     def _epoch_ended(self, row_id: int, event: EpochEvent) -> None:
         self.queue_model.update(row_id, val_rmse=event.row.get("val_rmse"))

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from core.formats import format_metric
-from core.training.events import StepEvent
+from core.training.events import RefitEvent, StepEvent
 
 
 def device_text() -> str:
@@ -88,6 +88,13 @@ class TrainingStatusBar(QStatusBar):
         self.progress.setFormat(
             f"epoch {event.epoch}/{epochs} · step {in_epoch}/{event.steps_per_epoch}"
         )
+        self._tick()
+
+    def update_refit(self, event: RefitEvent) -> None:
+        """Progress of the refit on training and validation units (after selection)."""
+        self._fraction = event.epoch / max(event.epochs, 1)
+        self.progress.setValue(int(1000 * self._fraction))
+        self.progress.setFormat(f"refit on all units · epoch {event.epoch}/{event.epochs}")
         self._tick()
 
     def set_paused(self, paused: bool) -> None:

@@ -15,7 +15,7 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, StepEvent
+from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, RefitEvent, StepEvent
 from workbench.training.live_area import LiveArea
 
 #: Drain period: 40 ms, 25 times a second, matching the redraw coalescer.
@@ -37,6 +37,8 @@ class LiveFeed(QObject):
     stepped = Signal(int, object)
     #: An epoch ended (row id, EpochEvent): the queue's validation RMSE.
     epochEnded = Signal(int, object)
+    #: The newest refit epoch of a run after a drain (row id, RefitEvent): the status bar.
+    refitted = Signal(int, object)
 
     def __init__(self, area: LiveArea, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +70,7 @@ class LiveFeed(QObject):
         self._timer.stop()
         latest_step: dict[int, StepEvent] = {}
         latest_predictions: dict[str, PredictionsEvent] = {}
+        latest_refit: dict[int, RefitEvent] = {}
         while self._pending:
             row_id, event = self._pending.popleft()
             followed = self.watched is None or row_id == self.watched
@@ -75,6 +78,8 @@ class LiveFeed(QObject):
                 if followed:
                     self._on_step(event)
                 latest_step[row_id] = event  # every row's progress bar moves
+            elif isinstance(event, RefitEvent):
+                latest_refit[row_id] = event
             elif isinstance(event, EpochEvent) and not followed:
                 self.epochEnded.emit(row_id, event)  # the queue's validation RMSE
             elif not followed or self._drawn(event):
@@ -87,6 +92,8 @@ class LiveFeed(QObject):
             self.area.trajectory.set_predictions(event)
         for row_id, event in latest_step.items():
             self.stepped.emit(row_id, event)
+        for row_id, event in latest_refit.items():
+            self.refitted.emit(row_id, event)
 
     def _drawn(self, event: object) -> bool:
         """Whether ``event`` of the followed run was already drawn from its folder."""
