@@ -136,7 +136,7 @@ class ComparisonPanel(Panel):
                     angle=0,
                     pen=dashed,
                     label=f"{method} (baseline)",
-                    # right-aligned at the right edge, above the line: never cut off
+                    # right-aligned at the plot's right edge, so it is never cut off
                     labelOpts={
                         "position": 0.98,
                         "anchors": [(1, 1), (1, 0)],
