@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -87,11 +88,16 @@ def report(_: argparse.Namespace) -> None:
                 "plain": float(plain.mean()),
                 "refit": float(refit.mean()),
                 "refit_minus_plain": mean,
-                "ci95": [low, high],
+                "ci95": [_or_none(low), _or_none(high)],  # none from one pair
             }
         entry["kept_epoch"] = float(paired["best_epoch_plain"].mean())
         result[folder.name] = entry
     print(json.dumps(result, indent=2))
+
+
+def _or_none(value: float) -> float | None:
+    """JSON has no NaN: an undefined interval bound is null."""
+    return None if math.isnan(value) else value
 
 
 def main() -> None:
