@@ -194,7 +194,8 @@ def _refit(
     model reads exactly the inputs the selected one did.
     """
     settings = replace(config.train, refit=False, trajectories=False, tensorboard=False)
-    joined = replace(data, train=data.train.join(data.val))
+    # the refit never predicts, so the test windows are not copied to its device again
+    joined = replace(data, train=data.train.join(data.val), test=None)
     forward = on_event or (lambda event: None)
 
     def progress_only(event: Event) -> None:
