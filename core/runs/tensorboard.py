@@ -75,8 +75,18 @@ class ScalarLog:
     def __init__(self, folder: str | Path, resume_step: int | None = None) -> None:
         from tensorboardX import SummaryWriter  # imported only by runs that write events
 
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        self.writer = SummaryWriter(str(folder), purge_step=resume_step, flush_secs=30)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        # Event files are named by the second they open in: a run resumed within the
+        # same second would reopen, and overwrite, the first attempt's file. The
+        # attempt number keeps them apart and sorts after the file it follows.
+        attempt = len(list(folder.glob("events.out.tfevents.*")))
+        self.writer = SummaryWriter(
+            str(folder),
+            purge_step=resume_step,
+            flush_secs=30,
+            filename_suffix=f".{attempt}" if attempt else "",
+        )
 
     def add_epoch(self, row: dict[str, Any]) -> None:
         """One history row: validation figures, losses, weights and learning rate."""

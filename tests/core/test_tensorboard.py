@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import pytest
@@ -63,8 +64,22 @@ def test_an_exported_run_has_the_live_runs_scalars_and_exporting_twice_doubles_n
     assert "tensorboard --logdir" in capsys.readouterr().out
 
 
-def test_a_resumed_run_tells_tensorboard_to_drop_the_events_after_its_epoch(tmp_path):
+class _SameSecond:
+    """``time`` as tensorboardX's writer sees it, frozen: every event file opens in one second."""
+
+    def time(self) -> float:
+        return 1_796_103_863.0
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def test_a_resumed_run_tells_tensorboard_to_drop_the_events_after_its_epoch(tmp_path, monkeypatch):
+    from tensorboardX import event_file_writer
     from tensorboardX.proto import event_pb2
+
+    # a fast machine resumes within the second the first attempt opened its file in
+    monkeypatch.setattr(event_file_writer, "time", _SameSecond())
 
     from core.runs import RunStore
     from core.training.control import TrainingControl
