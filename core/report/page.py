@@ -218,7 +218,7 @@ def _configuration(record: ComparisonRecord) -> str:
         (m, ", ".join(f"{k} = {v}" for k, v in p.items()) or "defaults") for m, p in params.items()
     ]
     parts += ["<p>Method settings:</p>", key_value_table(rows)]
-    differing = differing_settings(record)
+    differing = differing_settings(run.config for run in record.runs)
     if differing:
         note = "<p class='warn'>Settings that differ between runs:</p>"
         parts += [note, key_value_table(differing)]

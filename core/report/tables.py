@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
 from core.comparison import MIN_PAIRS
 from core.formats import MISSING, format_metric, format_metric_spread
-from core.report.collect import ComparisonRecord
 
 #: (metric, column title): test figures, then uncertainty and validation.
 TEST_COLUMNS = (
@@ -168,11 +168,16 @@ def _setting(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
-def differing_settings(record: ComparisonRecord) -> list[tuple[str, str]]:
-    """Settings (other than method and seed) whose value is not the same in every run."""
+def differing_settings(configs: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Settings (other than method and seed) whose value is not the same in every run.
+
+    ``configs`` are the runs' ``config.json`` contents. A mean over runs that
+    differ in anything else (a refit, the epochs, the window) mixes two
+    experiments, so the report and the GUI's Comparison tab name them.
+    """
     values: dict[str, set[str]] = {}
-    for run in record.runs:
-        shared = {k: v for k, v in run.config.items() if k not in _PER_RUN}
+    for config in configs:
+        shared = {k: v for k, v in config.items() if k not in _PER_RUN}
         for name, value in settings_rows(shared):
             values.setdefault(name, set()).add(value)
     return [(k, " / ".join(sorted(v))) for k, v in values.items() if len(v) > 1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from workbench.training.comparison_feed import comparison_inputs
 from workbench.training.run_queue_model import QueueRow
 
@@ -40,3 +43,20 @@ def test_one_run_is_one_run():
 def test_no_results_yet_is_said_too():
     inputs = comparison_inputs([row("fixed", 0, status="running")], "This session's runs")
     assert inputs.summary.empty and "no run has results yet" in inputs.note
+
+
+def test_runs_that_differ_in_a_setting_are_named_in_the_note(tmp_path):
+    def stored(method, seed, refit, rmse):
+        folder = tmp_path / f"{method}_{seed}_{refit}"
+        folder.mkdir()
+        train = {"epochs": 30, "refit": refit}
+        config = {"method": method, "seed": seed, "preset": "compact", "train": train,
+                  "versions": {"torch": str(seed)}}  # fmt: skip
+        (folder / "config.json").write_text(json.dumps(config))
+        return replace(row(method, seed, rmse=rmse), run_dir=str(folder))
+
+    alike = [stored("fixed", 0, False, 14.0), stored("gaba", 0, False, 13.0)]
+    assert comparison_inputs(alike, "Selected").mixed == ""  # method, seed, versions differ
+    mixed = [*alike, stored("fixed", 1, True, 12.0)]
+    warning = comparison_inputs(mixed, "Selected").mixed
+    assert warning.startswith("These runs differ in train.refit (False / True): the means mix")

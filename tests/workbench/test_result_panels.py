@@ -132,6 +132,15 @@ def test_comparison_says_why_there_is_no_test(make):
     assert panel.summary_table.item(1, 7).text().endswith("(n=2)")
 
 
+def test_comparison_warns_when_runs_differ_in_a_setting(make):
+    panel = make(ComparisonPanel)
+    panel.show()
+    panel.set_note("2 runs", "These runs differ in train.refit (False / True)")
+    assert panel.mixed.isVisible() and "train.refit" in panel.mixed.text()
+    panel.set_note("2 runs")
+    assert not panel.mixed.isVisible()
+
+
 def test_comparison_exports_tables(make, tmp_path):
     panel = make(ComparisonPanel)
     runs, summary, curves = comparison_data()

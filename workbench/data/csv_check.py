@@ -30,11 +30,11 @@ from core.data.prepare import NO_TEST_SPLIT, short_unit_warnings
 from core.data.sources import SourceSpec, read_in_service
 from core.errors import DataError, DataWarning
 from workbench.data.gui_hints import gui_wording
-from workbench.plotting.style import MUTED, STATE_COLOURS
+from workbench.plotting.style import MUTED, STATE_COLOURS, WARNING
 
 RUN_TO_FAILURE, IN_SERVICE = "run_to_failure", "in_service"
 ERROR_COLOUR = STATE_COLOURS["critical"]
-WARNING_COLOUR = "#b06000"
+WARNING_COLOUR = WARNING
 OK_COLOUR = STATE_COLOURS["normal"]
 _MISSING_ROLE = "A column role is missing: choose it under Columns, then press Check."
 #: Names listed in the summary before "... (N in all)".

@@ -25,7 +25,7 @@ from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, checkbox_row, set_series
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import MUTED, method_colour, pen
+from workbench.plotting.style import MUTED, WARNING, method_colour, pen
 
 Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
 
@@ -85,10 +85,16 @@ class ComparisonPanel(Panel):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {MUTED};")
+        #: Settings that differ between the compared runs; hidden when none do.
+        self.mixed = QLabel()
+        self.mixed.setWordWrap(True)
+        self.mixed.setStyleSheet(f"color: {WARNING};")
+        self.mixed.hide()
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.note)
+        column.addWidget(self.mixed)
         column.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -104,9 +110,14 @@ class ComparisonPanel(Panel):
         self.runs = table.copy()
         fill_table(self.runs_table, self.runs, RUN_COLUMNS)
 
-    def set_note(self, text: str) -> None:
-        """Say which runs are compared, which are left out of the means, and on which split."""
+    def set_note(self, text: str, mixed: str = "") -> None:
+        """Say which runs are compared, which are left out of the means, and on which split.
+
+        ``mixed`` warns that the runs differ in more than method and seed.
+        """
         self.note.setText(text)
+        self.mixed.setText(mixed)
+        self.mixed.setVisible(bool(mixed))
 
     def set_summary(self, summary: pd.DataFrame) -> None:
         """Per-method statistics from ``core.comparison.summarise``."""

@@ -28,6 +28,8 @@ from core.colours import (  # noqa: F401  (re-exported for the panels)
 BACKGROUND = "#ffffff"
 FOREGROUND = "#3c4043"
 MUTED = "#80868b"
+#: Text that asks for the user's attention without being an error (amber, readable on white).
+WARNING = "#b06000"
 
 #: Quantities that are about both tasks.
 TOTAL = "#5f6368"

@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         """Show the chosen runs in the Comparison panel."""
         inputs = comparison_inputs(self.comparison_rows(), self.comparison_scope())
         panel = self.area.comparison
-        panel.set_note(inputs.note)
+        panel.set_note(inputs.note, inputs.mixed)
         panel.shows = self.comparison_scope().split(" (")[0]
         panel.set_runs(inputs.runs)
         panel.set_summary(inputs.summary)

@@ -8,6 +8,7 @@ comparison of runs from last week works the same as one of runs just made.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from core.comparison import summarise
 from core.ensemble import add_ensembles
 from core.formats import count
 from core.methods.registry import METHODS
+from core.report.tables import differing_settings
 from core.runs import RunDir, RunStoreError
 from core.training.comparison_runs import RESULT_COLUMNS
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
@@ -40,6 +42,8 @@ class ComparisonInputs:
     baselines: dict[str, float] = field(default_factory=dict)
     #: What is compared, what is left out of the means, and on which split, in words.
     note: str = ""
+    #: A warning naming the settings that differ between the runs ("" when none do).
+    mixed: str = ""
 
 
 #: Runs whose figures enter the per-method means: they ran to their end (a diverged run's
@@ -112,16 +116,44 @@ def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs
     levels = baseline_levels(rows)
     on_test = table["rmse"].notna().any()
     note = _note(table, scope, on_test)
+    mixed = mixed_settings(differing_settings(_configs(rows)))
     complete = table[table["status"].isin(COMPLETE)]
     if complete.empty:
-        return ComparisonInputs(table, pd.DataFrame(), curves, levels, note)
+        return ComparisonInputs(table, pd.DataFrame(), curves, levels, note, mixed)
     metrics = SUMMARISED if on_test else VALIDATION
     present = [m for m in metrics if complete[m].notna().any()]
     summary = summarise(complete.drop(columns=["run", "status", "run_dir"]), metrics=present)
     if on_test:
         cap = next((r.config.preprocess.rul_cap for r in rows if r.config is not None), 125.0)
         summary = add_ensembles(summary, complete, cap)
-    return ComparisonInputs(table, summary, curves, levels, note)
+    return ComparisonInputs(table, summary, curves, levels, note, mixed)
+
+
+def _configs(rows: list[QueueRow]) -> list[dict]:
+    """The rows' recorded settings (config.json); a folder that cannot be read is skipped."""
+    configs = []
+    for row in rows:
+        if row.run_dir is None:
+            continue
+        try:
+            configs.append(RunDir(row.run_dir).read_config())
+        except (RunStoreError, OSError):
+            continue
+    return configs
+
+
+def mixed_settings(differing: Sequence[tuple[str, str]]) -> str:
+    """Warn that runs differ in more than method and seed, naming up to three settings.
+
+    A method's mean over runs with and without a refit (say) mixes two
+    experiments, and a paired difference between methods trained differently
+    measures the setting as much as the method.
+    """
+    if not differing:
+        return ""
+    named = "; ".join(f"{name} ({values})" for name, values in differing[:3])
+    more = f" and {len(differing) - 3} more" if len(differing) > 3 else ""
+    return f"These runs differ in {named}{more}: the means mix them. Compare like with like."
 
 
 def _note(table: pd.DataFrame, scope: str, on_test: bool) -> str:
