@@ -71,6 +71,12 @@ CELLS: dict[str, tuple[str, list[str]]] = {
         "current",
         ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--window", "40"],
     ),
+    # model width: the default recipe on the tiny preset (a quarter of compact's widths);
+    # the paper preset is about ten times compact's cost, out of reach on a CPU lane
+    "tiny": (
+        "current",
+        ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--preset", "tiny"],
+    ),
     # the default recipe with ten times the book's weight decay (1e-4)
     "nodrop-wd1e-3": (
         "current",
