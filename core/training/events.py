@@ -58,6 +58,9 @@ class PredictionsEvent:
     #: model (its trajectories.csv); live epochs have none (calibration comes at the end).
     rul_lower: np.ndarray | None = None
     rul_upper: np.ndarray | None = None
+    #: The predictions are the refit model's (trained on training and validation units
+    #: for ``epoch`` epochs), not the weights of epoch ``epoch``: a refit run's test split.
+    refit: bool = False
 
 
 @dataclass(frozen=True)

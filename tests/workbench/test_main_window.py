@@ -8,6 +8,7 @@ import time
 import pytest
 from PySide6.QtCore import QSettings, Qt, QThread
 
+from core.formats import count
 from core.runs import RunDir, RunStore
 from core.training.step import Diverged, TrainingStep
 from workbench.training import worker as worker_module
@@ -341,6 +342,15 @@ def test_a_refit_run_says_so_in_the_status_bar_and_records_it(qtbot, make_window
     assert row.status == "finished" and epochs == row.metrics["best_epoch"]
     assert shown and shown[-1] == f"refit on all units · epoch {epochs}/{epochs}"
     assert RunDir(row.run_dir).read_config()["train"]["refit"] is True
+    # the test engines were predicted by the refit model, the validation ones by the selected
+    window.feed.flush()
+    trajectory = window.area.trajectory
+    trajectory.select_split("test")
+    trajectory.flush()
+    assert f"(test) · refit, {count(epochs, 'epoch')}" in trajectory.plot.titleLabel.text
+    trajectory.select_split("val")
+    trajectory.flush()
+    assert f"(validation) · epoch {epochs}" in trajectory.plot.titleLabel.text
     assert errors == []
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QWidget
 
-from core.formats import format_value
+from core.formats import count, format_value
 from core.training.events import PredictionsEvent
 from workbench.plotting.health_bands import HealthBands, state_markers
 from workbench.plotting.hover import nearest_index
@@ -238,7 +238,8 @@ class TrajectoryPanel(Panel):
         colour = STATE_COLOURS[state]
         split = SPLITS[event.split]
         band = " · shaded: calibrated interval" if event.rul_lower is not None else ""
-        set_title(self.plot, f"Engine {self.current_unit()} ({split}) · epoch {event.epoch}{band}")
+        model = f"refit, {count(event.epoch, 'epoch')}" if event.refit else f"epoch {event.epoch}"
+        set_title(self.plot, f"Engine {self.current_unit()} ({split}) · {model}{band}")
         self.state_label.setText(
             f"now <b style='color:{colour}'>{state}</b> "
             f"(RUL {format_value(float(event.pred_rul[last]))})"

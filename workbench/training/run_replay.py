@@ -27,8 +27,14 @@ def _records(table: pd.DataFrame) -> list[dict]:
     ]
 
 
-def predictions_events(trajectories: pd.DataFrame, epoch: int = 0) -> list[PredictionsEvent]:
-    """One event per split, rebuilt from trajectories.csv (the kept model's, from ``epoch``)."""
+def predictions_events(
+    trajectories: pd.DataFrame, epoch: int = 0, refit: bool = False
+) -> list[PredictionsEvent]:
+    """One event per split, rebuilt from trajectories.csv (the kept model's, from ``epoch``).
+
+    With ``refit`` the test split's rows are the refit model's: the run tested
+    the model refit on every unit, while validation rows stay the selected one's.
+    """
     events = []
     for split, rows in trajectories.groupby("split", sort=False):
         unit_ids, unit = np.unique(rows["unit"].to_numpy(), return_inverse=True)
@@ -42,6 +48,7 @@ def predictions_events(trajectories: pd.DataFrame, epoch: int = 0) -> list[Predi
                 true_rul=rows["true_rul"].to_numpy(float),
                 pred_rul=rows["pred_rul"].to_numpy(float),
                 pred_health=rows["pred_health"].to_numpy(int),
+                refit=refit and split == "test",
                 **_bounds(rows),
             )
         )
@@ -61,7 +68,7 @@ def kept_trajectories(area: LiveArea, run: RunDir, metrics: dict) -> None:
         return
     kept = metrics.get("best_epoch")
     epoch = int(kept) if isinstance(kept, int | float) and not isinstance(kept, bool) else 0
-    for event in predictions_events(trajectories, epoch):
+    for event in predictions_events(trajectories, epoch, refit="refit_epochs" in metrics):
         area.trajectory.set_predictions(event)
 
 
