@@ -5,6 +5,7 @@
     python studies/reproduce.py table          # markdown on stdout, from every summary.json
     python studies/reproduce.py run --screen --subsets FD001 --methods amnl,dwa,... --seeds 0
     python studies/reproduce.py screen         # the wider family ranked on validation figures
+    python studies/reproduce.py epochs         # JSON: where each subset's validation curve turns
 
 ``run`` is one resumable `rulwb compare` per subset into
 ``studies/out/reproduce/<subset>`` (default settings, compact preset; test
@@ -20,11 +21,17 @@ the study's.
 method trained on a subset (the screening runs and the table's own, on the
 same seeds) by the validation score that selected their checkpoints
 (``combined``: RMSE / cap + 1 − macro-F1), never by a test figure.
+
+``epochs`` says, from the runs' history.csv (validation figures only), how
+soon each subset overfits: per subset and method, the mean kept epoch, the
+epoch of the lowest validation RMSE, the epochs run before early stopping,
+and the validation RMSE at its lowest and at the last epoch run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -36,7 +43,7 @@ from core.cli.train_cmd import HEADLINE
 from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
 from core.formats import format_metric_spread
-from core.runs import RunStore
+from core.runs import RunDir, RunStore
 from core.training.comparison_runs import finished_runs
 from core.training.selection import selection_score
 
@@ -141,6 +148,40 @@ def screen(args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+def epochs(_: argparse.Namespace) -> None:
+    """How soon the validation RMSE turns, per subset and method (validation figures only)."""
+    out: dict = {}
+    for folder in sorted(p for p in OUT.iterdir() if (p / "runs").is_dir()):
+        rows = []
+        for info in RunStore(folder / "runs").list_runs():
+            metrics, config = info.metrics or {}, info.config or {}
+            if metrics.get("status") != "finished" or "best_epoch" not in metrics:
+                continue
+            history = RunDir(info.path).read_history()
+            if history.empty:
+                continue  # a baseline (gbm) has no epochs
+            rmse = history["val_rmse"].to_numpy(float)
+            rows.append(
+                {
+                    "method": config.get("method"),
+                    "kept_epoch": metrics["best_epoch"],
+                    "lowest_rmse_epoch": int(history["epoch"].iloc[rmse.argmin()]),
+                    "epochs_run": len(history),
+                    "lowest_val_rmse": float(rmse.min()),
+                    "last_val_rmse": float(rmse[-1]),
+                }
+            )
+        if rows:
+            means = pd.DataFrame(rows).groupby("method").agg(["mean", "count"])
+            out[folder.name] = {
+                method: {"runs": int(row.iloc[1]), **{k: round(float(row[(k, "mean")]), 2)
+                         for k in ("kept_epoch", "lowest_rmse_epoch", "epochs_run",
+                                   "lowest_val_rmse", "last_val_rmse")}}
+                for method, row in means.iterrows()
+            }  # fmt: skip
+    print(json.dumps(out, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,11 +194,12 @@ def main() -> None:
     go.add_argument("--screen", action="store_true", help="into the screening study (see screen)")
     go.add_argument("extra", nargs="*", help="more `rulwb compare` flags, after --")
     sub.add_parser("table")
+    sub.add_parser("epochs")
     rank = sub.add_parser("screen")
     rank.add_argument("--subset", default="FD001")
     rank.add_argument("--seeds", default="0", help="the seeds every screened method has")
     args = parser.parse_args()
-    {"run": run, "table": table, "screen": screen}[args.command](args)
+    {"run": run, "table": table, "screen": screen, "epochs": epochs}[args.command](args)
 
 
 if __name__ == "__main__":
