@@ -9,6 +9,7 @@ loader) must be gone too.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -90,6 +91,10 @@ def make_window(qtbot, tmp_path: Path, errors):
     yield make
     for window in windows:
         window.close()
+    # Free the windows' reference cycles here, on the GUI thread. Left to the cyclic
+    # collector, they would be freed by whichever thread allocates next, maybe a later
+    # test's training thread, and a Qt object must not be destroyed outside its thread.
+    gc.collect()
 
 
 @pytest.fixture
