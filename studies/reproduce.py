@@ -43,6 +43,7 @@ from core.cli.train_cmd import HEADLINE
 from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
 from core.formats import format_metric_spread
+from core.report.tables import differing_settings
 from core.runs import RunDir, RunStore
 from core.training.comparison_runs import finished_runs
 from core.training.selection import selection_score
@@ -94,9 +95,13 @@ def table(_: argparse.Namespace) -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for folder in sorted(p for p in OUT.iterdir() if (p / "runs").is_dir()):
-        runs = pd.DataFrame(finished_runs(RunStore(folder / "runs")).values())
+        store = RunStore(folder / "runs")
+        runs = pd.DataFrame(finished_runs(store).values())
         if runs.empty:
             continue
+        mixed = differing_settings(i.config for i in store.list_runs() if i.config)
+        if mixed:  # a mean over runs of two recipes would mix two experiments
+            print(f"warning: {folder.name} runs differ in {mixed}", file=sys.stderr)
         summary = summary_to_json(
             add_ensembles(summarise(runs, metrics=list(HEADLINE)), runs, 125.0)
         )
