@@ -43,10 +43,10 @@ from core.cli.train_cmd import HEADLINE
 from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
 from core.formats import format_metric_spread
-from core.report.tables import differing_settings
 from core.runs import RunDir, RunStore
 from core.training.comparison_runs import finished_runs
 from core.training.selection import selection_score
+from core.variants import differing_settings
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "studies" / "out" / "reproduce"

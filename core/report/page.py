@@ -24,17 +24,16 @@ from core.report.tables import (
     OTHER_COLUMNS,
     TEST_COLUMNS,
     compared_metric,
-    differing_settings,
     figures_table,
     html_table,
     key_value_table,
     paired_table,
-    settings_rows,
     statistics_notes,
 )
 from core.runs.atomic import atomic_write_text
 from core.training.comparison_runs import comparison_summary
 from core.training.selection import LABELS
+from core.variants import differing_settings, settings_rows
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #3c4043;

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -148,40 +147,3 @@ def html_table(head: list[str], body: list[list[str]], numeric_from: int | None,
         rows.append(f"<tr>{''.join(tds)}</tr>")
     thead = f"<thead><tr>{header}</tr></thead>" if head else ""
     return f"<table class='{css}'>{thead}<tbody>{''.join(rows)}</tbody></table>"
-
-
-def settings_rows(config: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """A nested configuration as ``section.name = value`` rows, in file order."""
-    rows = []
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            rows += settings_rows(value, f"{name}.")
-        else:
-            rows.append((name, _setting(value)))
-    return rows
-
-
-def _setting(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) or "(none)"
-    return "(none)" if value is None else str(value)
-
-
-def differing_settings(configs: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Settings (other than method and seed) whose value is not the same in every run.
-
-    ``configs`` are the runs' ``config.json`` contents. A mean over runs that
-    differ in anything else (a refit, the epochs, the window) mixes two
-    experiments, so the report and the GUI's Comparison tab name them.
-    """
-    values: dict[str, set[str]] = {}
-    for config in configs:
-        shared = {k: v for k, v in config.items() if k not in _PER_RUN}
-        for name, value in settings_rows(shared):
-            values.setdefault(name, set()).add(value)
-    return [(k, " / ".join(sorted(v))) for k, v in values.items() if len(v) > 1]
-
-
-#: Settings that differ between runs of a comparison by design.
-_PER_RUN = ("method", "method_params", "seed", "versions")

@@ -45,7 +45,7 @@ def test_no_results_yet_is_said_too():
     assert inputs.summary.empty and "no run has results yet" in inputs.note
 
 
-def test_runs_that_differ_in_a_setting_are_named_in_the_note(tmp_path):
+def test_runs_that_differ_in_a_setting_are_compared_as_entries_of_their_own(tmp_path):
     def stored(method, seed, refit, rmse):
         folder = tmp_path / f"{method}_{seed}_{refit}"
         folder.mkdir()
@@ -55,8 +55,16 @@ def test_runs_that_differ_in_a_setting_are_named_in_the_note(tmp_path):
         (folder / "config.json").write_text(json.dumps(config))
         return replace(row(method, seed, rmse=rmse), run_dir=str(folder))
 
-    alike = [stored("fixed", 0, False, 14.0), stored("gaba", 0, False, 13.0)]
-    assert comparison_inputs(alike, "Selected").mixed == ""  # method, seed, versions differ
-    mixed = [*alike, stored("fixed", 1, True, 12.0)]
-    warning = comparison_inputs(mixed, "Selected").mixed
-    assert warning.startswith("These runs differ in train.refit (False / True): the means mix")
+    alike = [stored("fixed", 0, False, 14.0), stored("fixed", 1, False, 15.0),
+             stored("gaba", 0, False, 13.0)]  # fmt: skip
+    inputs = comparison_inputs(alike, "Selected")
+    assert inputs.mixed == "" and set(inputs.summary["method"]) == {"fixed", "gaba"}
+    refits = [stored("fixed", 0, True, 12.0), stored("fixed", 1, True, 13.5)]
+    inputs = comparison_inputs(alike + refits, "Selected")
+    assert inputs.mixed.startswith("These runs differ in train.refit (False / True)")
+    summary = inputs.summary.set_index("method")
+    assert list(summary.index) == ["fixed", "gaba", "fixed · refit=True"]
+    assert summary.loc["fixed", "rmse_mean"] == 14.5, "the plain runs' mean, not all four"
+    # paired by seed with plain fixed weights: the refit's own effect
+    assert summary.loc["fixed · refit=True", "rmse_diff"] == -1.75
+    assert "fixed · refit=True s1" in set(inputs.runs["run"])

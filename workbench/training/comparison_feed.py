@@ -8,6 +8,7 @@ comparison of runs from last week works the same as one of runs just made.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,10 @@ from core.comparison import summarise
 from core.ensemble import add_ensembles
 from core.formats import count
 from core.methods.registry import METHODS
-from core.report.tables import differing_settings
 from core.runs import RunDir, RunStoreError
 from core.training.comparison_runs import RESULT_COLUMNS
+from core.training.experiment import ExperimentConfig
+from core.variants import differing_settings, variant_suffixes
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
 
 #: Metrics carried into the run table, in the order the panel shows them: comparison.csv's,
@@ -60,22 +62,26 @@ def comparable(rows: list[QueueRow]) -> list[QueueRow]:
     return tested or [r for r in ended if r.metrics.get("val_rmse") is not None]
 
 
-def _labels(rows: list[QueueRow]) -> list[str]:
-    """Unique curve labels: ``gaba s0``, with the folder's time when a label repeats."""
+def _labels(rows: list[QueueRow], entries: list[str]) -> list[str]:
+    """Unique curve labels: ``gaba s0``, with the folder's time when a label repeats.
+
+    ``entries`` are the rows' methods as compared (``fixed · refit=True``).
+    """
+    named = [e if r.seed is None else f"{e} s{r.seed}" for r, e in zip(rows, entries, strict=True)]
     counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.label] = counts.get(row.label, 0) + 1
+    for label in named:
+        counts[label] = counts.get(label, 0) + 1
     return [
-        f"{r.label} ({Path(r.run_dir).name[:15]})" if counts[r.label] > 1 and r.run_dir else r.label
-        for r in rows
+        f"{label} ({Path(r.run_dir).name[:15]})" if counts[label] > 1 and r.run_dir else label
+        for r, label in zip(rows, named, strict=True)
     ]
 
 
-def run_table(rows: list[QueueRow], labels: list[str]) -> pd.DataFrame:
-    """One row per run: method, seed, status, metrics and folder."""
+def run_table(rows: list[QueueRow], labels: list[str], entries: list[str]) -> pd.DataFrame:
+    """One row per run: method (as compared: ``entries``), seed, status, metrics and folder."""
     records = []
-    for row, label in zip(rows, labels, strict=True):
-        record = {"run": label, "method": row.method, "seed": row.seed, "status": row.status}
+    for row, label, method in zip(rows, labels, entries, strict=True):
+        record = {"run": label, "method": method, "seed": row.seed, "status": row.status}
         record.update({m: row.metrics.get(m) for m in METRICS})
         record["run_dir"] = row.run_dir
         records.append(record)
@@ -106,17 +112,19 @@ def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs
     validation ones.
     """
     rows = comparable(rows)
-    labels = _labels(rows)
-    table = run_table(rows, labels)
+    configs = [_config(row) for row in rows]
+    entries = [r.method + s for r, s in zip(rows, variant_suffixes(configs), strict=True)]
+    labels = _labels(rows, entries)
+    table = run_table(rows, labels, entries)
     curves = {}
-    for row, label in zip(rows, labels, strict=True):
+    for row, label, entry in zip(rows, labels, entries, strict=True):
         curve = validation_curve(row.run_dir)
         if curve is not None:
-            curves[label] = (row.method, *curve)
-    levels = baseline_levels(rows)
+            curves[label] = (entry, *curve)
+    levels = baseline_levels(rows, entries)
     on_test = table["rmse"].notna().any()
     note = _note(table, scope, on_test)
-    mixed = mixed_settings(differing_settings(_configs(rows)))
+    mixed = mixed_settings(differing_settings(c for c in configs if c is not None))
     complete = table[table["status"].isin(COMPLETE)]
     if complete.empty:
         return ComparisonInputs(table, pd.DataFrame(), curves, levels, note, mixed)
@@ -129,31 +137,39 @@ def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs
     return ComparisonInputs(table, summary, curves, levels, note, mixed)
 
 
-def _configs(rows: list[QueueRow]) -> list[dict]:
-    """The rows' recorded settings (config.json); a folder that cannot be read is skipped."""
-    configs = []
-    for row in rows:
-        if row.run_dir is None:
-            continue
-        try:
-            configs.append(RunDir(row.run_dir).read_config())
-        except (RunStoreError, OSError):
-            continue
-    return configs
+def _config(row: QueueRow) -> dict | None:
+    """The row's recorded settings (config.json) as the current code reads them.
+
+    Read back through :class:`ExperimentConfig`, so a run made before a setting
+    existed has that setting's default rather than a gap; None when the folder
+    cannot be read.
+    """
+    if row.run_dir is None:
+        return None
+    try:
+        config = RunDir(row.run_dir).read_config()
+    except (RunStoreError, OSError):
+        return None
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        config = ExperimentConfig.from_dict(config).to_dict()
+    return config
 
 
 def mixed_settings(differing: Sequence[tuple[str, str]]) -> str:
-    """Warn that runs differ in more than method and seed, naming up to three settings.
+    """Say that runs differ in more than method and seed, naming up to three settings.
 
-    A method's mean over runs with and without a refit (say) mixes two
-    experiments, and a paired difference between methods trained differently
-    measures the setting as much as the method.
+    A method's mean over runs with and without a refit (say) would mix two
+    experiments, so each variant is an entry of its own (``fixed · refit=True``),
+    paired by seed with the others like any method.
     """
     if not differing:
         return ""
     named = "; ".join(f"{name} ({values})" for name, values in differing[:3])
     more = f" and {len(differing) - 3} more" if len(differing) > 3 else ""
-    return f"These runs differ in {named}{more}: the means mix them. Compare like with like."
+    return (
+        f"These runs differ in {named}{more}: each variant is compared as an entry of its own "
+        "(method · setting=value)."
+    )
 
 
 def _note(table: pd.DataFrame, scope: str, on_test: bool) -> str:
@@ -174,11 +190,12 @@ def _note(table: pd.DataFrame, scope: str, on_test: bool) -> str:
     return " · ".join(parts)
 
 
-def baseline_levels(rows: list[QueueRow]) -> dict[str, float]:
+def baseline_levels(rows: list[QueueRow], entries: list[str] | None = None) -> dict[str, float]:
     """Mean validation RMSE of each baseline method's runs (a baseline has no curve)."""
     values: dict[str, list[float]] = {}
-    for row in rows:
+    for at, row in enumerate(rows):
         method = METHODS.get(row.method)
         if method is not None and method.baseline and row.val_rmse is not None:
-            values.setdefault(row.method, []).append(float(row.val_rmse))
+            entry = row.method if entries is None else entries[at]
+            values.setdefault(entry, []).append(float(row.val_rmse))
     return {method: float(np.mean(v)) for method, v in values.items()}
