@@ -10,7 +10,7 @@ named in the report so a reader knows what is missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import read_json
 from core.training.comparison_runs import finished_runs
+from core.variants import variant_suffixes
 
 
 @dataclass
@@ -37,6 +38,9 @@ class RunRecord:
         Per-step gradient probe records (empty when the run did not probe).
     predictions
         One row per test engine (empty when the run has no test split).
+    variant
+        What sets the run apart from the others of its comparison beyond method
+        and seed (``" · refit=True"``; ``core.variants``); empty for most runs.
     """
 
     path: Path
@@ -45,10 +49,12 @@ class RunRecord:
     history: pd.DataFrame
     probe: pd.DataFrame
     predictions: pd.DataFrame
+    variant: str = ""
 
     @property
     def method(self) -> str:
-        return str(self.config["method"])
+        """The method as the report compares it: its name and, for a variant, what differs."""
+        return f"{self.config['method']}{self.variant}"
 
     @property
     def seed(self) -> int:
@@ -112,6 +118,8 @@ def read_runs(run_dirs: list[Path], title: str) -> ComparisonRecord:
             runs.append(_read_run(Path(path)))
         except (RunStoreError, OSError, ValueError, KeyError) as error:
             left_out.append(f"{path}: cannot be read ({error})")
+    variants = variant_suffixes([run.config for run in runs])
+    runs = [replace(run, variant=variant) for run, variant in zip(runs, variants, strict=True)]
     runs.sort(key=lambda run: (run.method != "fixed", run.method, run.seed))
     table = pd.DataFrame([_table_row(run) for run in runs])
     return ComparisonRecord(title, runs, table, left_out=left_out)

@@ -155,6 +155,22 @@ def test_a_stopped_run_is_left_out_and_named(comparison, tmp_path):
     assert f"{stopped.name}: stopped, not used" in text
 
 
+def test_a_run_made_with_another_setting_is_reported_as_a_variant(comparison, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison, copy)
+    refit = read_comparison(copy).runs_of("gaba")[1].path
+    config = json.loads((refit / "config.json").read_text())
+    config["train"]["refit"] = True
+    (refit / "config.json").write_text(json.dumps(config))
+    record = read_comparison(copy)
+    assert record.methods == ["fixed", "gaba", "gaba · refit=True", "gbm"]
+    parsed = Page(render(record))
+    assert (
+        parsed.row("gaba", width=8)[1] == "1" and parsed.row("gaba · refit=True", width=8)[1] == "1"
+    )
+    assert ["train.refit", "False / True"] in parsed.rows
+
+
 def test_runs_without_a_test_split_are_compared_on_validation_figures(comparison, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(comparison, copy)
