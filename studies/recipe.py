@@ -241,11 +241,13 @@ def plot(curves: dict, path: str) -> None:
     pg.setConfigOptions(background="w", foreground="k", antialias=True)
     layout = pg.GraphicsLayoutWidget()
     layout.resize(1200, 480)
-    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
+               "#e377c2", "#7f7f7f", "#bcbd22"]  # fmt: skip
     cells = list(dict.fromkeys(c for c, _ in curves))
     for subset in sorted({s for _, s in curves}):
         panel = layout.addPlot(title=f"{subset}: mean validation RMSE over seeds")
-        panel.addLegend(offset=(-10, -10))
+        # top left, right of the first epochs' fall: above every curve once it has settled
+        panel.addLegend(offset=(70, 10), colCount=2)
         panel.setLabel("bottom", "epoch")
         panel.setLabel("left", "validation RMSE (cycles)")
         panel.getAxis("left").enableAutoSIPrefix(False)
