@@ -93,15 +93,27 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def normalised_config(config: dict) -> dict:
+    """A saved config as the current code writes it (the file itself when it cannot be read).
+
+    Read back through :class:`ExperimentConfig`, so a run made before a setting
+    existed has that setting's default rather than a gap. A method this
+    installation cannot create (Nash-MTL without its solver) keeps the file's
+    settings.
+    """
+    with contextlib.suppress(ValueError, ImportError):
+        return ExperimentConfig.from_dict(config).to_dict()
+    return config
+
+
 def _identity(config: dict) -> str:
     """What makes two runs the same experiment (everything but library versions).
 
-    A saved config is read back through :class:`ExperimentConfig` first, so a
-    run made before a setting existed matches a plan that uses that setting's
-    default, and a resumed comparison does not train it again.
+    A run made before a setting existed matches a plan that uses that
+    setting's default (:func:`normalised_config`), so a resumed comparison
+    does not train it again.
     """
-    with contextlib.suppress(ValueError):
-        config = ExperimentConfig.from_dict(config).to_dict()
+    config = normalised_config(config)
     return json.dumps({k: v for k, v in config.items() if k != "versions"}, sort_keys=True)
 
 

@@ -8,7 +8,6 @@ comparison of runs from last week works the same as one of runs just made.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,7 @@ from core.ensemble import add_ensembles
 from core.formats import count
 from core.methods.registry import METHODS
 from core.runs import RunDir, RunStoreError
-from core.training.comparison_runs import RESULT_COLUMNS
-from core.training.experiment import ExperimentConfig
+from core.training.comparison_runs import RESULT_COLUMNS, normalised_config
 from core.variants import differing_settings, variant_suffixes
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
 
@@ -138,21 +136,13 @@ def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs
 
 
 def _config(row: QueueRow) -> dict | None:
-    """The row's recorded settings (config.json) as the current code reads them.
-
-    Read back through :class:`ExperimentConfig`, so a run made before a setting
-    existed has that setting's default rather than a gap; None when the folder
-    cannot be read.
-    """
+    """The row's recorded settings as the current code reads them; None when unreadable."""
     if row.run_dir is None:
         return None
     try:
-        config = RunDir(row.run_dir).read_config()
+        return normalised_config(RunDir(row.run_dir).read_config())
     except (RunStoreError, OSError):
         return None
-    with contextlib.suppress(ValueError, TypeError, KeyError):
-        config = ExperimentConfig.from_dict(config).to_dict()
-    return config
 
 
 def mixed_settings(differing: Sequence[tuple[str, str]]) -> str:
