@@ -44,6 +44,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from core.comparison import paired_difference  # noqa: E402
 from core.training.selection import SELECT_ON, selection_score  # noqa: E402
 
 OUT = REPO / "studies" / "out" / "recipe"
@@ -263,6 +264,58 @@ def plot(curves: dict, path: str) -> None:
     layout.close()
 
 
+def windows(args: argparse.Namespace) -> None:
+    """Window lengths compared like for like: validation RMSE over the windows both cells have.
+
+    Windows end at cycle W or later, so a cell with longer windows is judged on
+    fewer, later windows. This reads each finished run's kept model's
+    validation predictions (trajectories.csv) and scores every cell on the
+    windows ending at or after the longest cell's window, and on each unit's
+    last window (the test protocol, on validation units); JSON on stdout, with
+    each cell's paired difference from the first cell.
+    """
+    cells = args.cells.split(",")
+    first = max(_window(cell, args.subset) for cell in cells)
+    per_seed: dict[str, dict[int, dict[str, float]]] = {}
+    for cell in cells:
+        for status in sorted((OUT / cell / args.subset / "runs").glob("*/status.json")):
+            if json.loads(status.read_text()).get("status") != "finished":
+                continue
+            seed = json.loads((status.parent / "config.json").read_text())["seed"]
+            table = pd.read_csv(status.parent / "trajectories.csv")
+            val = table[table["split"] == "val"]
+            last = val.sort_values("cycle").groupby("unit").tail(1)
+            per_seed.setdefault(cell, {})[seed] = {
+                "common_windows": _rmse(val[val["cycle"] >= first]),
+                "last_window": _rmse(last),
+            }
+    out: dict = {"subset": args.subset, "windows_from_cycle": first, "cells": {}}
+    base = per_seed.get(cells[0], {})
+    for cell, seeds in per_seed.items():
+        row: dict = {"seeds": sorted(seeds)}
+        for key in ("common_windows", "last_window"):
+            values = [seeds[s][key] for s in sorted(seeds)]
+            row[f"{key}_rmse_mean"] = round(float(np.mean(values)), 3)
+            shared = sorted(set(seeds) & set(base))
+            if cell != cells[0] and len(shared) > 1:
+                mean, low, high = paired_difference(
+                    [seeds[s][key] for s in shared], [base[s][key] for s in shared]
+                )
+                row[f"{key}_minus_{cells[0]}"] = [round(v, 3) for v in (mean, low, high)]
+        out["cells"][cell] = row
+    print(json.dumps(out, indent=2))
+
+
+def _window(cell: str, subset: str) -> int:
+    """The window length a cell's runs used (from a run's config.json)."""
+    config = next((OUT / cell / subset / "runs").glob("*/config.json"))
+    return int(json.loads(config.read_text())["preprocess"]["window"])
+
+
+def _rmse(rows: pd.DataFrame) -> float:
+    return float(np.sqrt(((rows["pred_rul"] - rows["true_rul"]) ** 2).mean()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,8 +334,11 @@ def main() -> None:
         else:
             p.add_argument("--table", default="docs/recipe_table.md")
             p.add_argument("--plot", default="docs/recipe_curves.png")
+    like = sub.add_parser("windows")
+    like.add_argument("--cells", default="nodrop,window40")
+    like.add_argument("--subset", default="FD001")
     args = parser.parse_args()
-    run(args) if args.command == "run" else report(args)
+    {"run": run, "report": report, "windows": windows}[args.command](args)
 
 
 if __name__ == "__main__":
