@@ -44,7 +44,7 @@ from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
 from core.formats import format_metric_spread
 from core.runs import RunDir, RunStore
-from core.training.comparison_runs import finished_runs
+from core.training.comparison_runs import finished_runs, normalised_config
 from core.training.selection import selection_score
 from core.variants import differing_settings
 
@@ -99,7 +99,9 @@ def table(_: argparse.Namespace) -> None:
         runs = pd.DataFrame(finished_runs(store).values())
         if runs.empty:
             continue
-        mixed = differing_settings(i.config for i in store.list_runs() if i.config)
+        mixed = differing_settings(
+            normalised_config(i.config) for i in store.list_runs() if i.config
+        )
         if mixed:  # a mean over runs of two recipes would mix two experiments
             print(f"warning: {folder.name} runs differ in {mixed}", file=sys.stderr)
         summary = summary_to_json(

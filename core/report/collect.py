@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import read_json
-from core.training.comparison_runs import finished_runs
+from core.training.comparison_runs import finished_runs, normalised_config
 from core.variants import variant_suffixes
 
 
@@ -118,7 +118,7 @@ def read_runs(run_dirs: list[Path], title: str) -> ComparisonRecord:
             runs.append(_read_run(Path(path)))
         except (RunStoreError, OSError, ValueError, KeyError) as error:
             left_out.append(f"{path}: cannot be read ({error})")
-    variants = variant_suffixes([run.config for run in runs])
+    variants = variant_suffixes([normalised_config(run.config) for run in runs])
     runs = [replace(run, variant=variant) for run, variant in zip(runs, variants, strict=True)]
     runs.sort(key=lambda run: (run.method != "fixed", run.method, run.seed))
     table = pd.DataFrame([_table_row(run) for run in runs])

@@ -31,7 +31,7 @@ from core.report.tables import (
     statistics_notes,
 )
 from core.runs.atomic import atomic_write_text
-from core.training.comparison_runs import comparison_summary
+from core.training.comparison_runs import comparison_summary, normalised_config
 from core.training.selection import LABELS
 from core.variants import differing_settings, settings_rows
 
@@ -217,7 +217,7 @@ def _configuration(record: ComparisonRecord) -> str:
         (m, ", ".join(f"{k} = {v}" for k, v in p.items()) or "defaults") for m, p in params.items()
     ]
     parts += ["<p>Method settings:</p>", key_value_table(rows)]
-    differing = differing_settings(run.config for run in record.runs)
+    differing = differing_settings(normalised_config(run.config) for run in record.runs)
     if differing:
         note = "<p class='warn'>Settings that differ between runs:</p>"
         parts += [note, key_value_table(differing)]

@@ -162,6 +162,10 @@ def test_a_run_made_with_another_setting_is_reported_as_a_variant(comparison, tm
     config = json.loads((refit / "config.json").read_text())
     config["train"]["refit"] = True
     (refit / "config.json").write_text(json.dumps(config))
+    older = read_comparison(copy).runs_of("fixed")[0].path  # made before refit existed
+    config = json.loads((older / "config.json").read_text())
+    del config["train"]["refit"]
+    (older / "config.json").write_text(json.dumps(config))
     record = read_comparison(copy)
     assert record.methods == ["fixed", "gaba", "gaba · refit=True", "gbm"]
     parsed = Page(render(record))
