@@ -247,8 +247,8 @@ def plot(curves: dict, path: str) -> None:
     cells = list(dict.fromkeys(c for c, _ in curves))
     for subset in sorted({s for _, s in curves}):
         panel = layout.addPlot(title=f"{subset}: mean validation RMSE over seeds")
-        # top left, right of the first epochs' fall: above every curve once it has settled
-        panel.addLegend(offset=(70, 10), colCount=2)
+        # in the headroom above 25 cycles, right of the first epochs' fall: no curve there
+        panel.addLegend(offset=(230, 5), colCount=2)
         panel.setLabel("bottom", "epoch")
         panel.setLabel("left", "validation RMSE (cycles)")
         panel.getAxis("left").enableAutoSIPrefix(False)
@@ -257,7 +257,7 @@ def plot(curves: dict, path: str) -> None:
                 y = curves[(cell_name, subset)]
                 pen = pg.mkPen(colours[i % len(colours)], width=2)
                 panel.plot(np.arange(1, len(y) + 1), y, pen=pen, name=cell_name)
-        panel.setYRange(10, 25)
+        panel.setYRange(10, 30)
     layout.show()  # lays the panels out over the whole width before the export
     app.processEvents()
     pyqtgraph.exporters.ImageExporter(layout.scene()).export(path)
