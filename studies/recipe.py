@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from core.comparison import paired_difference  # noqa: E402
+from core.metrics import rmse  # noqa: E402
 from core.training.selection import SELECT_ON, selection_score  # noqa: E402
 
 OUT = REPO / "studies" / "out" / "recipe"
@@ -160,13 +161,18 @@ def run(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------- report
+def finished(cell: str, subset: str) -> list[Path]:
+    """The folders of a cell's finished runs on one subset."""
+    return [
+        status.parent
+        for status in sorted((OUT / cell / subset / "runs").glob("*/status.json"))
+        if json.loads(status.read_text()).get("status") == "finished"
+    ]
+
+
 def histories(cell: str, subset: str) -> list[pd.DataFrame]:
     """The histories of a cell's finished runs on one subset."""
-    found = []
-    for status in sorted((OUT / cell / subset / "runs").glob("*/status.json")):
-        if json.loads(status.read_text()).get("status") == "finished":
-            found.append(pd.read_csv(status.parent / "history.csv"))
-    return found
+    return [pd.read_csv(folder / "history.csv") for folder in finished(cell, subset)]
 
 
 def selected(history: pd.DataFrame, criterion: str, cap: float = 125.0) -> pd.Series:
@@ -278,11 +284,9 @@ def windows(args: argparse.Namespace) -> None:
     first = max(_window(cell, args.subset) for cell in cells)
     per_seed: dict[str, dict[int, dict[str, float]]] = {}
     for cell in cells:
-        for status in sorted((OUT / cell / args.subset / "runs").glob("*/status.json")):
-            if json.loads(status.read_text()).get("status") != "finished":
-                continue
-            seed = json.loads((status.parent / "config.json").read_text())["seed"]
-            table = pd.read_csv(status.parent / "trajectories.csv")
+        for folder in finished(cell, args.subset):
+            seed = json.loads((folder / "config.json").read_text())["seed"]
+            table = pd.read_csv(folder / "trajectories.csv")
             val = table[table["split"] == "val"]
             last = val.sort_values("cycle").groupby("unit").tail(1)
             per_seed.setdefault(cell, {})[seed] = {
@@ -313,7 +317,7 @@ def _window(cell: str, subset: str) -> int:
 
 
 def _rmse(rows: pd.DataFrame) -> float:
-    return float(np.sqrt(((rows["pred_rul"] - rows["true_rul"]) ** 2).mean()))
+    return rmse(rows["true_rul"].to_numpy(), rows["pred_rul"].to_numpy())
 
 
 def main() -> None:
