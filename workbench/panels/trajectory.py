@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolButton, QWidget
 
 from core.formats import count, format_value
 from core.training.events import PredictionsEvent
@@ -67,6 +67,9 @@ class TrajectoryPanel(Panel):
         self.unit_box.setMinimumContentsLength(6)
         # Grow with the engines listed: serials such as "ESN-70012" show whole.
         self.unit_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # ...and never shrink below them: a crowded dock squeezes the state label instead.
+        # (A combo's minimum size counts only ``minimumContentsLength`` characters.)
+        self.unit_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.unit_box.currentIndexChanged.connect(self._unit_changed)
         self.state_label = QLabel("no predictions yet")
         checkbox_row(
