@@ -102,8 +102,9 @@ def _open_run(task: RunTask, config: ExperimentConfig, scratch: Path) -> RunDir:
     name = task.resume.get(".name", b"").decode() or "resumed"
     run = RunDir(scratch / name)
     write_files(run.path, {k: v for k, v in task.resume.items() if k != ".name"})
-    # the copy says "running" (its worker died mid-run); it is this worker's to go on with now
-    run.set_status(RunStatus.STOPPED, f"its worker was lost; resumed (attempt {task.attempt + 1})")
+    # the copy may say "running" (its worker died, or the comparison was killed, mid-run);
+    # it is this worker's to go on with now
+    run.set_status(RunStatus.STOPPED, f"going on from its last epoch (attempt {task.attempt + 1})")
     return run
 
 

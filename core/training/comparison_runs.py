@@ -3,8 +3,11 @@
 Runs live in a run store inside the comparison folder; a pair whose run
 finished with the same configuration is not redone, so a comparison killed
 midway and started again continues where it stopped. A run that was
-interrupted, or whose files are damaged or were edited into something a
-comparison cannot use, is reported through ``notice`` and its pair is redone.
+interrupted or stopped after a completed epoch goes on from that epoch in its
+own folder (the same figures as if it had never stopped, see
+:mod:`core.training.resume`), so a study longer than a working session still
+ends. A run whose files are damaged or were edited into something a comparison
+cannot use is reported through ``notice`` and its pair is redone.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +26,14 @@ from core.comparison import summarise
 from core.data.prepare import PreparedData
 from core.ensemble import add_ensembles
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
-from core.runs import RunInfo, RunStatus, RunStore, RunStoreError
+from core.executors.worker_run import resumable_copy
+from core.formats import count
+from core.runs import RunDir, RunInfo, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write, atomic_write_json, describe_os_error
 from core.training.control import TrainingControl
 from core.training.events import Event
 from core.training.experiment import ExperimentConfig, load_data, run_experiment
+from core.training.resume import resumable, resume_run
 
 RESULT_COLUMNS = (
     "rmse",
@@ -117,12 +123,17 @@ def _identity(config: dict) -> str:
     return json.dumps({k: v for k, v in config.items() if k != "versions"}, sort_keys=True)
 
 
-def finished_runs(store: RunStore, notice: Callable[[str], None] | None = None) -> dict[str, dict]:
+def finished_runs(
+    store: RunStore,
+    notice: Callable[[str], None] | None = None,
+    going_on: frozenset[Path] = frozenset(),
+) -> dict[str, dict]:
     """Finished runs of a store by experiment identity: {identity: row}.
 
     Damaged and interrupted runs are left out (so their pairs are redone) and
-    named through ``notice``; runs still going, failed or stopped are left out
-    silently.
+    named through ``notice``, except those in ``going_on`` (a comparison
+    resumes them and says so itself); runs still going, failed or stopped are
+    left out silently.
     """
     done = {}
     for info in store.list_runs():
@@ -134,10 +145,36 @@ def finished_runs(store: RunStore, notice: Callable[[str], None] | None = None) 
                 done[_identity(info.config)] = _row(info.config, info.metrics, info.path)
                 continue
         else:
-            problem = _broken(info)
+            problem = None if info.path in going_on else _broken(info)
         if problem and notice is not None:
             notice(f"{info.path}: {problem}")
     return done
+
+
+def unfinished_runs(store: RunStore, done: dict[str, dict]) -> dict[str, Path]:
+    """Runs to go on from, by identity: interrupted or stopped after a completed epoch.
+
+    A pair already finished is not resumed; where a pair has several such runs
+    (each attempt was killed), the one furthest on is.
+    """
+    furthest: dict[str, tuple[int, Path]] = {}
+    for info in store.list_runs():
+        if info.status not in (RunStatus.INTERRUPTED, RunStatus.STOPPED) or info.damaged:
+            continue
+        key = _identity(info.config or {})
+        if key in done or not resumable(RunDir(info.path)):
+            continue
+        epochs = _epochs_done(info.path)
+        if key not in furthest or epochs > furthest[key][0]:
+            furthest[key] = (epochs, info.path)
+    return {key: path for key, (_, path) in furthest.items()}
+
+
+def _epochs_done(folder: Path) -> int:
+    """Completed epochs as history.csv lists them (0 when it cannot be read)."""
+    with contextlib.suppress(OSError, RunStoreError, ValueError):
+        return len(RunDir(folder).read_history())
+    return 0
 
 
 def _broken(info: RunInfo) -> str | None:
@@ -197,10 +234,16 @@ def run_comparison(
     store = _open_store(folder)
     executor = executor or ExecutorConfig()
     _write_plan(plan, executor, folder)
-    done = finished_runs(store, notice)
+    going_on = unfinished_runs(store, finished_runs(store))
+    done = finished_runs(store, notice, frozenset(going_on.values()))
+    for path in going_on.values():
+        if notice is not None:
+            notice(f"{path}: {count(_epochs_done(path), 'epoch')} done; going on from there")
     if executor.kind != "serial":
         missing = [c for c in plan.experiments() if _identity(c.to_dict()) not in done]
-        done.update(_run_elsewhere(missing, store, executor, progress, data, notice, control))
+        done.update(
+            _run_elsewhere(missing, store, executor, progress, data, notice, control, going_on)
+        )
         rows = [done[k] for k in map(experiment_key, plan.experiments()) if k in done]
         _write_table(rows, folder)
         return pd.DataFrame(rows)
@@ -210,8 +253,13 @@ def run_comparison(
         if key not in done:
             data = data or load_data(config)
             on_event = progress(run_label(config)) if progress else None
-            result, run = run_experiment(config, store, data, on_event, control)
-            assert run is not None  # a store was given, so the run has a folder
+            if key in going_on:
+                run = RunDir(going_on[key])
+                result = resume_run(run, on_event, control, data)
+            else:
+                result, new_run = run_experiment(config, store, data, on_event, control)
+                assert new_run is not None  # a store was given, so the run has a folder
+                run = new_run
             done[key] = _row(config.to_dict(), result.metrics, run.path)
         rows.append(done[key])
         _write_table(rows, folder)
@@ -241,11 +289,16 @@ def _run_elsewhere(
     data: PreparedData | None,
     notice: Callable[[str], None] | None,
     control: TrainingControl | None,
+    going_on: dict[str, Path],
 ) -> dict[str, dict]:
-    """The missing pairs on a parallel executor: {identity: table row} of those that ended."""
+    """The missing pairs on a parallel executor: {identity: table row} of those that ended.
+
+    A pair in ``going_on`` is sent with its run's files, so its worker goes on
+    from the last completed epoch into the same folder.
+    """
     if not configs:
         return {}
-    tasks = [run_task(c) for c in configs]
+    tasks = [_resumed(run_task(c), going_on.get(experiment_key(c))) for c in configs]
     by_key = {task.key: (task, config) for task, config in zip(tasks, configs, strict=True)}
     lines: dict[str, Callable[[Event], None]] = {}
 
@@ -270,6 +323,12 @@ def _run_elsewhere(
         elif notice is not None:
             notice(f"{by_key[key][0].label}: {outcome.status}: {outcome.error or outcome.detail}")
     return rows
+
+
+def _resumed(task: RunTask, folder: Path | None) -> RunTask:
+    """``task`` carrying the copy of an unfinished run to go on from (when there is one)."""
+    copy = None if folder is None else resumable_copy(folder)
+    return task if copy is None else replace(task, resume=copy)
 
 
 def _write_plan(plan: ComparisonPlan, executor: ExecutorConfig, folder: Path) -> None:

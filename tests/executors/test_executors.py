@@ -79,6 +79,33 @@ def test_a_killed_local_worker_is_resumed_from_its_last_epoch(tmp_path, serial):
     assert len(histories) == 4 and all(len(h.read_text().splitlines()) == 5 for h in histories)
 
 
+@pytest.mark.parametrize(
+    "executor", [ExecutorConfig(), ExecutorConfig("local", jobs=2)], ids=["serial", "local"]
+)
+def test_a_comparison_started_again_goes_on_from_each_stopped_runs_last_epoch(
+    tmp_path, serial, executor
+):
+    """A study longer than a session ends: its runs go on in their folders, same figures."""
+    reference = serial(4)
+    control = TrainingControl()
+
+    def stop_at_first_epoch(label):
+        return lambda event: control.request_stop() if isinstance(event, EpochEvent) else None
+
+    run_comparison(tiny_plan(epochs=4), tmp_path, stop_at_first_epoch, executor=executor,
+                   control=control)  # fmt: skip
+    store = RunStore(tmp_path / "runs")
+    begun = {r.path for r in store.list_runs() if (r.path / "last.pt").exists()}
+    assert begun and all(r.status is RunStatus.STOPPED for r in store.list_runs())
+    notes: list[str] = []
+    table = run_comparison(tiny_plan(epochs=4), tmp_path, executor=executor, notice=notes.append)
+    assert figures(table).equals(reference)  # as if the runs had never stopped
+    assert begun <= {Path(p) for p in table["run_dir"]}, "a stopped run was trained anew"
+    assert sorted(notes) == sorted(f"{p}: 1 epoch done; going on from there" for p in begun)
+    for path in begun:
+        assert len((path / "history.csv").read_text().splitlines()) == 5  # header + 4 epochs
+
+
 def test_stop_cancels_queued_runs_and_stops_running_ones_after_their_step(tmp_path):
     control = TrainingControl()
     plan = tiny_plan(epochs=30)

@@ -1,4 +1,4 @@
-"""`rulwb compare` killed midway, or stopped by a full disk, redoes only the unfinished runs.
+"""`rulwb compare` killed midway, or stopped by a full disk, goes on with only the unfinished runs.
 
 The comparison runs as a real process (``python -m core.cli.main``, what the
 ``rulwb`` script calls), is killed with SIGKILL while one run is finished and
@@ -20,6 +20,7 @@ import pytest
 
 from core.cli import compare_cmd
 from core.cli.main import main
+from core.formats import count
 from core.runs import RunInfo, RunStatus, RunStore
 from core.training.events import FinishedEvent
 from tests.reliability import full_disk
@@ -54,7 +55,8 @@ def runs_by_status(out: Path) -> dict[RunStatus | None, list[RunInfo]]:
 def mid_training(info: RunInfo) -> bool:
     """A running run that has saved at least one epoch (so it is truly in progress)."""
     history = info.path / "history.csv"
-    return history.exists() and history.read_text().count("\n") >= 2
+    saved = history.exists() and history.read_text().count("\n") >= 2
+    return saved and (info.path / "last.pt").exists()  # last.pt is written after the history
 
 
 def wait_for_one_finished_one_running(proc: subprocess.Popen, out: Path, log: Path) -> None:
@@ -96,25 +98,27 @@ def pair(info: RunInfo) -> tuple[str, int]:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
-def test_compare_killed_midway_redoes_only_the_unfinished_runs(tmp_path, capsys):
-    out, epochs = tmp_path / "cmp", 2
+def test_compare_killed_midway_goes_on_with_only_the_unfinished_runs(tmp_path, capsys):
+    out, epochs = tmp_path / "cmp", 3
     kill_midway(out, tmp_path / "first.log", epochs)
     before = runs_by_status(out)
     finished, (killed,) = before[RunStatus.FINISHED], before[RunStatus.INTERRUPTED]
     assert RunStatus.RUNNING not in before, "a killed run still reads as running"
     assert "ended without finishing" in killed.detail
     untouched = {info.path: snapshot(info) for info in finished}
+    kept = (killed.path / "history.csv").read_text().splitlines()
 
     # the same command again, in this process (a second interpreter start costs seconds)
     assert main(compare_args(out, epochs)) == 0
     again = capsys.readouterr()
-    assert f"{killed.path}: interrupted" in again.err, "the rerun did not say what it skips"
+    assert f"{killed.path}: {count(len(kept) - 1, 'epoch')} done; going on from there" in again.err
 
     after = runs_by_status(out)
     assert {info.path: snapshot(info) for info in finished} == untouched, "finished run redone"
-    assert [info.path for info in after[RunStatus.INTERRUPTED]] == [killed.path]
-    redone = [info for info in after[RunStatus.FINISHED] if info.path not in untouched]
-    assert pair(killed) in {pair(info) for info in redone}, "the killed run was not redone"
+    assert RunStatus.INTERRUPTED not in after
+    assert killed.path in {info.path for info in after[RunStatus.FINISHED]}, "not gone on with"
+    history = (killed.path / "history.csv").read_text().splitlines()
+    assert history[: len(kept)] == kept and len(history) == epochs + 1, "its epochs were redone"
     assert sorted(pair(info) for info in after[RunStatus.FINISHED]) == sorted(PAIRS)
 
     table = pd.read_csv(out / "comparison.csv")
