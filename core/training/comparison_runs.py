@@ -228,17 +228,13 @@ def run_comparison(
     """Train every pair not already finished; write and return comparison.csv's table.
 
     ``notice`` hears about runs of the folder that are damaged or interrupted,
-    and about runs that failed under a parallel executor. ``executor`` says
+    those it goes on with, and about runs that failed under a parallel executor. ``executor`` says
     where the runs happen (default: one after another, here).
     """
     store = _open_store(folder)
     executor = executor or ExecutorConfig()
     _write_plan(plan, executor, folder)
-    going_on = unfinished_runs(store, finished_runs(store))
-    done = finished_runs(store, notice, frozenset(going_on.values()))
-    for path in going_on.values():
-        if notice is not None:
-            notice(f"{path}: {count(_epochs_done(path), 'epoch')} done; going on from there")
+    done, going_on = _store_state(store, plan, notice)
     if executor.kind != "serial":
         missing = [c for c in plan.experiments() if _identity(c.to_dict()) not in done]
         done.update(
@@ -264,6 +260,20 @@ def run_comparison(
         rows.append(done[key])
         _write_table(rows, folder)
     return pd.DataFrame(rows)
+
+
+def _store_state(
+    store: RunStore, plan: ComparisonPlan, notice: Callable[[str], None] | None
+) -> tuple[dict[str, dict], dict[str, Path]]:
+    """The plan's pairs already finished (rows) and those to go on with (run folders)."""
+    planned = {experiment_key(c) for c in plan.experiments()}
+    unfinished = unfinished_runs(store, finished_runs(store))
+    going_on = {key: path for key, path in unfinished.items() if key in planned}
+    done = finished_runs(store, notice, frozenset(going_on.values()))
+    for path in going_on.values():
+        if notice is not None:
+            notice(f"{path}: {count(_epochs_done(path), 'epoch')} done; going on from there")
+    return done, going_on
 
 
 def experiment_key(config: ExperimentConfig) -> str:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -104,6 +105,29 @@ def test_a_comparison_started_again_goes_on_from_each_stopped_runs_last_epoch(
     assert sorted(notes) == sorted(f"{p}: 1 epoch done; going on from there" for p in begun)
     for path in begun:
         assert len((path / "history.csv").read_text().splitlines()) == 5  # header + 4 epochs
+
+
+def test_a_comparison_goes_on_only_with_the_runs_it_plans(tmp_path):
+    control = TrainingControl()
+
+    def stop_gaba(label):
+        def on_event(event) -> None:
+            if label == "gaba s0" and isinstance(event, EpochEvent):
+                control.request_stop()
+
+        return on_event
+
+    plan = tiny_plan(epochs=3)
+    run_comparison(replace(plan, seeds=[0]), tmp_path, stop_gaba, control=control)
+    notes: list[str] = []
+    table = run_comparison(
+        replace(plan, methods=["fixed"], seeds=[0]), tmp_path, notice=notes.append
+    )
+    assert notes == [] and table["method"].tolist() == ["fixed"]  # gaba's run is left as it is
+    (stopped,) = [
+        r for r in RunStore(tmp_path / "runs").list_runs() if r.status is RunStatus.STOPPED
+    ]
+    assert stopped.config["method"] == "gaba"
 
 
 def test_stop_cancels_queued_runs_and_stops_running_ones_after_their_step(tmp_path):
