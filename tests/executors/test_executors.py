@@ -16,6 +16,7 @@ import pytest
 
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.executors.transfer import write_files
+from core.formats import count
 from core.runs import RunStatus, RunStore
 from core.training.comparison_runs import run_comparison
 from core.training.control import TrainingControl
@@ -87,24 +88,29 @@ def test_a_comparison_started_again_goes_on_from_each_stopped_runs_last_epoch(
     tmp_path, serial, executor
 ):
     """A study longer than a session ends: its runs go on in their folders, same figures."""
-    reference = serial(4)
+    epochs = 8  # a worker hears of a stop within half a second: room to stop it midway
+    reference = serial(epochs)
     control = TrainingControl()
 
     def stop_at_first_epoch(label):
         return lambda event: control.request_stop() if isinstance(event, EpochEvent) else None
 
-    run_comparison(tiny_plan(epochs=4), tmp_path, stop_at_first_epoch, executor=executor,
-                   control=control)  # fmt: skip
-    store = RunStore(tmp_path / "runs")
-    begun = {r.path for r in store.list_runs() if (r.path / "last.pt").exists()}
-    assert begun and all(r.status is RunStatus.STOPPED for r in store.list_runs())
+    plan = tiny_plan(epochs=epochs)
+    run_comparison(plan, tmp_path, stop_at_first_epoch, executor=executor, control=control)
+    begun = {  # stopped runs with a completed epoch, and how many they have
+        r.path: len((r.path / "history.csv").read_text().splitlines()) - 1
+        for r in RunStore(tmp_path / "runs").list_runs()
+        if r.status is RunStatus.STOPPED and (r.path / "last.pt").exists()
+    }
+    assert begun and all(0 < n < epochs for n in begun.values())
     notes: list[str] = []
-    table = run_comparison(tiny_plan(epochs=4), tmp_path, executor=executor, notice=notes.append)
+    table = run_comparison(plan, tmp_path, executor=executor, notice=notes.append)
     assert figures(table).equals(reference)  # as if the runs had never stopped
-    assert begun <= {Path(p) for p in table["run_dir"]}, "a stopped run was trained anew"
-    assert sorted(notes) == sorted(f"{p}: 1 epoch done; going on from there" for p in begun)
+    assert set(begun) <= {Path(p) for p in table["run_dir"]}, "a stopped run was trained anew"
+    expected = [f"{p}: {count(n, 'epoch')} done; going on from there" for p, n in begun.items()]
+    assert sorted(notes) == sorted(expected)
     for path in begun:
-        assert len((path / "history.csv").read_text().splitlines()) == 5  # header + 4 epochs
+        assert len((path / "history.csv").read_text().splitlines()) == epochs + 1
 
 
 def test_a_comparison_goes_on_only_with_the_runs_it_plans(tmp_path):
