@@ -123,20 +123,24 @@ def _identity(config: dict) -> str:
     return json.dumps({k: v for k, v in config.items() if k != "versions"}, sort_keys=True)
 
 
-def finished_runs(
-    store: RunStore,
-    notice: Callable[[str], None] | None = None,
-    going_on: frozenset[Path] = frozenset(),
-) -> dict[str, dict]:
+def finished_runs(store: RunStore, notice: Callable[[str], None] | None = None) -> dict[str, dict]:
     """Finished runs of a store by experiment identity: {identity: row}.
 
     Damaged and interrupted runs are left out (so their pairs are redone) and
-    named through ``notice``, except those in ``going_on`` (a comparison
-    resumes them and says so itself); runs still going, failed or stopped are
-    left out silently.
+    named through ``notice``; runs still going, failed or stopped are left out
+    silently.
     """
-    done = {}
-    for info in store.list_runs():
+    done, problems = _sort_runs(store.list_runs())
+    if notice is not None:
+        for path, problem in problems:
+            notice(f"{path}: {problem}")
+    return done
+
+
+def _sort_runs(infos: list[RunInfo]) -> tuple[dict[str, dict], list[tuple[Path, str]]]:
+    """The finished runs' rows by identity, and (folder, why) for runs worth a word."""
+    done, problems = {}, []
+    for info in infos:
         if info.status in ENDED and info.metrics and not info.damaged:
             # inspect_run marks a run damaged when its config.json cannot be read
             assert info.config is not None
@@ -145,20 +149,21 @@ def finished_runs(
                 done[_identity(info.config)] = _row(info.config, info.metrics, info.path)
                 continue
         else:
-            problem = None if info.path in going_on else _broken(info)
-        if problem and notice is not None:
-            notice(f"{info.path}: {problem}")
-    return done
+            problem = _broken(info)
+        if problem:
+            problems.append((info.path, problem))
+    return done, problems
 
 
-def unfinished_runs(store: RunStore, done: dict[str, dict]) -> dict[str, Path]:
-    """Runs to go on from, by identity: interrupted or stopped after a completed epoch.
+def _unfinished_runs(infos: list[RunInfo], done: dict[str, dict]) -> dict[str, tuple[int, Path]]:
+    """Runs to go on from, by identity: (epochs done, folder), interrupted or stopped after
+    a completed epoch.
 
     A pair already finished is not resumed; where a pair has several such runs
     (each attempt was killed), the one furthest on is.
     """
     furthest: dict[str, tuple[int, Path]] = {}
-    for info in store.list_runs():
+    for info in infos:
         if info.status not in (RunStatus.INTERRUPTED, RunStatus.STOPPED) or info.damaged:
             continue
         key = _identity(info.config or {})
@@ -167,7 +172,7 @@ def unfinished_runs(store: RunStore, done: dict[str, dict]) -> dict[str, Path]:
         epochs = _epochs_done(info.path)
         if key not in furthest or epochs > furthest[key][0]:
             furthest[key] = (epochs, info.path)
-    return {key: path for key, (_, path) in furthest.items()}
+    return furthest
 
 
 def _epochs_done(folder: Path) -> int:
@@ -228,8 +233,9 @@ def run_comparison(
     """Train every pair not already finished; write and return comparison.csv's table.
 
     ``notice`` hears about runs of the folder that are damaged or interrupted,
-    those it goes on with, and about runs that failed under a parallel executor. ``executor`` says
-    where the runs happen (default: one after another, here).
+    those it goes on with, and about runs that failed under a parallel
+    executor. ``executor`` says where the runs happen (default: one after
+    another, here).
     """
     store = _open_store(folder)
     executor = executor or ExecutorConfig()
@@ -266,14 +272,20 @@ def _store_state(
     store: RunStore, plan: ComparisonPlan, notice: Callable[[str], None] | None
 ) -> tuple[dict[str, dict], dict[str, Path]]:
     """The plan's pairs already finished (rows) and those to go on with (run folders)."""
+    infos = store.list_runs()  # read once: every run's files are read to list it
+    done, problems = _sort_runs(infos)
     planned = {experiment_key(c) for c in plan.experiments()}
-    unfinished = unfinished_runs(store, finished_runs(store))
-    going_on = {key: path for key, path in unfinished.items() if key in planned}
-    done = finished_runs(store, notice, frozenset(going_on.values()))
-    for path in going_on.values():
-        if notice is not None:
-            notice(f"{path}: {count(_epochs_done(path), 'epoch')} done; going on from there")
-    return done, going_on
+    going_on = {k: run for k, run in _unfinished_runs(infos, done).items() if k in planned}
+    resumed = {path for _, path in going_on.values()}
+    messages = [f"{path}: {problem}" for path, problem in problems if path not in resumed]
+    messages += [
+        f"{path}: {count(epochs, 'epoch')} done; going on from there"
+        for epochs, path in going_on.values()
+    ]
+    if notice is not None:
+        for message in messages:
+            notice(message)
+    return done, {key: path for key, (_, path) in going_on.items()}
 
 
 def experiment_key(config: ExperimentConfig) -> str:
