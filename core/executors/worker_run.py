@@ -24,7 +24,7 @@ from core import __version__
 from core.data.prepare import PreparedData
 from core.executors.reports import Ended, Progress, Report, RunTask, Started
 from core.executors.transfer import FolderWatch, read_folder, write_files
-from core.runs import RunDir, RunStatus, RunStore
+from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent, Event, FinishedEvent, StepEvent
 from core.training.experiment import ExperimentConfig, load_data, run_experiment
@@ -76,12 +76,18 @@ def execute(
                 result, _ = run_experiment(config, _NamedStore(run), prepared, reporter, control)
         except Exception as exc:
             reporter.flush()
+            message = describe_failure(exc, config)
+            # a failure before training began (the data) leaves the folder saying "running";
+            # the driver's copy must say failed, or the next comparison takes it for a dead run
+            with contextlib.suppress(RunStoreError):
+                if run.read_status().get("status") == RunStatus.RUNNING.value:
+                    run.set_status(RunStatus.FAILED, message)
             return Ended(
                 task.key,
                 task.attempt,
                 "failed",
                 files=read_folder(run.path),
-                error=describe_failure(exc, config),
+                error=message,
                 trace=traceback.format_exc(),
             )
         reporter.flush()

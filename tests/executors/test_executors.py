@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.data.sources import SourceSpec
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.executors.transfer import write_files
 from core.formats import count
 from core.runs import RunStatus, RunStore
-from core.training.comparison_runs import run_comparison
+from core.training.comparison_runs import ComparisonPlan, run_comparison
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent
 from tests.executors.cluster_setup import (
@@ -134,6 +135,18 @@ def test_a_comparison_goes_on_only_with_the_runs_it_plans(tmp_path):
         r for r in RunStore(tmp_path / "runs").list_runs() if r.status is RunStatus.STOPPED
     ]
     assert stopped.config["method"] == "gaba"
+
+
+def test_a_run_whose_data_cannot_be_read_says_failed_in_its_folder(tmp_path):
+    """Not "running": the next comparison would take it for a run killed midway."""
+    missing = tmp_path / "missing.csv"
+    base = tiny_plan().base.with_(source=SourceSpec(kind="csv", path=str(missing)))
+    notes: list[str] = []
+    plan = ComparisonPlan(base, ["fixed"], [0])
+    run_comparison(plan, tmp_path / "cmp", notice=notes.append, executor=ExecutorConfig("local"))
+    (run,) = RunStore(tmp_path / "cmp" / "runs").list_runs()
+    assert run.status is RunStatus.FAILED and "missing.csv" in run.detail
+    assert len(notes) == 1 and "fixed s0: failed" in notes[0]
 
 
 def test_stop_cancels_queued_runs_and_stops_running_ones_after_their_step(tmp_path):
