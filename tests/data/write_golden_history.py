@@ -5,6 +5,14 @@ the commit: ``python tests/data/write_golden_history.py``. It was first
 written before the performance work on the training step (from commit b96f196), and
 rewritten when the training recipe's defaults changed on purpose (no dropout,
 input noise 0.2, cosine schedule, selection on both tasks; docs/recipe.md).
+It was rewritten once more at lr 1e-3 instead of 1e-2, from code that had just
+reproduced the 1e-2 reference on the CPU that wrote it: at 1e-2 the last-bit
+differences between CPUs (their BLAS and oneDNN kernels) grew from 1e-9 in the
+first epoch to 3-8 % by the third, so the reference held on one CPU model only
+and failed on another (an AVX-512 Xeon). At 1e-3, four arithmetic paths on one
+machine (default, oneDNN off, MKL_CBWR=COMPATIBLE with scalar ATen kernels,
+AVX2 kernels) agree within 2.1e-6 on every figure, 50 times inside the test's
+tolerance, while another seed still moves them by 2.4 %.
 
 Everything runs on ONE intra-op thread: torch's CPU kernels split reductions
 by thread count, and over three epochs at this learning rate those last-bit
@@ -33,8 +41,12 @@ COLUMNS = ("train_loss_rul", "train_loss_health", "val_rmse", "weight_rul", "wei
 
 
 def golden_config(method: str) -> ExperimentConfig:
-    """Tiny preset, 24-unit demo fleet, 3 epochs at lr 1e-2 (the weights move), probe every 5."""
-    train = TrainConfig(epochs=3, batch_size=64, lr=1e-2, probe_every=5, device="cpu")
+    """Tiny preset, 24-unit demo fleet, 3 epochs at lr 1e-3, probe every 5.
+
+    GABA's and PCGrad's weights move in epochs 2-3; a larger rate makes the
+    history chaotic (see the module docstring).
+    """
+    train = TrainConfig(epochs=3, batch_size=64, lr=1e-3, probe_every=5, device="cpu")
     source = SourceSpec(demo=DemoConfig(train_units=24, test_units=8))
     return ExperimentConfig(source=source, preset="tiny", method=method, train=train, seed=3)
 
