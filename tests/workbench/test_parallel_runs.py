@@ -55,8 +55,7 @@ def test_stop_ends_running_rows_and_sends_waiting_ones_back_to_the_queue(qtbot, 
     # past its first epoch (1 of 200), so a stop has weights to evaluate
     qtbot.waitUntil(lambda: first.status == "running" and first.progress > 0.006, timeout=60_000)
     assert second.status == "waiting"
-    with qtbot.waitSignal(window.controller.queueIdle, timeout=60_000, raising=False):
-        window.controller.stop()
+    window.controller.stop()  # a stopped batch halts the queue: no queueIdle, just not busy
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=60_000)
     assert first.status == "stopped" and first.metrics.get("rmse")
     assert second.status == "queued" and "stopped" in second.detail

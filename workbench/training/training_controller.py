@@ -57,7 +57,7 @@ class TrainingController(QObject):
     runEvent = Signal(int, object)
     #: A row ended (JobOutcome).
     runEnded = Signal(object)
-    #: No more queued rows: the queue is done (or was halted).
+    #: No more queued rows: the queue is done (a halted queue, its rows still queued, is not).
     queueIdle = Signal()
     #: The running row was paused (True) or continued (False).
     pausedChanged = Signal(bool)
