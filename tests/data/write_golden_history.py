@@ -6,18 +6,18 @@ written before the performance work on the training step (from commit b96f196), 
 rewritten when the training recipe's defaults changed on purpose (no dropout,
 input noise 0.2, cosine schedule, selection on both tasks; docs/recipe.md).
 It was rewritten once more at lr 1e-3 instead of 1e-2, from code that had just
-reproduced the 1e-2 reference on the CPU that wrote it: at 1e-2 the last-bit
-differences between CPUs (their BLAS and oneDNN kernels) grew from 1e-9 in the
-first epoch to 3-8 % by the third, so the reference held on one CPU model only
-and failed on another (an AVX-512 Xeon). At 1e-3, four arithmetic paths on one
-machine (default, oneDNN off, MKL_CBWR=COMPATIBLE with scalar ATen kernels,
-AVX2 kernels) agree within 2.1e-6 on every figure, 50 times inside the test's
-tolerance, while another seed still moves them by 2.4 %.
+reproduced the 1e-2 reference on the CPU that wrote it: at 1e-2 the last-bit differences
+between CPUs (their BLAS and oneDNN kernels) grew from 1e-9 in the first epoch to up to
+6 % of a training loss by the third, so the reference held on one CPU model only and
+failed on another (an AVX-512 Xeon). At 1e-3, four arithmetic paths on one machine
+(default, oneDNN off, MKL_CBWR=COMPATIBLE with scalar ATen kernels, AVX2 kernels) agree
+within 2.1e-6 on every figure, 50 times inside the test's tolerance, while another seed
+still moves them by 2.4 %.
 
 Everything runs on ONE intra-op thread: torch's CPU kernels split reductions
-by thread count, and over three epochs at this learning rate those last-bit
-differences grow to several per cent (measured: up to 28 % on a test RMSE
-between 1 and 2 threads), so the reference holds for one thread count only.
+by thread count, and over three epochs at the former rate of 1e-2 those last-bit
+differences grew to several per cent (measured: up to 28 % on a test RMSE
+between 1 and 2 threads), so the reference is written for one thread count only.
 """
 
 from __future__ import annotations
