@@ -7,6 +7,7 @@ import argparse
 from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
+from core.data.time_axis import PER_CYCLE_RULES, TIME_UNITS
 from core.settings import add_arguments, from_args, names
 
 
@@ -16,15 +17,47 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--source",
         default="demo",
-        help="demo | cmapss:FD001..FD004 | csv:PATH (default: demo)",
+        help="demo | cmapss:FD001..FD004 | csv:PATH (a file, a folder of one file per unit, "
+        "or a glob; CSV or Parquet) | ncmapss:FILE.h5 (default: demo)",
     )
     group.add_argument("--cmapss-dir", help="C-MAPSS folder or zip ($RUL_WORKBENCH_CMAPSS)")
     group.add_argument("--unit-col", help="CSV: unit/engine id column (default: detected)")
-    group.add_argument("--time-col", help="CSV: cycle/time column (default: detected)")
+    group.add_argument(
+        "--time-col",
+        help="CSV: time column: cycles or hours since new (CSN, TSN), a cycle count, or "
+        "text timestamps (elapsed hours) (default: detected)",
+    )
+    group.add_argument(
+        "--time-unit",
+        choices=TIME_UNITS,
+        help="CSV: unit of the time column and so of every RUL (default: from its name)",
+    )
+    group.add_argument(
+        "--per-cycle",
+        choices=PER_CYCLE_RULES,
+        help="CSV, N-CMAPSS: several rows of one cycle become one: their mean or the last "
+        "(default: one row per cycle required; N-CMAPSS: mean)",
+    )
     group.add_argument("--setting-cols", type=names, default=(), help="CSV: a,b,c")
     group.add_argument("--ignore-cols", type=names, default=(), help="CSV: a,b,c")
-    group.add_argument("--test-csv", help="CSV: in-service fleet (cut before failure)")
-    group.add_argument("--truth-csv", help="CSV: true RUL per in-service unit")
+    group.add_argument(
+        "--test-csv", help="CSV: in-service fleet (cut before failure): a file, folder or glob"
+    )
+    group.add_argument(
+        "--truth-csv", help="CSV: true RUL per in-service unit (unit,rul header, or one per line)"
+    )
+    group.add_argument(
+        "--removals",
+        help="CSV: removals log (unit, time or date, reason): which training units failed and "
+        "which were suspended (removed before failure); default: every unit failed",
+    )
+    group.add_argument(
+        "--failure-reasons",
+        type=names,
+        default=(),
+        help="CSV: words of a removal reason that mean failure, a,b,c (default: detected: "
+        "failure, unscheduled, ...; other reasons are suspensions)",
+    )
     demo = DemoConfig()
     group.add_argument(
         "--demo-units",
@@ -56,6 +89,10 @@ def source_from_args(args: argparse.Namespace) -> SourceSpec:
         ignore_cols=args.ignore_cols,
         test_csv=args.test_csv,
         truth_csv=args.truth_csv,
+        removals=args.removals,
+        failure_reasons=args.failure_reasons,
+        per_cycle=args.per_cycle,
+        time_unit=args.time_unit,
         demo=DemoConfig(
             train_units=args.demo_units,
             test_units=max(args.demo_units // 2, 1),

@@ -16,10 +16,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.data.csv_format import MISSING_TOKENS
+from core.data.time_axis import AGE_HINTS, CYCLES, HOUR_WORDS, HOURS, looks_like_dates
 from core.errors import DataError
 
 UNIT_HINTS = ("unit", "engine", "esn", "serial", "asset", "machine", "id")
 TIME_HINTS = (
+    # a maintenance system's counts since new first (cycles before hours), then generic names
+    "csn",
+    "cycles_since_new",
+    "flight_cycles",
+    "tsn",
+    "time_since_new",
+    "hours_since_new",
+    "flight_hours",
     "cycle",
     "cycles",
     "time",
@@ -86,6 +95,17 @@ def name_tokens(name: str) -> list[str]:
     """Lower-case words of a column name: ``"machineID"`` -> ``["machine", "id"]``."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
     return [token for token in re.split(r"[^0-9a-z]+", spaced.lower()) if token]
+
+
+def time_unit_of(column: str, is_timestamp: bool = False) -> str:
+    """``hours`` for an hours-since-new or timestamp axis, else ``cycles``.
+
+    A best guess from the name (``TSN_h``, ``flight_hours`` -> hours; ``CSN``,
+    ``cycle`` -> cycles); the user can say otherwise (``--time-unit``).
+    """
+    if is_timestamp:
+        return HOURS
+    return HOURS if HOUR_WORDS & set(name_tokens(column)) else CYCLES
 
 
 def hint_score(name: str, hints: tuple[str, ...]) -> tuple | None:
@@ -235,7 +255,7 @@ def detect_roles(
         problems.append(_missing_unit(header))
     taken.update([unit] if unit else [])
     kinds = {name: _kind(sample, name, decimal) for name in header if name not in taken}
-    time = user.time or _find_time(header, kinds, taken, problems)
+    time = user.time or _find_time(header, kinds, taken, problems, sample)
     taken.update([time] if time else [])
     settings = user.settings or _find_settings(header, kinds, taken)
     taken.update(settings)
@@ -280,22 +300,41 @@ def _best_match(header: list[str], hints: tuple[str, ...], exclude: set[str]) ->
 
 
 def _find_time(
-    header: list[str], kinds: dict[str, str], taken: set[str], problems: list[DataError]
+    header: list[str],
+    kinds: dict[str, str],
+    taken: set[str],
+    problems: list[DataError],
+    sample: pd.DataFrame,
 ) -> str | None:
-    """The best numeric time-like column; ``None`` (and why, in ``problems``) if there is none."""
+    """The time column; ``None`` (and why, in ``problems``) if there is none.
+
+    A numeric cycle or hours column is preferred (cycles since new first);
+    without one, a text column of dates and times is the time axis (elapsed
+    hours from each unit's first record).
+    """
     not_numeric = {name for name, kind in kinds.items() if kind != NUMERIC}
     found = _best_match(header, TIME_HINTS, not_numeric | taken)
     if found is not None:
         return found
+    dates = [
+        name
+        for name in header
+        if name in not_numeric
+        and name in sample.columns
+        and hint_score(name, (*TIME_HINTS, *TIMESTAMP_HINTS)) is not None
+        and looks_like_dates(sample[name])
+    ]
+    if dates:
+        return _best_match(dates, (*TIME_HINTS, *TIMESTAMP_HINTS), taken)
     text = _best_match(header, TIME_HINTS, taken)
     if text is not None:
         problems.append(
             DataError(
-                "the time column holds text, not numbers",
+                "the time column holds text that is neither numbers nor dates",
                 row=1,
                 column=text,
-                hint="the reader needs a numeric cycle or operating-hours column; "
-                f"name it with --time-col; {_ROW_ORDER_HINT}; text timestamps are not used",
+                hint="the reader needs a cycle or hours column (e.g. CSN, TSN) or dates and "
+                f"times; name it with --time-col; {_ROW_ORDER_HINT}",
             )
         )
         return None
@@ -304,7 +343,8 @@ def _find_time(
             "no time/cycle column found",
             row=1,
             hint=f"name it with --time-col; {_ROW_ORDER_HINT}; looked for numeric columns "
-            f"named like cycle, time, step, hours or t; columns are: {_listing(header)}",
+            "named like CSN, TSN, cycle, time, step, hours or t, and for a timestamp column; "
+            f"columns are: {_listing(header)}",
         )
     )
     return None
@@ -344,6 +384,11 @@ def _remaining_sensors(
 def _ignore_reason(name: str, kind: str) -> str | None:
     if hint_score(name, TARGET_HINTS) is not None:
         return "looks like a RUL target and was ignored (the reader computes RUL from cycles)"
+    if hint_score(name, AGE_HINTS) is not None:
+        return (
+            "counts the unit's age (cycles or hours since new) beside the time column and was "
+            "ignored, so the model reads the sensors rather than the age"
+        )
     if hint_score(name, TIMESTAMP_HINTS) is not None:
         return "looks like a timestamp, date or comment and was ignored"
     if kind == TEXT:

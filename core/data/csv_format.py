@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,10 @@ class CsvText:
         Data lines, blank lines left out, without line breaks.
     line_numbers
         1-based file line number of each data line.
+    files, file_of_row
+        For the lines of several files read as one (a fleet folder whose files
+        share a header): each file's path and the index of each line's file, so
+        a message names the file the line is in. Empty/``None`` for one file.
     """
 
     path: Path
@@ -64,11 +69,19 @@ class CsvText:
     header_line: int
     rows: list[str]
     line_numbers: np.ndarray
+    files: tuple[str, ...] = ()
+    file_of_row: np.ndarray | None = None
+
+    def file_at(self, index: int | None = None) -> str:
+        """The file data row ``index`` is in (the only file, for a single file)."""
+        if index is None or self.file_of_row is None:
+            return str(self.path)
+        return self.files[int(self.file_of_row[index])]
 
     def fail(self, problem: str, index: int | None = None, column=None, hint=None) -> DataError:
         """A :class:`DataError` located at data row ``index`` (0-based) of this file."""
         row = None if index is None else int(self.line_numbers[index])
-        return DataError(problem, file=str(self.path), row=row, column=column, hint=hint)
+        return DataError(problem, file=self.file_at(index), row=row, column=column, hint=hint)
 
     def fields(self, index: int) -> list[str]:
         """The raw fields of data row ``index``, to quote an offending value."""
@@ -207,6 +220,8 @@ def read_csv_text(path: str | Path) -> CsvText:
         no data rows under the header.
     """
     path = Path(path)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return parquet_text(path)
     text, encoding = decode(read_bytes(path), path)
     reject_binary(text, path)
     lines = text.split("\n")
@@ -228,6 +243,49 @@ def read_csv_text(path: str | Path) -> CsvText:
         )
     decimal = sniff_decimal(rows, delimiter)
     return CsvText(path, encoding, delimiter, decimal, header, first + 1, rows, numbers)
+
+
+#: File name endings read as Apache Parquet (historians export it) rather than as text.
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def parquet_text(path: Path) -> CsvText:
+    """A Parquet file as the CSV text it would be, so every check and message is the CSV reader's.
+
+    Rendering costs a pass over the values but means Parquet needs no second
+    reader with its own rules. Lines are counted as in that CSV: the header is
+    line 1, so data row r (from 1) is line r + 1. Dates become ISO text, which
+    the timestamp reader understands.
+    """
+    read_bytes(path)  # the same missing/folder/empty messages as a CSV file
+    try:
+        import pyarrow.csv as pa_csv
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        raise DataError(
+            "reading Parquet needs pyarrow", file=str(path), hint="pip install pyarrow"
+        ) from None
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+        raise DataError(
+            f"cannot read the file as Parquet ({exc})",
+            file=str(path),
+            hint="export the data again, or as CSV",
+        ) from None
+    if table.num_rows == 0:
+        raise DataError("the file has columns but no data rows", file=str(path), row=1)
+    sink = io.BytesIO()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    pa_csv.write_csv(table, sink, write_options=options)
+    rows = sink.getvalue().decode("utf-8").rstrip("\n").split("\n")
+    if len(rows) != table.num_rows:
+        raise DataError(
+            "a text value holds a line break", file=str(path), hint="remove line breaks in values"
+        )
+    header = [str(name).strip() or f"column_{i + 1}" for i, name in enumerate(table.column_names)]
+    numbers = np.arange(2, len(rows) + 2)
+    return CsvText(path, "parquet", ",", ".", header, 1, rows, numbers)
 
 
 def _first_nonblank(lines: list[str], start: int) -> int | None:

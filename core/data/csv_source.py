@@ -21,11 +21,14 @@ import numpy as np
 import pandas as pd
 
 from core.data.columns import (
+    NUMERIC,
     ROW_ORDER,
     ColumnMapping,
+    column_kind,
     detect_columns,
     detect_roles,
     resolve_columns,
+    time_unit_of,
     unit_column,
 )
 from core.data.csv_format import CsvText, read_csv_text
@@ -42,13 +45,18 @@ from core.data.csv_table import (
 from core.data.csv_truth import read_truth_csv
 from core.data.fleet import CYCLE, UNIT, Fleet
 from core.data.outliers import repair_absurd
+from core.data.time_axis import PER_CYCLE_RULES, TIME_UNITS, looks_like_dates
+from core.data.time_rows import reduce_per_cycle, timestamp_hours
 from core.errors import DataError, DataWarning
 
 __all__ = [
+    "FILE_NAME_UNIT",
     "ColumnMapping",
     "CsvPreview",
+    "ReadOptions",
     "ValidationReport",
     "detect_columns",
+    "fleet_from_text",
     "preview_csv",
     "read_fleet_csv",
     "read_truth_csv",
@@ -57,6 +65,42 @@ __all__ = [
 
 PREVIEW_DETECTION_ROWS = 200
 T = TypeVar("T")
+#: The unit "column" of a file that holds one unit and has no id column: the file's name.
+FILE_NAME_UNIT = "(file name)"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read time and units beyond the column roles.
+
+    Attributes
+    ----------
+    per_cycle
+        ``mean`` or ``last``: several rows of one (unit, time) become one row,
+        the mean of the cycle's records or its last record. ``None``: every
+        time value must appear once per unit (a repeated one is an error).
+    time_unit
+        ``cycles`` or ``hours``; ``None`` guesses it from the time column's
+        name (hours for ``TSN``, ``flight_hours``, a timestamp).
+    file_unit
+        The unit id of a file with no unit column (one file per unit in a
+        folder): usually the file's name without its extension.
+    """
+
+    per_cycle: str | None = None
+    time_unit: str | None = None
+    file_unit: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.per_cycle is not None and self.per_cycle not in PER_CYCLE_RULES:
+            raise DataError(
+                f"unknown per-cycle rule '{self.per_cycle}'",
+                hint=f"use one of {', '.join(PER_CYCLE_RULES)}",
+            )
+        if self.time_unit is not None and self.time_unit not in TIME_UNITS:
+            raise DataError(
+                f"unknown time unit '{self.time_unit}'", hint=f"use one of {', '.join(TIME_UNITS)}"
+            )
 
 
 def read_fleet_csv(
@@ -65,8 +109,9 @@ def read_fleet_csv(
     run_to_failure: bool = True,
     name: str | None = None,
     reference: pd.DataFrame | None = None,
+    options: ReadOptions | None = None,
 ) -> Fleet:
-    """Read a fleet from a CSV file with a header row.
+    """Read a fleet from a CSV (or Parquet) file with a header row.
 
     Parameters
     ----------
@@ -83,6 +128,8 @@ def read_fleet_csv(
     reference
         The training fleet's frame, for an in-service file: a unit with no
         plausible reading in a column gets the training median there.
+    options
+        Time unit, per-cycle reduction and the unit of a one-unit file.
 
     Returns
     -------
@@ -96,13 +143,49 @@ def read_fleet_csv(
         For any problem with the file, naming its line and column.
     """
     text = read_csv_text(path)
-    unit = _located(text, lambda: unit_column(text.header, mapping))
+    return fleet_from_text(text, mapping, run_to_failure, name, reference, options)
+
+
+def fleet_from_text(
+    text: CsvText,
+    mapping: ColumnMapping | None = None,
+    run_to_failure: bool = True,
+    name: str | None = None,
+    reference: pd.DataFrame | None = None,
+    options: ReadOptions | None = None,
+    row_units: np.ndarray | None = None,
+) -> Fleet:
+    """:func:`read_fleet_csv` on text already read; ``row_units`` names each row's unit
+    when the unit comes from file names (several files read as one table)."""
+    options = options or ReadOptions()
+    unit = _located(text, lambda: _unit_or_file(text.header, mapping, options, row_units))
     check_field_counts(text)
-    frame = parse_rows(text, {text.header.index(unit)})
+    frame = parse_rows(text, {text.header.index(unit)} if unit in text.header else set())
+    header = list(text.header)
+    if unit == FILE_NAME_UNIT:
+        frame[unit] = row_units if row_units is not None else str(options.file_unit)
+        header.insert(0, unit)
+        mapping = dataclasses.replace(mapping or ColumnMapping(), unit=unit)
     columns, notes = _located(
-        text, lambda: resolve_columns(text.header, frame, mapping, decimal=text.decimal)
+        text, lambda: resolve_columns(header, frame, mapping, decimal=text.decimal)
     )
-    return _build_fleet(text, frame, columns, notes, run_to_failure, name, reference)
+    return _build_fleet(text, frame, columns, notes, run_to_failure, name, reference, options)
+
+
+def _unit_or_file(
+    header: list[str],
+    mapping: ColumnMapping | None,
+    options: ReadOptions,
+    row_units: np.ndarray | None = None,
+) -> str:
+    """The unit column, or the file's name when the file holds one unit and has no id column."""
+    named = options.file_unit is not None or row_units is not None
+    if named and (mapping is None or mapping.unit in (None, FILE_NAME_UNIT)):
+        try:
+            return unit_column(header, mapping)
+        except DataError:
+            return FILE_NAME_UNIT
+    return unit_column(header, mapping)
 
 
 def _located(text: CsvText, detect: Callable[[], T]) -> T:
@@ -126,13 +209,21 @@ def _build_fleet(
     run_to_failure: bool,
     name: str | None,
     reference: pd.DataFrame | None = None,
+    options: ReadOptions | None = None,
 ) -> Fleet:
     # resolve_columns always names the unit and time columns (or raises DataError).
     assert columns.unit is not None and columns.time is not None
+    options = options or ReadOptions()
     settings, sensors = list(columns.settings), list(columns.sensors or ())
     _check_canonical_names(text, settings + sensors)
     units = unit_ids(frame[columns.unit], text, columns.unit)
-    cycles, values = _cycles_and_readings(frame, units, columns.time, settings + sensors, text)
+    cycles, values, is_timestamp = _cycles_and_readings(
+        frame, units, columns.time, settings + sensors, text
+    )
+    if options.per_cycle is not None:
+        units, cycles, values, text = reduce_per_cycle(
+            units, cycles, values, options.per_cycle, text, columns.time
+        )
     order = unit_order(units, cycles, text, columns.time)
     ids = units.iloc[order].reset_index(drop=True)
     readings = values[order]
@@ -141,7 +232,7 @@ def _build_fleet(
         readings,
         settings + sensors,
         ids.to_numpy(),
-        str(text.path),
+        (lambda row: text.file_at(int(order[row]))) if text.files else str(text.path),
         text.line_numbers[order],
         reference,
     )
@@ -157,17 +248,35 @@ def _build_fleet(
         setting_columns=settings,
         run_to_failure=run_to_failure,
         warnings=found,
+        time_unit=options.time_unit or time_unit_of(columns.time, is_timestamp),
     )
 
 
 def _cycles_and_readings(
     frame: pd.DataFrame, units: pd.Series, time: str, names: list[str], text: CsvText
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's cycle (the time column's, or its place in its unit) and its readings."""
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Each row's time and readings, and whether the time came from text timestamps.
+
+    The time is the time column's number, the hours since the unit's first
+    record for a column of dates and times, or the row's place in its unit
+    for :data:`ROW_ORDER`.
+    """
     if time == ROW_ORDER:
-        return row_order_cycles(units), numeric_block(frame, names, text)
+        return row_order_cycles(units), numeric_block(frame, names, text), False
+    if column_kind(frame[time], text.decimal) != NUMERIC:
+        if not looks_like_dates(frame[time]):
+            raise DataError(
+                "the time column holds text that is neither numbers nor dates",
+                file=str(text.path),
+                row=text.header_line,
+                column=time,
+                hint="choose a cycle or hours column (e.g. CSN, TSN), or a column of dates "
+                "and times such as 2024-03-01 14:05",
+            )
+        hours = timestamp_hours(frame[time], units, text, time)
+        return as_cycles(hours), numeric_block(frame, names, text), True
     values = numeric_block(frame, [time, *names], text)
-    return as_cycles(values[:, 0]), values[:, 1:]
+    return as_cycles(values[:, 0]), values[:, 1:], False
 
 
 def _check_canonical_names(text: CsvText, names: list[str]) -> None:
@@ -194,7 +303,7 @@ def _single_row_units(units: pd.Series, text: CsvText) -> list[DataWarning]:
         f"{lonely.size} unit(s) have a single row, e.g. unit {show_id(units.iloc[first])}; "
         "a run-to-failure unit needs its history up to failure"
     )
-    return [DataWarning(problem, str(text.path), int(text.line_numbers[first]), None)]
+    return [DataWarning(problem, text.file_at(first), int(text.line_numbers[first]), None)]
 
 
 @dataclass

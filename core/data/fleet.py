@@ -46,6 +46,17 @@ class Fleet:
         Survivable oddities found while reading, with their location. Absurd
         readings (see :mod:`core.data.outliers`) are among them and are already
         replaced in ``frame``, so nothing fitted on it sees them.
+    suspended
+        Units of a run-to-failure fleet that were removed *before* they failed
+        (suspensions, right-censored units in Weibull terms): their last record
+        is not a failure, so their RUL there is only known to be at least 0.
+        Empty unless a removals file or a status column says otherwise.
+    status_source
+        Where each unit's failed/suspended status came from (a removals file,
+        a status column), ``None`` when every unit is taken as run to failure.
+    time_unit
+        The unit of the ``cycle`` column and so of every RUL: ``cycles`` or
+        ``hours`` (or the time column's own name when neither is known).
     """
 
     name: str
@@ -55,6 +66,9 @@ class Fleet:
     run_to_failure: bool = True
     truth_rul: pd.Series | None = None
     warnings: list[DataWarning] = field(default_factory=list)
+    suspended: frozenset = frozenset()
+    status_source: str | None = None
+    time_unit: str = "cycles"
 
     @property
     def unit_ids(self) -> list:
@@ -68,6 +82,23 @@ class Fleet:
     @property
     def n_rows(self) -> int:
         return len(self.frame)
+
+    @property
+    def failed_units(self) -> list:
+        """Units whose last record is a failure, in :attr:`unit_ids` order."""
+        return [unit for unit in self.unit_ids if unit not in self.suspended]
+
+    def status_summary(self) -> str:
+        """How many units failed and how many were suspended, in words, with where it came from."""
+        n = self.n_units
+        if not self.run_to_failure:
+            return f"{n} in-service units"
+        if self.status_source is None:
+            return f"{n} units, all taken as run to failure"
+        n_suspended = len(self.suspended & set(self.unit_ids))
+        return (
+            f"{n} units: {n - n_suspended} failed, {n_suspended} suspended ({self.status_source})"
+        )
 
     def unit_lengths(self) -> np.ndarray:
         """Number of cycles of each unit, in :attr:`unit_ids` order."""
@@ -85,6 +116,9 @@ class Fleet:
             run_to_failure=self.run_to_failure,
             truth_rul=truth,
             warnings=list(self.warnings),
+            suspended=self.suspended & set(units),
+            status_source=self.status_source,
+            time_unit=self.time_unit,
         )
 
 

@@ -60,7 +60,9 @@ def hold_out_test(pair: FleetPair, config: PreprocessConfig) -> FleetPair:
             hint="set --test-units 0",
         )
     units = pair.train.unit_ids
-    chosen = held_out_units(units, config.test_units, config.seed)
+    # Only failed units have a true RUL to score against; a fleet without
+    # suspensions chooses among all its units, exactly as before.
+    chosen = held_out_units(pair.train.failed_units, config.test_units, config.seed)
     if len(units) - len(chosen) < 2:
         raise DataError(
             f"holding out {len(chosen)} of {len(units)} units as a test set leaves fewer than "
@@ -99,4 +101,5 @@ def cut_units(fleet: Fleet, seed: int) -> Fleet:
         setting_columns=list(fleet.setting_columns),
         run_to_failure=False,
         truth_rul=truth,
+        time_unit=fleet.time_unit,
     )

@@ -60,7 +60,7 @@ def repair_absurd(
     values: np.ndarray,
     names: list[str],
     units: np.ndarray,
-    file: str,
+    file: str | Callable[[int], str],
     line_numbers: np.ndarray | Callable[[], np.ndarray],
     reference: pd.DataFrame | None = None,
 ) -> list[DataWarning]:
@@ -75,7 +75,8 @@ def repair_absurd(
     units
         Unit id of each row (for the neighbours and for the messages).
     file
-        The file, for the warnings.
+        The file, for the warnings, or a function giving the file of a row
+        (a fleet folder read as one table).
     line_numbers
         File line of each row, or a function that computes them (only called
         when something absurd is found, so clean files never pay for it).
@@ -91,7 +92,7 @@ def repair_absurd(
     for j in np.flatnonzero(absurd.any(axis=0)):
         rows = np.flatnonzero(absurd[:, j])
         first = int(rows[np.argmin(lines[rows])])
-        where = (file, int(lines[first]), names[j])
+        where = (file(first) if callable(file) else file, int(lines[first]), names[j])
         shown = f"{values[first, j]:.6g} (unit {show_id(units[first])})"
         fallback = _fallback(values[:, j], absurd[:, j], reference, names[j])
         orphans = _fill_from_neighbours(values[:, j], absurd[:, j], units, fallback[0])

@@ -14,7 +14,9 @@ Format (``"format": "rul-workbench preprocessing"``, ``"version": 1``):
 with reasons), ``conditions`` (``k``, ``seed``, ``settings`` column names,
 ``centre`` and ``scale`` of the settings, ``centres`` k × settings,
 ``reach``), ``normaliser`` (``eps``, ``mean`` and ``std``: k × features) and
-``range`` (``low``, ``high``: per feature, normalised units).
+``range`` (``low``, ``high``: per feature, normalised units) and ``time_unit``
+(``cycles`` or ``hours``: the unit of every RUL the run predicts; a file
+without it is from a run of cycles).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def pipeline_to_dict(pipeline: FittedPipeline) -> dict[str, Any]:
             "std": _list(normaliser.std),
         },
         "range": {"low": _list(pipeline.low), "high": _list(pipeline.high)},
+        "time_unit": pipeline.time_unit,
     }
 
 
@@ -82,7 +85,8 @@ def pipeline_from_dict(data: Any, file: Path | str = FILE) -> FittedPipeline:
         _check_shapes(features, conditions, normaliser, low, high)
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise WorkbenchError(f"{file}: the saved preprocessing cannot be used ({error})") from None
-    return FittedPipeline(config, features, conditions, normaliser, low, high)
+    time_unit = str(data.get("time_unit", "cycles"))
+    return FittedPipeline(config, features, conditions, normaliser, low, high, time_unit)
 
 
 def _check_shapes(features, conditions, normaliser, low, high) -> None:

@@ -43,6 +43,8 @@ class FittedPipeline:
     #: Per feature, the lowest and highest normalised value on the training units.
     low: np.ndarray = field(default_factory=lambda: np.zeros(0))
     high: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The unit of every RUL: ``cycles`` or ``hours`` (the training fleet's time column's).
+    time_unit: str = "cycles"
 
     @classmethod
     def fit(cls, train: Fleet, config: PreprocessConfig, pair: FleetPair) -> FittedPipeline:
@@ -52,7 +54,7 @@ class FittedPipeline:
         conditions.how = how
         values = train.frame[list(features.used)].to_numpy(np.float64)
         normaliser = ConditionNormaliser(k, config.eps).fit(values, conditions.assign(train))
-        pipeline = cls(config, features, conditions, normaliser)
+        pipeline = cls(config, features, conditions, normaliser, time_unit=train.time_unit)
         seen = pipeline.normalised(train)
         pipeline.low, pipeline.high = seen.min(axis=0), seen.max(axis=0)
         return pipeline
@@ -104,9 +106,24 @@ class FittedPipeline:
         health = self.config.health.classify(np.nan_to_num(capped, nan=self.config.rul_cap))
         codes, ids = unit_codes(fleet)
         cycles = fleet.frame["cycle"].to_numpy()
+        censored = censored_rows(fleet, rul, self.config.rul_cap)
         return build_windows(
-            normalised, codes, cycles, capped, rul, health, ids, self.config.window
+            normalised, codes, cycles, capped, rul, health, ids, self.config.window, censored
         )
+
+
+def censored_rows(fleet: Fleet, rul: np.ndarray, cap: float) -> np.ndarray | None:
+    """Rows whose RUL is only a lower bound: a suspended unit's, below the cap.
+
+    A suspended unit was removed before it failed, so at time t it had *at
+    least* ``removal - t`` left. Once that bound reaches the cap the capped
+    target is known exactly (it is the cap), so only rows below the cap are
+    censored. ``None`` when the fleet has no suspended unit.
+    """
+    if not fleet.suspended:
+        return None
+    suspended = fleet.frame[UNIT].isin(fleet.suspended).to_numpy()
+    return suspended & (rul < cap)
 
 
 def _condition_count(train: Fleet, config: PreprocessConfig, pair: FleetPair) -> tuple[int, str]:
@@ -132,6 +149,12 @@ class PreparedData:
     warnings: list[DataWarning] = field(default_factory=list)
     #: Where the test figures come from, in words ("no test split: ..." when nowhere).
     test_split: str = ""
+    #: How many training units failed and how many were suspended, in words.
+    unit_status: str = ""
+    #: The unit of every RUL and time figure: ``cycles`` or ``hours``.
+    time_unit: str = "cycles"
+    #: Training units removed before failure (see :attr:`Fleet.suspended`).
+    suspended: frozenset = frozenset()
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -145,6 +168,14 @@ class PreparedData:
     def test_last(self) -> WindowSet | None:
         """The test set: one window per in-service unit, ending at its last cycle."""
         return None if self.test is None else self.test.last_windows()
+
+    def failed_training_windows(self) -> WindowSet:
+        """The training windows of failed units only (for models with no censored loss)."""
+        if not self.suspended:
+            return self.train
+        ids = np.array(self.train.unit_ids, dtype=object)
+        suspended = np.isin(ids, list(self.suspended))
+        return self.train.select(~suspended[self.train.unit])
 
     def class_counts(self) -> dict[str, dict[str, int]]:
         """Windows per health state in each split (test: last windows)."""
@@ -166,7 +197,17 @@ def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> Prepared
     config = config or PreprocessConfig()
     pair = hold_out_test(pair, config)
     units = pair.train.unit_ids
-    held_out = validation_units(units, config.val_fraction, config.seed)
+    # Validation figures need a true RUL, so validation units are drawn from the
+    # failed units; a fleet without suspensions draws from all of them, as before.
+    failed = pair.train.failed_units
+    if pair.train.suspended and config.val_fraction > 0 and len(failed) < 2:
+        raise DataError(
+            f"{pair.train.status_summary()}: validation needs at least 2 failed units "
+            "(one held out, one to train on), since a suspended unit's true RUL is unknown",
+            file=pair.train.name,
+            hint="check the removals file's reasons, or which of them mean failure",
+        )
+    held_out = validation_units(failed, config.val_fraction, config.seed)
     train_fleet = pair.train.subset([u for u in units if u not in set(held_out)])
     val_fleet = pair.train.subset(held_out)
     pipeline = FittedPipeline.fit(train_fleet, config, pair)
@@ -187,7 +228,21 @@ def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> Prepared
         rows=rows,
         warnings=warnings,
         test_split=describe_test_split(pair, config),
+        unit_status=describe_unit_status(pair.train),
+        time_unit=pair.train.time_unit,
+        suspended=pair.train.suspended,
     )
+
+
+def describe_unit_status(fleet: Fleet) -> str:
+    """The failed/suspended counts, and what that means for the figures."""
+    text = fleet.status_summary()
+    if fleet.suspended:
+        text += (
+            "; suspended units train with a one-sided (censored) RUL loss, and validation "
+            "and test figures come from failed units only"
+        )
+    return text
 
 
 #: What a run without test figures reports instead, said wherever a split is summarised.

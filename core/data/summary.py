@@ -32,6 +32,9 @@ def summarise(data: PreparedData) -> dict:
             "critical": data.config.health.critical,
         },
         "test_split": data.test_split,
+        "unit_status": data.unit_status,
+        "time_unit": data.time_unit,
+        "suspended_units": len(data.suspended),
         "warnings": [str(w) for w in data.warnings],
     }
 
@@ -44,8 +47,13 @@ def format_summary(summary: dict) -> str:
             f"{split:<6} units {summary[f'{split}_units']:>6}   rows {summary[f'{split}_rows']:>7}"
             f"   windows {summary[f'{split}_windows']:>7}"
         )
+    lines.append(f"training units    {summary.get('unit_status', '')}")
     lines.append(f"test split        {summary.get('test_split', '')}")
-    lines.append(f"window            {summary['window']} cycles, RUL cap {summary['rul_cap']:g}")
+    unit = summary.get("time_unit", "cycles")
+    records = "cycles" if unit == "cycles" else "records"
+    lines.append(
+        f"window            {summary['window']} {records}, RUL cap {summary['rul_cap']:g} {unit}"
+    )
     thresholds = summary["health_thresholds"]
     lines.append(
         f"health states     normal > {thresholds['degrading']:g} >= degrading > "

@@ -35,6 +35,13 @@ class WindowSet:
         The original cycle number at each window's end.
     unit_ids
         The user's unit ids.
+    censored
+        Per window, True when its RUL label is only a lower bound: the window
+        belongs to a suspended unit (removed before failure) and the time it
+        still ran is below the RUL cap. ``None`` when no window is censored
+        (every fleet without suspensions), so such fleets train exactly as
+        before. A censored window's health label is certain only when it is
+        ``normal`` (the lower bound is already above the degrading threshold).
     """
 
     rows: np.ndarray
@@ -46,6 +53,7 @@ class WindowSet:
     unit: np.ndarray
     cycle: np.ndarray
     unit_ids: tuple
+    censored: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ends)
@@ -57,6 +65,13 @@ class WindowSet:
     @property
     def n_units(self) -> int:
         return len(np.unique(self.unit))
+
+    @property
+    def censored_mask(self) -> np.ndarray:
+        """:attr:`censored` as a boolean array (all False when nothing is censored)."""
+        if self.censored is None:
+            return np.zeros(len(self.ends), dtype=bool)
+        return self.censored
 
     @property
     def starts(self) -> np.ndarray:
@@ -82,6 +97,7 @@ class WindowSet:
             health=self.health[mask_or_index],
             unit=self.unit[mask_or_index],
             cycle=self.cycle[mask_or_index],
+            censored=None if self.censored is None else self.censored[mask_or_index],
         )
 
     def join(self, other: WindowSet) -> WindowSet:
@@ -102,6 +118,7 @@ class WindowSet:
             unit=np.r_[self.unit, other.unit + len(self.unit_ids)],
             cycle=np.r_[self.cycle, other.cycle],
             unit_ids=(*self.unit_ids, *other.unit_ids),
+            censored=_joined_censoring(self, other),
         )
 
     def last_of_each_unit(self) -> np.ndarray:
@@ -121,6 +138,12 @@ class WindowSet:
         return self.select(self.unit == unit_index)
 
 
+def _joined_censoring(first: WindowSet, second: WindowSet) -> np.ndarray | None:
+    if first.censored is None and second.censored is None:
+        return None
+    return np.r_[first.censored_mask, second.censored_mask]
+
+
 def build_windows(
     features: np.ndarray,
     unit_codes: np.ndarray,
@@ -130,12 +153,14 @@ def build_windows(
     health: np.ndarray,
     unit_ids: tuple,
     window: int,
+    censored: np.ndarray | None = None,
 ) -> WindowSet:
     """Windows of stride 1 over contiguous units, front-padding short units.
 
     ``unit_codes`` must be contiguous runs (all rows of a unit together, in
     cycle order). A unit of length L >= W yields L - W + 1 windows; a shorter
     unit is padded to W by repeating its first row and yields one window.
+    ``censored`` marks the rows whose RUL is only a lower bound (``None``: none).
     """
     n_rows = len(unit_codes)
     first = np.r_[True, unit_codes[1:] != unit_codes[:-1]] if n_rows else np.zeros(0, bool)
@@ -161,4 +186,5 @@ def build_windows(
         unit=unit_codes[origin].astype(np.int64),
         cycle=cycles[origin],
         unit_ids=tuple(unit_ids),
+        censored=None if censored is None or not censored.any() else censored[origin],
     )

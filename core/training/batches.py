@@ -24,6 +24,13 @@ class DeviceWindows:
         self.offsets = torch.arange(windows.window, device=device)
         self.rul = torch.as_tensor(windows.rul, device=device)
         self.health = torch.as_tensor(windows.health, device=device)
+        #: Windows whose RUL is only a lower bound (suspended units); None when there are none.
+        censored = windows.censored
+        self.censored = (
+            None
+            if censored is None or not censored.any()
+            else torch.as_tensor(censored, device=device)
+        )
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -31,6 +38,10 @@ class DeviceWindows:
     def inputs(self, index: torch.Tensor) -> torch.Tensor:
         """Windows ``index`` as a (B, W, F) tensor."""
         return self.rows[self.starts[index][:, None] + self.offsets]
+
+    def censored_of(self, index: torch.Tensor) -> torch.Tensor | None:
+        """Which of windows ``index`` are censored; None when the set has no censored window."""
+        return None if self.censored is None else self.censored[index]
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None):
         """``(index, x, rul, health)`` over the set, shuffled when a generator is given."""

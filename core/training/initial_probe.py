@@ -22,13 +22,13 @@ def probe_at_initialisation(config: ExperimentConfig, data: PreparedData, batche
     step = trainer.step_fn
     windows = DeviceWindows(data.train, trainer.device)
     records = []
-    for i, (_, x, rul, health) in enumerate(
+    for i, (index, x, rul, health) in enumerate(
         windows.batches(config.train.batch_size, trainer.generator)
     ):
         if i >= batches:
             break
         trainer.model.train()
-        losses = step.losses(x, rul, health)
+        losses = step.losses(x, rul, health, windows.censored_of(index))
         grads = task_gradients(losses.unbind(), step.shared, step.heads)
         records.append(gram_statistics(grads.gram))
     return _describe(records, config, trainer.model.count_parameters())

@@ -52,6 +52,40 @@ class StepOutcome:
     probe: dict | None  # probe record row when probed
 
 
+#: Class index cross-entropy skips: a censored window whose health state is not certain.
+UNKNOWN_STATE = -100
+
+
+def censored_losses(
+    method: BalancingMethod,
+    pred_rul: Tensor,
+    logits: Tensor,
+    rul: Tensor,
+    health: Tensor,
+    censored: Tensor,
+) -> tuple[Tensor, Tensor]:
+    """The two task losses when some windows' RUL is only a lower bound.
+
+    A suspended unit's window only says the true RUL is *at least* ``rul``.
+    As in censored (Tobit-style) regression, such a window costs nothing when
+    the prediction is at or above the bound and the method's usual loss below
+    it: the prediction is replaced by ``min(pred, bound)`` before the method's
+    own RUL loss, so every method (plain or failure-weighted MSE) gets its
+    one-sided form and still sees one RUL loss and one health loss. The
+    health state of a censored window is certain only when the bound already
+    lies above the degrading threshold (its label is then ``normal``, index 0);
+    otherwise the window is left out of the cross-entropy.
+    """
+    one_sided = torch.where(censored, torch.minimum(pred_rul, rul), pred_rul)
+    loss_rul = method.rul_loss(one_sided, rul)
+    known = ~(censored & (health != 0))
+    if not bool(known.any()):
+        return loss_rul, logits.sum() * 0.0  # no certain state in this batch: no health signal
+    targets = torch.where(known, health, torch.full_like(health, UNKNOWN_STATE))
+    loss_health = F.cross_entropy(logits, targets, ignore_index=UNKNOWN_STATE)
+    return loss_rul, loss_health
+
+
 class TrainingStep:
     """Holds what a step needs (model, method, optimiser) and performs steps.
 
@@ -87,20 +121,30 @@ class TrainingStep:
             return torch.autocast(device_type=device, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def losses(self, x: Tensor, rul: Tensor, health: Tensor) -> Tensor:
+    def losses(
+        self, x: Tensor, rul: Tensor, health: Tensor, censored: Tensor | None = None
+    ) -> Tensor:
         """``[L_rul, L_health]`` of a batch, with the method's RUL loss."""
-        return self.forward(x, rul, health)[1]
+        return self.forward(x, rul, health, censored)[1]
 
-    def forward(self, x: Tensor, rul: Tensor, health: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, rul: Tensor, health: Tensor, censored: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """The shared representation ``z`` (B, d) and ``[L_rul, L_health]`` computed from it.
 
         ``z`` is kept so a representation-space step can take gradients on it.
+        ``censored`` marks windows whose RUL is a lower bound (see :func:`censored_losses`).
         """
         with self._autocast():
             z = self.model.representation(x)
             pred_rul, logits = self.model.heads(z)
-        loss_rul = self.method.rul_loss(pred_rul.float(), rul)
-        loss_health = F.cross_entropy(logits.float(), health)
+        if censored is None:
+            loss_rul = self.method.rul_loss(pred_rul.float(), rul)
+            loss_health = F.cross_entropy(logits.float(), health)
+        else:
+            loss_rul, loss_health = censored_losses(
+                self.method, pred_rul.float(), logits.float(), rul, health, censored
+            )
         return z, torch.stack([loss_rul, loss_health])
 
     def gradient_space(self) -> str:
@@ -125,10 +169,11 @@ class TrainingStep:
         epoch: int,
         probe: bool,
         probe_blocks: bool = False,
+        censored: Tensor | None = None,
     ) -> StepOutcome:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        z, losses = self.forward(x, rul, health)
+        z, losses = self.forward(x, rul, health, censored)
         if not torch.isfinite(losses).all():
             raise Diverged(step, f"non-finite loss {losses.detach().tolist()}")
         record = None

@@ -226,11 +226,11 @@ class Trainer:
         started = time.perf_counter()
         loss_sum = torch.zeros(2, dtype=torch.float64, device=self.device)
         weight_sum, probes, n = torch.zeros(2, dtype=torch.float64), [], 0
-        for _, x, rul, health in self.train_set.batches(self.config.batch_size, self.generator):
+        for index, x, rul, health in self.train_set.batches(self.config.batch_size, self.generator):
             self.control.wait_if_paused()
             if self.control.stop_requested:
                 return False
-            outcome = self._one_step(epoch, x, rul, health)
+            outcome = self._one_step(epoch, x, rul, health, self.train_set.censored_of(index))
             loss_sum += outcome.losses.double()
             weight_sum += outcome.weights.double()
             n += 1
@@ -244,7 +244,7 @@ class Trainer:
         }
         return True
 
-    def _one_step(self, epoch: int, x, rul, health):
+    def _one_step(self, epoch: int, x, rul, health, censored=None):
         self._schedule_lr()
         if self.config.input_noise > 0:
             x = x + self.config.input_noise * torch.randn_like(x)
@@ -257,6 +257,7 @@ class Trainer:
             epoch=epoch,
             probe=probe_due,
             probe_blocks=self.config.probe_blocks,
+            censored=censored,
         )
         self.ema.update(self.model)
         losses = outcome.losses.tolist()
