@@ -99,6 +99,31 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def _process_umask() -> int:
+    """The process's umask, read without changing it where the system says (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def _usual_mode(path: Path) -> int:
+    """The permissions a plain ``open(path, "w")`` would give: the old file's, else 0666 & ~umask.
+
+    ``mkstemp`` creates its file 0600, so without this every run-folder file
+    and exported report was unreadable to colleagues sharing a run store.
+    """
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_process_umask()
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> None:
     """Replace ``path`` with what ``write`` puts into a binary file object, atomically.
 
@@ -114,6 +139,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> None
     tmp_name: str | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.chmod(tmp_name, _usual_mode(path))
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

@@ -223,3 +223,28 @@ def test_numpy_values_are_stored_as_plain_json(runs):
         {"rmse": np.float64(11.5), "n": np.int64(100), "per_unit": np.array([1.0, np.nan])}
     )
     assert run.read_metrics() == {"rmse": 11.5, "n": 100, "per_unit": [1.0, None]}
+
+
+def test_atomic_writes_keep_the_usual_permissions(tmp_path, capsys):
+    """mkstemp makes 0600 files; a colleague on a shared run store must be able to read them."""
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        atomic_write_json(fresh, {"a": 1})
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.txt"
+        kept.write_text("x")
+        kept.chmod(0o640)
+        atomic_write_text(kept, "y")
+        assert kept.stat().st_mode & 0o777 == 0o640
+        from core.cli.main import main
+
+        assert main(["train", "--demo-units", "12", "--preset", "tiny", "--epochs", "1",
+                     "--device", "cpu", "--out", str(tmp_path / "runs")]) == 0  # fmt: skip
+        capsys.readouterr()
+        files = [p for p in (tmp_path / "runs").rglob("*") if p.is_file()]
+        assert files and all(p.stat().st_mode & 0o777 == 0o644 for p in files), [
+            (p.name, oct(p.stat().st_mode & 0o777)) for p in files
+        ]
+    finally:
+        os.umask(old)
