@@ -205,3 +205,39 @@ def test_train_probes_in_representation_space_on_request(capsys, tmp_path):
     probe = pd.read_csv(f"{json.loads(out)['run_dir']}/probe.csv")
     assert code == 0 and len(probe) > 1
     assert set(probe["probe_space"]) == {"representation"}
+
+
+def test_a_maintenance_export_trains_end_to_end_with_its_removals(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "data", "export", "--demo-units", "24", "--out", tmp_path)
+    assert code == 0 and "failed" in out and "suspended" in out
+    source = ["--source", f"csv:{tmp_path / 'engines'}", "--removals", tmp_path / "removals.csv",
+              "--time-col", "CSN", "--test-csv", tmp_path / "in_service",
+              "--truth-csv", tmp_path / "in_service_truth.csv"]  # fmt: skip
+    code, out, _ = run_cli(capsys, "data", "summary", *source, "--json")
+    summary = json.loads(out)
+    assert summary["unit_status"].startswith("24 units: 14 failed, 10 suspended")
+    assert summary["time_unit"] == "cycles" and summary["suspended_units"] == 10
+    code, out, _ = run_cli(capsys, "train", *source, *SMALL[2:], "--epochs", "1",
+                           "--out", tmp_path / "runs", "--json")  # fmt: skip
+    result = json.loads(out)
+    assert code == 0 and result["status"] == "finished"
+    saved = json.loads((tmp_path / result["run_dir"] / "config.json").read_text())
+    assert saved["source"]["removals"] == str(tmp_path / "removals.csv")
+    code, out, _ = run_cli(capsys, "data", "summary", *source[:2], "--json")
+    assert json.loads(out)["unit_status"] == "24 units, all taken as run to failure"
+
+
+def test_a_removals_log_naming_an_unknown_unit_is_a_message(tmp_path):
+    run_cli_export = [sys.executable, "-m", "core.cli.main", "data", "export", "--demo-units",
+                      "6", "--out", str(tmp_path)]  # fmt: skip
+    subprocess.run(run_cli_export, check=True, capture_output=True)
+    log = tmp_path / "removals.csv"
+    log.write_text(log.read_text() + "ESN-99999,2024-01-01,10,failure\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "core.cli.main", "data", "summary",
+         "--source", f"csv:{tmp_path / 'engines'}", "--removals", str(log)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "removals.csv" in result.stderr and "line 8" in result.stderr
+    assert "'ESN-99999' is not in the fleet" in result.stderr

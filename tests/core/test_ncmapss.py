@@ -236,3 +236,16 @@ def test_without_h5py(h5, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     err = _error(h5)
     assert "h5py" in err.problem and err.hint == "pip install h5py"
+
+
+def test_the_ncmapss_source_trains_through_the_protocol(h5):
+    from core.data.prepare import prepare
+    from core.data.sources import SourceSpec, load_source
+
+    spec = SourceSpec.parse(f"ncmapss:{h5}", per_cycle="last")
+    assert SourceSpec.from_dict(spec.to_dict()) == spec and spec.label == f"ncmapss:{h5}"
+    pair = load_source(spec)
+    assert not pair.train.frame.duplicated(["unit", "cycle"]).any()
+    assert pair.test is not None and pair.test.truth_rul is not None
+    data = prepare(pair)
+    assert len(data.train) > 0 and data.test is not None
