@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data.columns import ColumnMapping
-from core.data.csv_source import read_fleet_csv, read_truth_csv
+from core.data.csv_source import ReadOptions, read_truth_csv
 from core.data.fleet import Fleet
+from core.data.sources import read_fleet
 from core.errors import WorkbenchError
 from core.fleet_ensemble import FleetEnsemble
 from core.inference import FleetPrediction
@@ -32,11 +33,16 @@ class InServiceData:
         Column roles of the CSV, as confirmed in the import dialog.
     truth_path
         True RUL of the CSV's engines, if known.
+    per_cycle
+        ``mean``/``last``: several records of one cycle become one (``None``: not allowed).
+
+    ``csv_path`` may be a file, a folder of one file per engine, or a glob.
     """
 
     csv_path: Path | None = None
     mapping: ColumnMapping | None = None
     truth_path: Path | None = None
+    per_cycle: str | None = None
 
     @property
     def label(self) -> str:
@@ -71,7 +77,9 @@ def in_service_fleet(predictor: FleetEnsemble, data: InServiceData) -> Fleet:
                 "this run's data has no engines in service: import an in-service CSV"
             )
         return fleet
-    fleet = read_fleet_csv(data.csv_path, data.mapping, run_to_failure=False)
+    time_unit = predictor.members[0].pipeline.time_unit
+    options = ReadOptions(per_cycle=data.per_cycle, time_unit=time_unit)
+    fleet = read_fleet(str(data.csv_path), data.mapping or ColumnMapping(), False, options)
     if data.truth_path is not None:
         fleet.truth_rul = read_truth_csv(data.truth_path, fleet)
     return fleet

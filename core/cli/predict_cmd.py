@@ -47,7 +47,7 @@ def _engines(args: argparse.Namespace, predictor: FleetEnsemble) -> Fleet:
     if spec.kind != "csv" or spec.test_csv:
         return source_fleet(spec)
     truth = Path(spec.truth_csv) if spec.truth_csv else None
-    engines = InServiceData(Path(spec.path or ""), column_mapping(spec), truth)
+    engines = InServiceData(Path(spec.path or ""), column_mapping(spec), truth, spec.per_cycle)
     return in_service_fleet(predictor, engines)
 
 

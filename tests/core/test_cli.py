@@ -223,6 +223,11 @@ def test_a_maintenance_export_trains_end_to_end_with_its_removals(capsys, tmp_pa
     assert code == 0 and result["status"] == "finished"
     saved = json.loads((tmp_path / result["run_dir"] / "config.json").read_text())
     assert saved["source"]["removals"] == str(tmp_path / "removals.csv")
+    code, out, _ = run_cli(capsys, "predict", "--run", result["run_dir"], "--source",
+                           f"csv:{tmp_path / 'in_service'}", "--json")  # fmt: skip
+    engines = json.loads(out)
+    assert code == 0 and len(engines) == 12
+    assert {e["unit"] for e in engines} == {p.stem for p in (tmp_path / "in_service").glob("*")}
     code, out, _ = run_cli(capsys, "data", "summary", *source[:2], "--json")
     assert json.loads(out)["unit_status"] == "24 units, all taken as run to failure"
 

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from core.data.columns import ROW_ORDER, ColumnMapping
 from core.data.config import PreprocessConfig
+from core.data.csv_source import FILE_NAME_UNIT
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet import FleetPair
+from core.data.fleet_export import ExportedFleet, export_fleet
 from core.data.prepare import prepare
 from core.data.sources import SourceSpec, load_source
 from core.data.summary import summarise
@@ -329,3 +331,130 @@ def test_the_data_dock_summary_says_where_test_figures_come_from():
     assert "no test split: results will be validation figures" in none
     held = summary_html(summarise(prepare(one_file, PreprocessConfig(test_units=3))))
     assert "3 units held out" in held and "no test split" not in held
+
+
+# ------------------------------------------------ a folder of engine files and a removals log
+ENGINE_FLEET = make_demo_fleet(DemoConfig(train_units=20, test_units=10))
+
+
+@pytest.fixture
+def exported(tmp_path: Path) -> ExportedFleet:
+    """The demo fleet as a maintenance system exports it: one CSV per engine, a removals log."""
+    return export_fleet(ENGINE_FLEET, tmp_path / "export", suspended_share=0.4, seed=0)
+
+
+def listed_files(dialog: CsvImportDialog) -> list[str]:
+    return [dialog.files_list.item(row).text() for row in range(dialog.files_list.count())]
+
+
+def test_a_folder_of_engine_files_is_previewed_and_listed(dialog, exported):
+    dialog.set_path(exported.engines)
+    names = sorted(f"{esn}.csv" for esn in exported.failed + exported.suspended)
+    assert [path.name for path in dialog.files()] == names
+    assert listed_files(dialog) == names and dialog.files_panel.isVisibleTo(dialog)
+    assert "20 files" in dialog.files_label.text()
+    assert dialog.dialect_label.text().startswith(f"20 files · first shown, {names[0]}")
+    first = pd.read_csv(exported.engines / names[0], dtype=str)
+    model = dialog.preview_model
+    assert model.data(model.index(0, 1)) == first.loc[0, "CSN"]  # the table is the first file
+    assert dialog.columns.unit_box.currentData() == FILE_NAME_UNIT  # no unit column in them
+    assert dialog.columns.time_box.currentData() == "CSN"
+    assert "each is one unit, named by its file (ESN-70001, …)" in dialog.report_text()
+
+
+def test_a_removals_log_says_which_engines_failed_and_which_were_suspended(dialog, exported, qtbot):
+    dialog.set_path(exported.engines)
+    assert checked(dialog, qtbot)
+    assert "20 units, all taken as run to failure" in dialog.report_text()
+
+    dialog.set_removals(exported.removals)
+    assert not dialog.is_acceptable()  # a new removals log needs a new check
+    assert checked(dialog, qtbot)
+    n_failed, n_suspended = len(exported.failed), len(exported.suspended)
+    assert (n_failed, n_suspended) == (12, 8)
+    summary = f"20 units: {n_failed} failed, {n_suspended} suspended (removals file removals.csv)"
+    assert summary in dialog.report_text()
+    source = dialog.result_spec().source
+    assert source.removals == str(exported.removals) and source.unit_col == FILE_NAME_UNIT
+    train = load_source(source).train  # what training reads: the same engines suspended
+    assert train.suspended == frozenset(exported.suspended)
+    assert train.n_units == 20 and not dialog.failed_files()
+
+
+def test_a_broken_engine_file_is_named_and_the_others_still_read(dialog, exported, qtbot):
+    broken = exported.engines / f"{exported.failed[3]}.csv"
+    broken.write_bytes(bytes(range(256)) * 40)
+    dialog.set_path(exported.engines)
+    dialog.set_removals(exported.removals)
+    assert not checked(dialog, qtbot)
+    report = dialog.report_text()
+    assert f"{broken.name}, line 2: cannot decode byte" in report
+    assert list(dialog.failed_files()) == [broken.name]
+    assert "the file is not UTF-8" in dialog.failed_files()[broken.name]
+    marked = [name for name in listed_files(dialog) if name.startswith("✗")]
+    assert marked == [f"✗ {broken.name}"] and "1 could not be read" in dialog.files_label.text()
+    assert not ok_enabled(dialog) and dialog.result_spec() is None
+
+    ragged = exported.engines / f"{exported.suspended[0]}.csv"
+    lines = ragged.read_text().splitlines()
+    lines[9] += ",1.5"
+    ragged.write_text("\n".join(lines) + "\n")
+    assert not checked(dialog, qtbot)  # two bad files: each with its own line
+    assert "Cannot import: 2 of 20 files could not be read" in dialog.report_text()
+    assert f"{ragged.name}, line 10: this line has 28 fields" in dialog.report_text()
+    assert sorted(dialog.failed_files()) == sorted([broken.name, ragged.name])
+
+    broken.unlink()  # the dialog goes on: without the bad files the folder imports
+    ragged.unlink()
+    dialog.set_path(exported.engines)
+    dialog.set_removals(None)
+    assert checked(dialog, qtbot)
+    assert "18 units, all taken as run to failure" in dialog.report_text()
+
+
+def test_the_accepted_spec_carries_the_removals_and_time_settings(dialog, exported, qtbot):
+    dialog.set_path(exported.engines)
+    dialog.set_removals(exported.removals, ("unscheduled", "failure"))
+    dialog.set_time_unit("hours")
+    dialog.set_per_cycle("last")
+    assert checked(dialog, qtbot)
+    assert "hours (as chosen, several rows a cycle: last)" in dialog.report_text()
+    source = dialog.result_spec().source
+    assert source.removals == str(exported.removals)
+    assert source.failure_reasons == ("unscheduled", "failure")
+    assert (source.time_unit, source.per_cycle) == ("hours", "last")
+    assert load_source(source).train.time_unit == "hours"
+
+    dialog.set_time_column("TSN_h")  # hours since new: the unit is detected from the name
+    dialog.set_time_unit(None)
+    dialog.set_per_cycle(None)
+    assert checked(dialog, qtbot)
+    assert "hours (detected from the column 'TSN_h')" in dialog.report_text()
+    source = dialog.result_spec().source
+    assert (source.time_unit, source.per_cycle, source.time_col) == (None, None, "TSN_h")
+
+
+def test_a_folder_of_in_service_engines_can_be_the_test_set(dialog, exported, qtbot):
+    dialog.set_path(exported.engines)
+    dialog.set_test_file(exported.in_service, exported.truth)
+    assert checked(dialog, qtbot)
+    assert "10 units of in_service, with its true RUL" in dialog.report_text()
+    test = load_source(dialog.result_spec().source).test
+    assert test is not None and test.n_units == 10 and test.truth_rul is not None
+
+    dialog.set_path(exported.in_service)  # the fleet view predicts a folder of engines too
+    dialog.set_in_service(True)
+    assert checked(dialog, qtbot)
+    assert "Units" in dialog.report_text() and "10 (e.g." in dialog.report_text()
+
+
+def test_the_data_dock_summary_says_failed_suspended_and_the_time_unit(exported):
+    spec = SourceSpec(
+        kind="csv", path=str(exported.engines), time_col="TSN_h", removals=str(exported.removals)
+    )
+    shown = summary_html(summarise(prepare(load_source(spec), PreprocessConfig())))
+    assert "Training units: 20 units: 12 failed, 8 suspended" in shown
+    assert "RUL cap 125 hours" in shown and "Window 30 records" in shown
+    one_file = FleetPair(train=FLEET.train, source="csv:export.csv")
+    cycles = summary_html(summarise(prepare(one_file, PreprocessConfig())))
+    assert "12 units, all taken as run to failure" in cycles and "RUL cap 125 cycles" in cycles

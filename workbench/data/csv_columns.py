@@ -5,6 +5,11 @@ is wrong. Roles stay exclusive: the unit and time columns cannot also be
 ticked as settings or ignored. Columns the reader cannot use at all (text,
 empty, a RUL target, timestamps) are shown ticked as ignored and locked, with
 the reason as a tooltip, because unticking them would change nothing.
+
+How the time column is read sits beside it: its unit (cycles or hours,
+detected from its name unless chosen: every RUL is in it) and what to do
+with several rows of one cycle (per-second flight data). A folder of one
+file per unit offers its file names as the unit id.
 """
 
 from __future__ import annotations
@@ -21,10 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.columns import ROW_ORDER, ColumnMapping
-from core.data.csv_source import CsvPreview
+from core.data.csv_source import FILE_NAME_UNIT, CsvPreview
 
 #: Combo entry that leaves a role to the reader's detection.
 DETECT = "(detect)"
+#: Time-unit choices: (shown, ``SourceSpec.time_unit``).
+TIME_UNITS = (("detected", None), ("cycles", "cycles"), ("hours", "hours"))
+#: Several-rows-per-cycle choices: (shown, ``SourceSpec.per_cycle``).
+PER_CYCLE = (("not allowed", None), ("mean of the cycle", "mean"), ("last record", "last"))
 #: Sensor names listed before "…".
 LISTED_SENSORS = 8
 NAME = Qt.ItemDataRole.UserRole
@@ -45,8 +54,20 @@ class ColumnRolesBox(QGroupBox):
         #: Columns the reader leaves out whatever the user says, with the reason.
         self.unusable: dict[str, str] = {}
         self.unit_box, self.time_box = QComboBox(), QComboBox()
+        self.time_unit_box, self.per_cycle_box = QComboBox(), QComboBox()
+        for combo, choices in ((self.time_unit_box, TIME_UNITS), (self.per_cycle_box, PER_CYCLE)):
+            for text, value in choices:
+                combo.addItem(text, value)
+        self.time_unit_box.setToolTip(
+            "The unit of the time column, and so of every RUL: detected from its name "
+            "(hours for TSN, flight hours or a timestamp), or as chosen"
+        )
+        self.per_cycle_box.setToolTip(
+            "Several rows with the same unit and time: an error, or one row per cycle "
+            "(the mean of its rows, or its last row)"
+        )
         self.settings_list, self.ignore_list = QListWidget(), QListWidget()
-        for combo in (self.unit_box, self.time_box):
+        for combo in (self.unit_box, self.time_box, self.time_unit_box, self.per_cycle_box):
             combo.currentIndexChanged.connect(self._changed)
         for listing in (self.settings_list, self.ignore_list):
             listing.itemChanged.connect(self._changed)
@@ -56,15 +77,23 @@ class ColumnRolesBox(QGroupBox):
         self._lay_out()
 
     # ------------------------------------------------------------------ API
-    def fill(self, preview: CsvPreview) -> None:
-        """Show a newly read file's columns with the roles the reader detected."""
+    def fill(self, preview: CsvPreview, file_unit: bool = False) -> None:
+        """Show a newly read file's columns with the roles the reader detected.
+
+        With ``file_unit`` (a folder of one file per unit) the unit id may be the file's name.
+        """
         detected = preview.mapping or ColumnMapping()
         self.header = list(preview.header)
         self.unusable = {w.column: w.problem for w in preview.warnings if w.column}
         widgets = (self.unit_box, self.time_box, self.settings_list, self.ignore_list)
         for widget in widgets:
             widget.blockSignals(True)
-        _fill_combo(self.unit_box, self.header, detected.unit)
+        _fill_combo(
+            self.unit_box, self.header, detected.unit, (FILE_NAME_UNIT,) if file_unit else ()
+        )
+        if file_unit:
+            tip = "Each file holds one unit, named by the file (ESN-70012.csv: ESN-70012)"
+            self.unit_box.setItemData(1, tip, Qt.ItemDataRole.ToolTipRole)
         _fill_combo(self.time_box, self.header, detected.time, extra=(ROW_ORDER,))
         self.time_box.setItemData(
             1, "Number each unit's rows 1, 2, 3 … in file order", Qt.ItemDataRole.ToolTipRole
@@ -87,6 +116,22 @@ class ColumnRolesBox(QGroupBox):
             settings=tuple(_ticked(self.settings_list)),
             ignore=tuple(n for n in _ticked(self.ignore_list) if n not in self.unusable),
         )
+
+    def time_unit(self) -> str | None:
+        """``cycles``, ``hours`` or ``None`` (detected from the time column's name)."""
+        return self.time_unit_box.currentData()
+
+    def per_cycle(self) -> str | None:
+        """``mean``, ``last`` or ``None`` (one row per cycle: a repeated time is an error)."""
+        return self.per_cycle_box.currentData()
+
+    def set_time_unit(self, unit: str | None) -> None:
+        """``cycles``, ``hours`` or ``None`` (detected)."""
+        _select(self.time_unit_box, unit, "time unit")
+
+    def set_per_cycle(self, rule: str | None) -> None:
+        """``mean``, ``last`` or ``None`` (not allowed)."""
+        _select(self.per_cycle_box, rule, "per-cycle rule")
 
     def ignored(self) -> set[str]:
         """Every column left out: ticked by the user or unusable."""
@@ -121,11 +166,15 @@ class ColumnRolesBox(QGroupBox):
         grid.addWidget(self.unit_box, 0, 1)
         grid.addWidget(QLabel("Time / cycle"), 0, 2)
         grid.addWidget(self.time_box, 0, 3)
-        grid.addWidget(QLabel("Operating settings"), 1, 0, 1, 2)
-        grid.addWidget(QLabel("Ignored"), 1, 2, 1, 2)
-        grid.addWidget(self.settings_list, 2, 0, 1, 2)
-        grid.addWidget(self.ignore_list, 2, 2, 1, 2)
-        grid.addWidget(self.sensors_label, 3, 0, 1, 4)
+        grid.addWidget(QLabel("Time unit"), 1, 0)
+        grid.addWidget(self.time_unit_box, 1, 1)
+        grid.addWidget(QLabel("Several rows per cycle"), 1, 2)
+        grid.addWidget(self.per_cycle_box, 1, 3)
+        grid.addWidget(QLabel("Operating settings"), 2, 0, 1, 2)
+        grid.addWidget(QLabel("Ignored"), 2, 2, 1, 2)
+        grid.addWidget(self.settings_list, 3, 0, 1, 2)
+        grid.addWidget(self.ignore_list, 3, 2, 1, 2)
+        grid.addWidget(self.sensors_label, 4, 0, 1, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -155,10 +204,11 @@ def _fill_combo(
     combo.setCurrentIndex(max(combo.findData(chosen), 0) if chosen else 0)
 
 
-def _select(combo: QComboBox, name: str | None) -> None:
+def _select(combo: QComboBox, name: str | None, what: str = "") -> None:
     index = 0 if name is None else combo.findData(name)
     if index < 0:
-        raise ValueError(f"no column named {name!r} in this file")
+        named = f"no {what} {name!r}" if what else f"no column named {name!r} in this file"
+        raise ValueError(named)
     combo.setCurrentIndex(index)
 
 

@@ -5,6 +5,11 @@ first rows with the role the reader gave each column, can change the unit,
 time, setting and ignored columns, and reads a full validation report (every
 problem with its line and column) before OK is enabled. Reading and checking
 run off the GUI thread; a bad file only ever produces a report.
+
+A maintenance system exports one file per engine: the dialog takes a folder
+(or CSV and Parquet files alike), previews its first file, lists the files
+and, after the check, which of them could not be read and why. A removals
+log says which training units failed and which were removed before failure.
 """
 
 from __future__ import annotations
@@ -12,17 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
-    QRadioButton,
     QSplitter,
     QTableView,
     QTextBrowser,
@@ -41,15 +47,18 @@ from workbench.data.csv_check import (
     CheckOutcome,
     CheckRequest,
     CsvImport,
+    SourcePreview,
     check_csv,
+    count_files,
     csv_source_spec,
     dialect_text,
     message_html,
     outcome_html,
-    preview_file,
     preview_html,
+    preview_source,
 )
 from workbench.data.csv_columns import ColumnRolesBox
+from workbench.data.csv_kind import UnitKindBox
 from workbench.data.csv_preview_model import PreviewModel
 from workbench.data.csv_test_split import HoldOutBox
 
@@ -57,11 +66,16 @@ from workbench.data.csv_test_split import HoldOutBox
 PREVIEW_ROWS = 50
 #: Long numbers are cut in the preview; the whole column needs no more than this (pixels).
 MAX_COLUMN_WIDTH = 110
-CSV_FILTER = "CSV files (*.csv *.txt *.tsv);;All files (*)"
+CSV_FILTER = (
+    "CSV or Parquet files (*.csv *.txt *.tsv *.parquet *.pq);;CSV files (*.csv *.txt *.tsv);;"
+    "Parquet files (*.parquet *.pq);;All files (*)"
+)
+#: Width of the list of a folder's files beside the preview (pixels).
+FILES_WIDTH = 230
 
 
 class CsvImportDialog(QDialog):
-    """Pick a CSV file, confirm its columns and kind, check it, accept it.
+    """Pick a CSV file or a folder of them, confirm columns and kind, check it, accept it.
 
     Parameters
     ----------
@@ -86,6 +100,8 @@ class CsvImportDialog(QDialog):
         self.setWindowTitle("Import CSV")
         self.window_cycles = window or PreprocessConfig().window
         self.preview: CsvPreview | None = None
+        #: What the last quick look found: the file, or a folder's files and its first file.
+        self.source_preview: SourcePreview | None = None
         self.outcome: CheckOutcome | None = None
         # Submitted but not yet delivered to the GUI thread (busy covers only the first part).
         self._reading = self._checking = False
@@ -96,11 +112,11 @@ class CsvImportDialog(QDialog):
         self._check_tasks.succeeded.connect(self._show_outcome)
         self._check_tasks.failed.connect(self._check_failed)
         self._build(in_service)
-        self.resize(1100, 860)
+        self.resize(1180, 900)
 
     # ------------------------------------------------------------ public API
     def set_path(self, path: str | Path, wait: bool = True) -> None:
-        """Choose the file (as typing it would) and, by default, wait for its preview."""
+        """Choose the file or folder (as typing it would) and, by default, wait for its preview."""
         self.path_edit.setText(str(path))
         self._load_preview()
         if wait:
@@ -124,7 +140,29 @@ class CsvImportDialog(QDialog):
 
     def set_in_service(self, in_service: bool) -> None:
         """Choose in-service (engines to predict) or run-to-failure (training)."""
-        (self.in_service_button if in_service else self.run_to_failure_button).setChecked(True)
+        self.kind.set_in_service(in_service)
+
+    def set_removals(self, path: str | Path | None, failure_reasons: tuple[str, ...] = ()) -> None:
+        """A run-to-failure fleet's removals log and the words meaning failure (empty: detected)."""
+        self.kind.set_removals(path, failure_reasons)
+
+    def set_time_unit(self, unit: str | None) -> None:
+        """``cycles`` or ``hours`` (``None``: detected from the time column's name)."""
+        self.columns.set_time_unit(unit)
+
+    def set_per_cycle(self, rule: str | None) -> None:
+        """Several rows per cycle: ``mean``, ``last`` or ``None`` (not allowed)."""
+        self.columns.set_per_cycle(rule)
+
+    def files(self) -> list[Path]:
+        """The files of the chosen folder (empty for one file), as listed."""
+        return list(self.source_preview.files) if self.source_preview else []
+
+    def failed_files(self) -> dict[str, str]:
+        """Files of the folder the last check could not read: name -> message shown."""
+        if self.outcome is None:
+            return {}
+        return {name: str(error) for name, error in self.outcome.failed_files().items()}
 
     def set_window(self, cycles: int) -> None:
         """The window length the data settings use (units shorter than it are reported)."""
@@ -145,7 +183,7 @@ class CsvImportDialog(QDialog):
 
     def set_truth_path(self, path: str | Path | None) -> None:
         """True-RUL file of an in-service fleet (``None`` or empty: unknown)."""
-        self.truth_edit.setText("" if path is None else str(path))
+        self.kind.set_truth_path(path)
 
     def mapping(self) -> ColumnMapping:
         """The column roles as currently set up."""
@@ -212,7 +250,9 @@ class CsvImportDialog(QDialog):
     # ------------------------------------------------------------ building
     def _build(self, in_service: bool) -> None:
         self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText("a CSV file with a header row")
+        self.path_edit.setPlaceholderText(
+            "a CSV or Parquet file with a header row, or a folder of one file per engine"
+        )
         self.path_edit.editingFinished.connect(self._path_edited)
         self.dialect_label = QLabel("No file chosen.")
         self.preview_model = PreviewModel(self)
@@ -221,6 +261,10 @@ class CsvImportDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.files_label = QLabel()
+        self.files_label.setWordWrap(True)
+        self.files_list = QListWidget()
+        self.files_list.setToolTip("The folder's files; the first one is shown in the table")
         self.report = QTextBrowser()
         self.report.setOpenLinks(False)
         self.check_button = QPushButton("Check")
@@ -235,44 +279,31 @@ class CsvImportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.columns = ColumnRolesBox()
         self.columns.changed.connect(self._roles_changed)
+        self.kind = UnitKindBox(in_service)
+        self.kind.changed.connect(self._roles_changed)
+        # The dialog's own names for the kind box's controls (scripts and tests use them).
+        self.run_to_failure_button = self.kind.run_to_failure_button
+        self.in_service_button = self.kind.in_service_button
+        self.truth_edit, self.truth_button = self.kind.truth_edit, self.kind.truth_button
         self.test_split = HoldOutBox()
         self.test_split.changed.connect(self._roles_changed)
-        self._lay_out(self.columns, self._kind_box(in_service))
+        self._lay_out()
         self._update_state()
 
-    def _kind_box(self, in_service: bool) -> QGroupBox:
-        box = QGroupBox("The units in this file")
-        self.run_to_failure_button = QRadioButton("ran to failure (training data)")
-        self.in_service_button = QRadioButton("are still in service (to predict)")
-        self.in_service_button.setChecked(in_service)
-        self.run_to_failure_button.setChecked(not in_service)
-        self.in_service_button.toggled.connect(self._roles_changed)
-        self.truth_edit = QLineEdit()
-        self.truth_edit.setPlaceholderText("optional: true RUL per unit")
-        self.truth_edit.editingFinished.connect(self._roles_changed)
-        self.truth_button = _browse_button(self._browse_truth)
-        truth_row = QHBoxLayout()
-        truth_row.addWidget(self.truth_edit, 1)
-        truth_row.addWidget(self.truth_button)
-        layout = QVBoxLayout(box)
-        layout.addWidget(self.run_to_failure_button)
-        layout.addWidget(self.in_service_button)
-        layout.addWidget(QLabel("True RUL file (for the errors of the predictions)"))
-        layout.addLayout(truth_row)
-        layout.addStretch(1)
-        return box
-
-    def _lay_out(self, columns: QGroupBox, kind: QGroupBox) -> None:
+    def _lay_out(self) -> None:
         file_row = QHBoxLayout()
-        file_row.addWidget(QLabel("File"))
+        file_row.addWidget(QLabel("File or folder"))
         file_row.addWidget(self.path_edit, 1)
-        file_row.addWidget(_browse_button(self._browse_file))
+        file_row.addWidget(_button("Browse…", self._browse_file, "Choose one CSV or Parquet file"))
+        file_row.addWidget(
+            _button("Folder…", self._browse_folder, "Choose a folder of one file per engine")
+        )
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_button)
         check_row.addWidget(self.status_label, 1)
         settings = QVBoxLayout()
-        settings.addWidget(columns, 1)
-        settings.addWidget(kind)
+        settings.addWidget(self.columns, 1)
+        settings.addWidget(self.kind)
         settings.addWidget(self.test_split)
         settings.addLayout(check_row)
         lower = QWidget()
@@ -280,10 +311,21 @@ class CsvImportDialog(QDialog):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(settings, 1)
         lower_layout.addWidget(self.report, 1)
+        self.files_panel = QWidget()
+        files_layout = QVBoxLayout(self.files_panel)
+        files_layout.setContentsMargins(0, 0, 0, 0)
+        files_layout.addWidget(self.files_label)
+        files_layout.addWidget(self.files_list, 1)
+        self.files_panel.hide()  # a folder's files only
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.addWidget(self.table)
+        upper.addWidget(self.files_panel)
+        upper.setStretchFactor(0, 1)
+        upper.setSizes([1180 - FILES_WIDTH, FILES_WIDTH])
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
+        splitter.addWidget(upper)
         splitter.addWidget(lower)
-        splitter.setSizes([240, 560])
+        splitter.setSizes([200, 640])
         layout = QVBoxLayout(self)
         layout.addLayout(file_row)
         layout.addWidget(self.dialect_label)
@@ -292,37 +334,38 @@ class CsvImportDialog(QDialog):
 
     # ------------------------------------------------------------ file and preview
     def _browse_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", "", CSV_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV or Parquet file", "", CSV_FILTER)
         if path:
             self.set_path(path, wait=False)
 
-    def _browse_truth(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a true-RUL file", "", CSV_FILTER)
-        if path:
-            self.set_truth_path(path)
-            self._roles_changed()
+    def _browse_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of one file per engine")
+        if folder:
+            self.set_path(folder, wait=False)
 
     def _path_edited(self) -> None:
-        loaded = self.preview.path if self.preview is not None else None
+        loaded = self.source_preview.location if self.source_preview is not None else None
         if self.path_edit.text().strip() and Path(self.path_edit.text().strip()) != loaded:
             self._load_preview()
 
     def _load_preview(self) -> None:
-        self.preview, self.outcome = None, None
+        self.preview, self.source_preview, self.outcome = None, None, None
         self._reading = True
         self._set_busy("Reading the file…")
-        self._preview_tasks.submit(preview_file, self.path_edit.text().strip(), PREVIEW_ROWS)
+        self._preview_tasks.submit(preview_source, self.path_edit.text().strip(), PREVIEW_ROWS)
 
-    def _show_preview(self, preview: CsvPreview) -> None:
-        self.preview, self._reading = preview, False
-        self.dialect_label.setText(dialect_text(preview))
+    def _show_preview(self, found: SourcePreview) -> None:
+        preview = found.preview
+        self.source_preview, self.preview, self._reading = found, preview, False
+        self.dialect_label.setText(dialect_text(preview, found.files))
+        self._list_files(found)
         self.preview_model.set_rows(preview.rows)
-        self.columns.fill(preview)
+        self.columns.fill(preview, file_unit=found.many)
         self.table.resizeColumnsToContents()
         for column in range(self.preview_model.columnCount()):
             width = min(self.table.columnWidth(column), MAX_COLUMN_WIDTH)
             self.table.setColumnWidth(column, width)
-        self.report.setHtml(preview_html(preview))
+        self.report.setHtml(preview_html(preview, found.files))
         self._set_idle()
         self.previewed.emit(preview.ok)
 
@@ -331,6 +374,23 @@ class CsvImportDialog(QDialog):
         self.report.setHtml(message_html("Cannot read this file", str(error), ERROR_COLOUR))
         self._set_idle()
         self.previewed.emit(False)
+
+    def _list_files(self, found: SourcePreview, failed: dict | None = None) -> None:
+        """The folder's files (hidden for one file); after a check, the ones that failed in red."""
+        self.files_panel.setVisible(found.many)
+        self.files_list.clear()
+        failed = failed or {}
+        for path in found.files:
+            error = failed.get(path.name)
+            item = QListWidgetItem(f"✗ {path.name}" if error else path.name, self.files_list)
+            if error is not None:
+                item.setForeground(QBrush(QColor(ERROR_COLOUR)))
+                item.setToolTip(str(error))
+        n = len(found.files)
+        text = f"<b>{count_files(n)}</b> in {found.location.name or found.location}"
+        if failed:
+            text += f"<br><span style='color:{ERROR_COLOUR}'>{len(failed)} could not be read</span>"
+        self.files_label.setText(text)
 
     # ------------------------------------------------------------ roles and check
     def _roles_changed(self) -> None:
@@ -350,23 +410,29 @@ class CsvImportDialog(QDialog):
         text = self.path_edit.text().strip()
         if not text:
             return None
-        in_service = self.in_service_button.isChecked()
-        truth = self.truth_edit.text().strip() if in_service else ""
+        in_service = self.kind.in_service()
         test_csv, test_truth = (None, None) if in_service else self.test_split.test_file()
         return CheckRequest(
             Path(text),
             self.mapping(),
             not in_service,
-            Path(truth) if truth else None,
+            self.kind.truth_path(),
             window=self.window_cycles,
             test_units=0.0 if in_service else self.test_split.test_units(),
             test_csv=test_csv,
             test_truth=test_truth,
+            removals=self.kind.removals(),
+            failure_reasons=self.kind.failure_reasons(),
+            # Engines in service are read as the run read its training data.
+            per_cycle=None if in_service else self.columns.per_cycle(),
+            time_unit=None if in_service else self.columns.time_unit(),
         )
 
     def _show_outcome(self, outcome: CheckOutcome) -> None:
         self.outcome, self._checking = outcome, False
         self.report.setHtml(outcome_html(outcome))
+        if self.source_preview is not None and self.source_preview.many:
+            self._list_files(self.source_preview, outcome.failed_files())
         if outcome.request != self._request():
             self.report.append("Changed since this check: press Check again.")
         self._set_idle()
@@ -390,9 +456,10 @@ class CsvImportDialog(QDialog):
 
     def _update_state(self) -> None:
         busy = self._reading or self._checking
-        self.truth_edit.setEnabled(self.in_service_button.isChecked())
-        self.truth_button.setEnabled(self.in_service_button.isChecked())
-        self.test_split.setEnabled(self.run_to_failure_button.isChecked())
+        training = not self.kind.in_service()
+        self.test_split.setEnabled(training)
+        self.columns.time_unit_box.setEnabled(training)
+        self.columns.per_cycle_box.setEnabled(training)
         self.check_button.setEnabled(not busy and bool(self.path_edit.text().strip()))
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(not busy and self.is_acceptable())
@@ -410,8 +477,9 @@ class CsvImportDialog(QDialog):
         signal.disconnect(loop.quit)
 
 
-def _browse_button(slot) -> QPushButton:
-    button = QPushButton("Browse…")
+def _button(text: str, slot, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
     button.clicked.connect(slot)
     return button
 

@@ -4,20 +4,22 @@ A user's export is usually one run-to-failure file: without a test set every
 figure is a validation figure (the same units chose the kept epoch), so the
 dialog asks. The user can hold out whole units (a count or a share, chosen by
 the data seed, each cut at a random point of its life: ``PreprocessConfig.test_units``)
-or attach an in-service file with its true RUL (``SourceSpec.test_csv``/``truth_csv``).
+or attach an in-service file (or a folder of one file per engine) with its true RUL
+(``SourceSpec.test_csv``/``truth_csv``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -29,7 +31,11 @@ from core.data.prepare import NO_TEST_SPLIT
 
 NONE, HOLD_OUT, FILE = "none", "hold_out", "file"
 UNITS, PERCENT = "units", "percent"
-CSV_FILTER = "CSV files (*.csv *.txt *.tsv);;All files (*)"
+CSV_FILTER = (
+    "CSV or Parquet files (*.csv *.txt *.tsv *.parquet *.pq);;CSV files (*.csv *.txt *.tsv);;"
+    "Parquet files (*.parquet *.pq);;All files (*)"
+)
+TRUTH_FILTER = "CSV files (*.csv *.txt *.tsv);;All files (*)"
 
 
 class HoldOutBox(QGroupBox):
@@ -60,7 +66,10 @@ class HoldOutBox(QGroupBox):
             "and its true RUL is the cycles it had left"
         )
         self.test_path, self.truth_path = QLineEdit(), QLineEdit()
-        self.test_path.setPlaceholderText("in-service CSV (units cut before failure)")
+        self.test_path.setPlaceholderText("in-service file or folder")
+        self.test_path.setToolTip(
+            "Engines cut before failure: one file, or a folder of one file per engine"
+        )
         self.truth_path.setPlaceholderText("its true RUL per unit")
         self._lay_out()
         self.choices.buttonToggled.connect(self._changed)
@@ -115,19 +124,27 @@ class HoldOutBox(QGroupBox):
         grid.addWidget(self.amount_unit, 1, 2, 1, 2)
         grid.addWidget(self.buttons[FILE], 2, 0)
         grid.addWidget(self.test_path, 2, 1, 1, 2)
-        grid.addWidget(_browse(self._browse_test), 2, 3)
+        choose = QHBoxLayout()
+        choose.addWidget(_browse(self._browse_test))
+        choose.addWidget(_browse(self._browse_test_folder, "Folder…"))
+        grid.addLayout(choose, 2, 3)
         grid.addWidget(self.truth_path, 3, 1, 1, 2)
-        grid.addWidget(_browse(self._browse_truth), 3, 3)
+        grid.addWidget(_browse(self._browse_truth), 3, 3, Qt.AlignmentFlag.AlignLeft)
         grid.setColumnStretch(2, 1)
 
     def _browse_test(self) -> None:
-        self._browse(self.test_path, "Open an in-service CSV file")
+        path, _ = QFileDialog.getOpenFileName(self, "Open an in-service file", "", CSV_FILTER)
+        self._chosen(self.test_path, path)
+
+    def _browse_test_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of in-service engines")
+        self._chosen(self.test_path, folder)
 
     def _browse_truth(self) -> None:
-        self._browse(self.truth_path, "Open its true-RUL file")
+        path, _ = QFileDialog.getOpenFileName(self, "Open its true-RUL file", "", TRUTH_FILTER)
+        self._chosen(self.truth_path, path)
 
-    def _browse(self, edit: QLineEdit, title: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, title, "", CSV_FILTER)
+    def _chosen(self, edit: QLineEdit, path: str) -> None:
         if path:
             edit.setText(path)
             self.buttons[FILE].setChecked(True)
@@ -148,7 +165,7 @@ def _path(edit: QLineEdit) -> Path | None:
     return Path(text) if text else None
 
 
-def _browse(slot) -> QPushButton:
-    button = QPushButton("Browse…")
+def _browse(slot, text: str = "Browse…") -> QPushButton:
+    button = QPushButton(text)
     button.clicked.connect(slot)
     return button

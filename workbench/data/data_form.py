@@ -60,7 +60,7 @@ class SourceForm(QWidget):
         self.subset = QComboBox()
         self.subset.addItems(SUBSETS)
         self.csv_path = QLineEdit()
-        self.csv_path.setPlaceholderText("run-to-failure CSV (columns detected)")
+        self.csv_path.setPlaceholderText("run-to-failure CSV file or folder (columns detected)")
         # Only the chosen source's fields are shown (and take room).
         self.pages = {"cmapss": self._cmapss_page(), "csv": self._csv_page()}
         self.kind.currentIndexChanged.connect(self._show_page)

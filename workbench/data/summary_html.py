@@ -18,6 +18,7 @@ def summary_html(summary: dict) -> str:
     parts = [
         f"<b>{escape(str(summary['source']))}</b>",
         _splits_table(summary),
+        _unit_status(summary),
         _test_split(summary),
         _protocol(summary),
         _features(summary),
@@ -37,6 +38,14 @@ def _splits_table(summary: dict) -> str:
     return f"<table cellspacing=0 cellpadding=2>{head}{rows}</table>"
 
 
+def _unit_status(summary: dict) -> str:
+    """How many training units failed and how many were suspended (removed before failure)."""
+    text = str(summary.get("unit_status") or "")
+    if not text:
+        return ""
+    return f"<p>Training units: {escape(text)}</p>"
+
+
 def _test_split(summary: dict) -> str:
     """Where test figures come from; said in the warning colour when nowhere."""
     text = str(summary.get("test_split") or "")
@@ -48,8 +57,12 @@ def _test_split(summary: dict) -> str:
 
 def _protocol(summary: dict) -> str:
     thresholds = summary["health_thresholds"]
+    unit = "hours" if summary.get("time_unit") == "hours" else "cycles"
+    # A window counts rows: cycles of a fleet of cycles, records of a fleet of hours.
+    rows = "cycles" if unit == "cycles" else "records"
     return (
-        f"<p>Window {summary['window']} cycles, RUL cap {summary['rul_cap']:g}, "
+        f"<p>Time in {unit}. Window {summary['window']} {rows}, "
+        f"RUL cap {summary['rul_cap']:g} {unit}, "
         f"{summary['conditions']} operating condition(s).<br>"
         f"Health: normal &gt; {thresholds['degrading']:g} &ge; degrading &gt; "
         f"{thresholds['critical']:g} &ge; critical.</p>"

@@ -13,6 +13,7 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.common.time_units import CYCLES, HOURS, time_unit
 from workbench.plotting.style import STATE_COLOURS
 
 #: Table columns: (engine table column, header, tooltip).
@@ -38,6 +39,12 @@ COLUMNS = (
     ),
     ("warning", "Warning", "Data unlike anything the model was trained on: a guess, not an answer"),
 )
+#: The columns whose words change for a run of hours: (header, tooltip).
+HOURS_COLUMNS = {
+    "last_cycle": ("Last record (h)", "Hours at the latest record of the engine"),
+    "pred_rul": ("Predicted RUL", "Hours left, predicted at the latest record"),
+    "true_rul": ("True RUL", "Hours the engine actually had left (capped as in training)"),
+}
 #: Columns shown as text (left-aligned, no number format).
 TEXT_COLUMNS = ("unit", "rul_state", "pred_health", "due", "warning")
 #: Predictions later than this many cycles are shown in red.
@@ -56,12 +63,19 @@ class EngineTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.frame = pd.DataFrame()
         self.columns: list[tuple[str, str, str]] = []
+        self.time_unit = CYCLES
 
-    def set_frame(self, frame: pd.DataFrame) -> None:
-        """Show ``frame``; columns it lacks (the truth, when unknown) are left out."""
+    def set_frame(self, frame: pd.DataFrame, unit: str | None = CYCLES) -> None:
+        """Show ``frame``; columns it lacks (the truth, when unknown) are left out.
+
+        ``unit`` is the run's time unit: a run of hours says so in the headers.
+        """
         self.beginResetModel()
         self.frame = frame.reset_index(drop=True)
-        self.columns = [column for column in COLUMNS if column[0] in frame.columns]
+        self.time_unit = time_unit(unit)
+        self.columns = [
+            _in_unit(column, self.time_unit) for column in COLUMNS if column[0] in frame.columns
+        ]
         self.endResetModel()
 
     def unit_at(self, row: int):
@@ -119,6 +133,14 @@ class EngineTableModel(QAbstractTableModel):
     def _agree(self, row: int) -> bool:
         """Whether the two heads name the same state for the engine in ``row``."""
         return "heads_agree" not in self.frame or bool(self.frame["heads_agree"].iat[row])
+
+
+def _in_unit(column: tuple[str, str, str], unit: str) -> tuple[str, str, str]:
+    """A column's header and tooltip in the run's time unit."""
+    name = column[0]
+    if unit == HOURS and name in HOURS_COLUMNS:
+        return (name, *HOURS_COLUMNS[name])
+    return column
 
 
 def _shown(name: str, value) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyqtgraph as pg
 
 from core.data.config import HealthThresholds
+from workbench.common.time_units import CYCLES, rul_label, time_axis_label, time_unit
 from workbench.plotting.health_bands import HealthBands, state_markers
 from workbench.plotting.interval_band import IntervalBand
 from workbench.plotting.legend import add_strip_legend
@@ -22,6 +23,7 @@ from workbench.plotting.style import (
     STATE_COLOURS,
     TRUE_RUL,
     pen,
+    set_axis_label,
     set_title,
     style_plot,
 )
@@ -33,6 +35,8 @@ class FleetTrajectoryPlot(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background=BACKGROUND)
         self.unit = None
+        #: The unit of the run's time and RUL: ``cycles`` or ``hours``.
+        self.time_unit = CYCLES
         plot = self.getPlotItem()
         style_plot(plot, "Select an engine", "cycle", "RUL (cycles)")
         add_strip_legend(plot)  # above the data, never over an early point
@@ -48,6 +52,13 @@ class FleetTrajectoryPlot(pg.PlotWidget):
     def set_thresholds(self, thresholds: HealthThresholds) -> None:
         """Place the bands at the run's health-state thresholds."""
         self.health_bands.set_thresholds(thresholds.degrading, thresholds.critical)
+
+    def set_time_unit(self, unit: str | None) -> None:
+        """Label time and RUL in the run's unit: ``cycles`` (also for ``None``) or ``hours``."""
+        self.time_unit = time_unit(unit)
+        plot = self.getPlotItem()
+        set_axis_label(plot, "bottom", time_axis_label(self.time_unit))
+        set_axis_label(plot, "left", rul_label(self.time_unit))
 
     def show_engine(self, unit, rows: pd.DataFrame) -> None:
         """Draw ``rows`` (``cycle``, ``pred_rul``, ``pred_health``, ``true_rul``) of ``unit``."""
@@ -89,8 +100,6 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         _, true = self.true_curve.getData()
         true = np.full(len(cycle), np.nan) if true is None or len(true) == 0 else true
         return pd.DataFrame({"cycle": cycle, "pred_rul": predicted, "true_rul": true})
-
-    # ------------------------------------------------------------ internals
 
 
 def _title(unit, state: str) -> str:

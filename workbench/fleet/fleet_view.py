@@ -46,6 +46,7 @@ from core.fleet_prediction import (
 from core.formats import format_metric
 from core.runs import RunDir, RunInfo, RunStore, RunStoreError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
+from workbench.common.time_units import CYCLES, run_time_unit, time_unit
 from workbench.data import IN_SERVICE, CsvImportDialog
 from workbench.fleet.fleet_table import SORT_ROLE, EngineTableModel
 from workbench.fleet.fleet_trajectory import FleetTrajectoryPlot
@@ -53,10 +54,12 @@ from workbench.plotting.export import export_frame_csv
 from workbench.plotting.style import HEALTH_STATES, MUTED, STATE_COLOURS
 
 ERROR_STYLE = f"color: {STATE_COLOURS['critical']};"
-#: Default maintenance threshold (cycles): due when the interval's lower bound is below it.
+#: Default maintenance threshold (in the run's time unit): due when the interval's lower
+#: bound is below it.
 DUE_BELOW = 30
 INFO_STYLE = f"color: {MUTED};"
-#: Engines' predicted RUL spread (cycles) under which a run is flagged as predicting a constant.
+#: Engines' predicted RUL spread (in the run's time unit) under which a run is flagged as
+#: predicting a constant.
 CONSTANT_SPREAD = 1.0
 
 
@@ -81,6 +84,8 @@ class FleetView(QWidget):
         self._predictor: FleetEnsemble | None = None
         self._predictor_runs: tuple[Path, ...] = ()
         self._sources: dict[str, dict] = {}  # run folder -> its data source, for labels
+        #: The unit of the chosen run's time and RUL: ``cycles`` or ``hours``.
+        self.time_unit = CYCLES
         self._tasks = BackgroundTasks(self)
         self._tasks.succeeded.connect(self._show_result)
         self._tasks.failed.connect(self._show_failure)
@@ -266,6 +271,7 @@ class FleetView(QWidget):
         """A different run or data set: what is shown no longer answers the question."""
         source = self._sources.get(str(self.current_run()), {})
         self.data_box.setItemText(0, own_engines_label(source))
+        self._set_time_unit(run_time_unit(self.current_run()))
         if self.result is not None and self._key() != (self.result.runs, self.result.data):
             self._show_prediction(None)
             self._show_message("Press Predict for this run and these engines.")
@@ -281,8 +287,9 @@ class FleetView(QWidget):
             self._show_message("The choice changed while predicting: press Predict again.")
             self.finished.emit(False)
             return
+        self._set_time_unit(result_time_unit(result))
         self._show_prediction(result)
-        self._show_message(_summary(result, self.engine_table()), error=False)
+        self._show_message(_summary(result, self.engine_table(), self.time_unit), error=False)
         self.finished.emit(True)
 
     def _show_failure(self, error: Exception) -> None:
@@ -299,11 +306,13 @@ class FleetView(QWidget):
         """Rank or threshold changed: the same prediction, ranked and flagged again."""
         if self.result is not None:
             self._show_prediction(self.result)
-            self._show_message(_summary(self.result, self.engine_table()), error=False)
+            summary = _summary(self.result, self.engine_table(), self.time_unit)
+            self._show_message(summary, error=False)
 
     def _show_prediction(self, result: FleetResult | None) -> None:
         self.result = result
-        self.model.set_frame(pd.DataFrame() if result is None else self.engine_table())
+        shown = pd.DataFrame() if result is None else self.engine_table()
+        self.model.set_frame(shown, self.time_unit)
         # Back to the model's order, most urgent first, whatever the user sorted by.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.plot.clear_engine()
@@ -313,6 +322,12 @@ class FleetView(QWidget):
             if self.model.rowCount():
                 self.table.selectRow(0)
         self._update_buttons()
+
+    def _set_time_unit(self, unit: str) -> None:
+        """Say the run's time unit wherever a figure is shown (table, plot, threshold)."""
+        self.time_unit = time_unit(unit)
+        self.plot.set_time_unit(self.time_unit)
+        self.due_box.setSuffix(f" {self.time_unit}")
 
     def _fit_table(self) -> None:
         """Give the table the width its columns need; the plot takes the rest."""
@@ -412,7 +427,12 @@ def _run_label(info: RunInfo) -> str:
     return info.name if rmse is None else f"{info.name}  (RMSE {format_metric('rmse', rmse)})"
 
 
-def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
+def result_time_unit(result: FleetResult) -> str:
+    """The unit of a prediction's RUL: the run's saved preprocessing says it."""
+    return time_unit(result.predictor.members[0].pipeline.time_unit)
+
+
+def _summary(result: FleetResult, shown: pd.DataFrame, unit: str = CYCLES) -> str:
     """One line under the choices: engines per state, how many are due, the error if known."""
     engines = result.prediction.engines
     counts = engines["pred_health"].value_counts()
@@ -434,7 +454,7 @@ def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
         text += f" · <b style='color:{STATE_COLOURS['critical']}'>{due}</b> due"
     if "error" in engines:
         rmse = float(np.sqrt(np.mean(np.square(engines["error"]))))
-        text += f" · RMSE {format_metric('rmse', rmse)} cycles against the true RUL"
+        text += f" · RMSE {format_metric('rmse', rmse)} {unit} against the true RUL"
     unfamiliar = int((engines.get("warning", pd.Series(dtype=str)) != "").sum())
     if unfamiliar:
         text += f" · <b style='{ERROR_STYLE}'>{unfamiliar}</b> with data unlike the training data"
@@ -442,7 +462,7 @@ def _summary(result: FleetResult, shown: pd.DataFrame) -> str:
     if spread < CONSTANT_SPREAD:
         text += (
             f"<br><b style='{ERROR_STYLE}'>This run predicts nearly the same RUL for every "
-            f"engine (spread {spread:.2f} cycles): its ranking carries no information.</b>"
+            f"engine (spread {spread:.2f} {unit}): its ranking carries no information.</b>"
         )
     return text
 

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from core.formats import format_metric, format_value
+from workbench.common.time_units import CYCLES, rul_label, time_unit
 from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, clear_items
 from workbench.plotting.redraw import RedrawCoalescer
@@ -19,6 +20,7 @@ from workbench.plotting.style import (
     RUL,
     brush,
     pen,
+    set_axis_label,
     style_plot,
 )
 
@@ -41,6 +43,8 @@ class TestResultsPanel(Panel):
         super().__init__(coalescer, parent)
         self.predictions = pd.DataFrame()
         self.metrics: dict = {}
+        #: The unit of the run's RUL: ``cycles`` or ``hours``.
+        self.time_unit = CYCLES
         self.headline = self.graphics.addLabel("", row=0, col=0, colspan=3, color=FOREGROUND)
         self.scatter_plot = self.add_plot(
             1, 0, "Predicted vs true RUL", "true RUL (cycles)", "predicted RUL (cycles)"
@@ -101,10 +105,28 @@ class TestResultsPanel(Panel):
         return text
 
     # ------------------------------------------------------------------ API
-    def set_results(self, predictions: pd.DataFrame, metrics: dict) -> None:
-        """Show a finished run's test predictions (``prediction_table``) and metrics."""
+    def set_results(
+        self, predictions: pd.DataFrame, metrics: dict, unit: str | None = CYCLES
+    ) -> None:
+        """Show a finished run's test predictions (``prediction_table``) and metrics.
+
+        ``unit`` is the run's time unit (``cycles`` or ``hours``): every RUL is in it.
+        """
         self.predictions = predictions.copy()
         self.metrics = dict(metrics)
+        self.set_time_unit(unit)
+        self.mark_dirty()
+
+    def set_time_unit(self, unit: str | None) -> None:
+        """Label the RUL axes and figures ``cycles`` (also for ``None``) or ``hours``."""
+        self.time_unit = time_unit(unit)
+        set_axis_label(self.scatter_plot, "bottom", rul_label(self.time_unit, "true RUL"))
+        set_axis_label(self.scatter_plot, "left", rul_label(self.time_unit, "predicted RUL"))
+        set_axis_label(
+            self.histogram_plot,
+            "bottom",
+            f"error = predicted − true ({self.time_unit}; + is late)",
+        )
         self.mark_dirty()
 
     def confusion(self) -> np.ndarray:
@@ -187,9 +209,9 @@ class TestResultsPanel(Panel):
             return
         # One line per head, so the headline fits the panel's width instead of widening it.
         rul = [
-            f"RMSE <b>{format_metric('rmse', m.get('rmse'))}</b> cycles",
+            f"RMSE <b>{format_metric('rmse', m.get('rmse'))}</b> {self.time_unit}",
             f"NASA score <b>{format_metric('nasa_score', m.get('nasa_score'))}</b>",
-            f"MAE <b>{format_metric('mae', m.get('mae'))}</b> cycles",
+            f"MAE <b>{format_metric('mae', m.get('mae'))}</b> {self.time_unit}",
             f"{len(self.predictions)} test engines",
         ]
         health = [
@@ -210,7 +232,7 @@ class TestResultsPanel(Panel):
         return (
             f"engine {unit} · true RUL {format_value(float(row['true_rul']))} · predicted "
             f"{format_value(float(row['pred_rul']))} · error "
-            f"{float(row['pred_rul']) - float(row['true_rul']):+.1f}"
+            f"{float(row['pred_rul']) - float(row['true_rul']):+.1f} {self.time_unit}"
         )
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolButton, QWidg
 
 from core.formats import count, format_value
 from core.training.events import PredictionsEvent
+from workbench.common.time_units import CYCLES, HOURS, rul_label, time_axis_label, time_unit
 from workbench.plotting.health_bands import HealthBands, state_markers
 from workbench.plotting.hover import nearest_index
 from workbench.plotting.interval_band import IntervalBand
@@ -24,6 +25,7 @@ from workbench.plotting.style import (
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
+    set_axis_label,
     set_title,
 )
 
@@ -43,6 +45,8 @@ class TrajectoryPanel(Panel):
         super().__init__(coalescer, parent)
         self.latest: dict[str, PredictionsEvent] = {}
         self.units: list = []  # identifiers listed in the engine selector, in its order
+        #: The unit of the shown run's time and RUL: ``cycles`` or ``hours``.
+        self.time_unit = CYCLES
         self.plot = self.add_plot(0, 0, "RUL trajectory", "cycle", "RUL (cycles)")
         self.health_bands = HealthBands(self.plot)
         self.true_curve = self.add_curve(self.plot, "true RUL", TRUE_RUL, width=2.5)
@@ -89,6 +93,14 @@ class TrajectoryPanel(Panel):
         self.latest[event.split] = event
         if event.split == self.current_split():
             self._fill_units()
+        self.mark_dirty()
+
+    def set_time_unit(self, unit: str | None) -> None:
+        """Label time and RUL in the run's unit: ``cycles`` (also for ``None``) or ``hours``."""
+        self.time_unit = time_unit(unit)
+        set_axis_label(self.plot, "bottom", time_axis_label(self.time_unit))
+        set_axis_label(self.plot, "left", rul_label(self.time_unit))
+        self.hover.x_name = time_axis_label(self.time_unit)
         self.mark_dirty()
 
     def set_thresholds(self, degrading: float = 80.0, critical: float = 30.0) -> None:
@@ -247,8 +259,10 @@ class TrajectoryPanel(Panel):
             f"now <b style='color:{colour}'>{state}</b> "
             f"(RUL {format_value(float(event.pred_rul[last]))})"
         )
+        hours = self.time_unit == HOURS
         self.state_label.setToolTip(
-            f"Predicted at the engine's last cycle, {format_value(float(event.cycle[last]))}"
+            f"Predicted at the engine's last {'record' if hours else 'cycle'}, "
+            f"{format_value(float(event.cycle[last]))}{' h' if hours else ''}"
         )
 
     def _describe(self, x: float, y: float) -> str | None:
@@ -263,11 +277,18 @@ class TrajectoryPanel(Panel):
         self.hover.line.setPos(float(event.cycle[row]))
         self.hover.line.show()
         state = HEALTH_STATES[int(event.pred_health[row])]
+        unit = " h" if self.time_unit == HOURS else ""
         return (
-            f"cycle {format_value(float(event.cycle[row]))} · true "
-            f"{format_value(float(event.true_rul[row]))} · predicted "
-            f"{format_value(float(event.pred_rul[row]))} ({state})"
+            f"{self._at(float(event.cycle[row]))} · true "
+            f"{format_value(float(event.true_rul[row]))}{unit} · predicted "
+            f"{format_value(float(event.pred_rul[row]))}{unit} ({state})"
         )
+
+    def _at(self, time: float) -> str:
+        """``cycle 120`` or ``1,234.5 h``: where on the engine's life, in the run's unit."""
+        if self.time_unit == HOURS:
+            return f"{format_value(time)} h"
+        return f"cycle {format_value(time)}"
 
 
 def _position(units: list, unit) -> int:

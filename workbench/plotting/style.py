@@ -148,7 +148,6 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
     and the hover readout give the exact values instead.
     """
     set_title(plot, title)
-    label_style = {"color": FOREGROUND, "font-size": "9pt"}
     for side, text in (("bottom", x_label), ("left", y_label)):
         axis = plot.getAxis(side)
         axis.setPen(pg.mkPen(MUTED))
@@ -157,7 +156,12 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
         # scaling would turn a weight of 0.0005 into "500" under "(x0.001)".
         axis.enableAutoSIPrefix(False)
         if text:
-            axis.setLabel(text, **label_style)
+            set_axis_label(plot, side, text)
+
+
+def set_axis_label(plot: pg.PlotItem, side: str, text: str) -> None:
+    """An axis label in the house style (a run of hours relabels "RUL (cycles)")."""
+    plot.getAxis(side).setLabel(text, color=FOREGROUND, **{"font-size": "9pt"})
 
 
 #: Height of a plot's title row; pyqtgraph's 30 px leaves a gap above the legend strip.

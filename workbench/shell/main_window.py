@@ -26,6 +26,7 @@ from core.formats import count
 from core.runs import RunDir, RunStoreError
 from core.training.events import EpochEvent, RefitEvent, StepEvent
 from workbench.common.background import BackgroundTasks, Deadline
+from workbench.common.time_units import CYCLES, run_time_unit
 from workbench.data.csv_import import CsvImportDialog
 from workbench.data.data_dock import DataDock
 from workbench.experiment.experiment_dock import ExperimentDock
@@ -40,7 +41,7 @@ from workbench.training.jobs import JobOutcome
 from workbench.training.live_area import LiveArea
 from workbench.training.live_feed import LiveFeed
 from workbench.training.run_queue import RunQueueDock
-from workbench.training.run_queue_model import RunQueueModel, row_from_config
+from workbench.training.run_queue_model import QueueRow, RunQueueModel, row_from_config
 from workbench.training.run_replay import kept_trajectories, replay_progress, replay_run
 from workbench.training.training_controller import TrainingController
 from workbench.training.worker import warm_up_torch
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         if row is None or row.config is None:
             return
         self.area.set_shown_run(f"{row.label} on {row.source}")
+        self.area.set_time_unit(row_time_unit(row))
         if midway and row.run_dir:
             with contextlib.suppress(RunStoreError):  # unreadable: it is followed from now on
                 self.feed.drawn_up_to = replay_progress(self.area, RunDir(row.run_dir))
@@ -252,7 +254,8 @@ class MainWindow(QMainWindow):
         row = self.queue_model.find(outcome.row_id)
         label = row.label if row is not None else "run"
         if outcome.predictions is not None:
-            self.area.show_results(label, outcome.predictions, outcome.metrics)
+            unit = row_time_unit(row) if row is not None else run_time_unit(outcome.run_dir)
+            self.area.show_results(label, outcome.predictions, outcome.metrics, unit)
         if outcome.run_dir and self.feed.watched in (None, outcome.row_id):  # panels show it
             self._show_kept_trajectories(outcome.run_dir, outcome.metrics)
         self.status.run_ended(label, outcome.status, outcome.metrics)
@@ -436,3 +439,10 @@ def _single_shot(parent: QWidget, ms: int, slot) -> QTimer:
 
 def _source_title(source: str) -> str:
     return "demo fleet" if source == "demo" else source
+
+
+def row_time_unit(row: QueueRow) -> str:
+    """The unit of a run's RUL: the data it trained on, else its saved preprocessing."""
+    if row.data is not None:
+        return row.data.time_unit or CYCLES
+    return run_time_unit(row.run_dir)

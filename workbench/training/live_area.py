@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
+from workbench.common.time_units import CYCLES
 from workbench.panels import (
     BlockGradientPanel,
     ComparisonPanel,
@@ -92,10 +93,16 @@ class LiveArea(QTabWidget):
         for panel in self.live_panels:
             panel.shows = text
 
-    def show_results(self, label: str, predictions, metrics: dict) -> None:
-        """Test results of the run called ``label``."""
+    def set_time_unit(self, unit: str | None) -> None:
+        """The live panels' run counts time and RUL in ``unit`` (``cycles`` or ``hours``)."""
+        self.trajectory.set_time_unit(unit)
+
+    def show_results(
+        self, label: str, predictions, metrics: dict, time_unit: str | None = CYCLES
+    ) -> None:
+        """Test results of the run called ``label`` (its RUL in ``time_unit``)."""
         self.test_results.shows = label
-        self.test_results.set_results(predictions, metrics)
+        self.test_results.set_results(predictions, metrics, time_unit)
         self.setTabText(TEST_TAB, f"Test results · {label}")
 
     def clear_results(self) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.runs import RunDir, RunStoreError
 from core.training.events import PredictionsEvent
+from workbench.common.time_units import run_time_unit
 from workbench.training.live_area import LiveArea
 
 
@@ -82,12 +83,14 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
     """
     run = RunDir(run_dir)
     predictions, metrics = run.read_predictions(), run.read_metrics() or {}
+    unit = run_time_unit(run_dir)
     area.reset_live()
     area.clear_results()
+    area.set_time_unit(unit)
     replay_progress(area, run)
     kept_trajectories(area, run, metrics)
     if not predictions.empty:
-        area.show_results(label, predictions, metrics)
+        area.show_results(label, predictions, metrics, unit)
     area.flush()
 
 

@@ -1,0 +1,51 @@
+"""The unit of a run's time and RUL figures, as the panels label them: cycles or hours.
+
+A fleet whose time column counts hours (``TSN``, a timestamp) is trained on
+hours, and every RUL the run predicts is in hours; the run saves the unit in
+its ``preprocessing.json`` (``core.data.pipeline_file``). The panels ask here
+for their axis labels, so a run of hours never says "cycles". A run without
+the key (older runs), or whose file cannot be read, is a run of cycles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.data.pipeline_file import FILE as PREPROCESSING
+from core.data.time_axis import CYCLES, HOURS
+
+__all__ = [
+    "CYCLES",
+    "HOURS",
+    "rul_label",
+    "run_time_unit",
+    "time_axis_label",
+    "time_unit",
+]
+
+
+def time_unit(value: object) -> str:
+    """``hours`` when ``value`` says hours, else ``cycles`` (the unit of every older run)."""
+    return HOURS if str(value or "").strip().lower() == HOURS else CYCLES
+
+
+def rul_label(unit: object, prefix: str = "RUL") -> str:
+    """``RUL (cycles)`` or ``RUL (hours)``: an axis label with its unit."""
+    return f"{prefix} ({time_unit(unit)})"
+
+
+def time_axis_label(unit: object) -> str:
+    """The label of a time axis: ``cycle`` (the cycle number) or ``hours`` (since new)."""
+    return "hours" if time_unit(unit) == HOURS else "cycle"
+
+
+def run_time_unit(run_dir: str | Path | None) -> str:
+    """The unit of a run's RUL, from its ``preprocessing.json`` (``cycles`` when unknown)."""
+    if not run_dir:
+        return CYCLES
+    try:
+        saved = json.loads((Path(run_dir) / PREPROCESSING).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return CYCLES
+    return time_unit(saved.get("time_unit") if isinstance(saved, dict) else None)
