@@ -16,6 +16,7 @@ from core.cli.progress import ProgressLine
 from core.methods.registry import METHODS, describe_methods
 from core.model import PRESETS
 from core.runs import RunStore
+from core.runs.location import default_runs_dir
 from core.settings import add_arguments, from_args
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig, read_run_config, run_experiment
@@ -37,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="go on with a stopped, interrupted or failed run from its last completed epoch "
         "(a path, or a folder name inside --out)",
     )
-    train.add_argument("--method", default="fixed", choices=sorted(METHODS))
+    train.add_argument(
+        "--method", default="fixed", choices=sorted(METHODS), help="(default: %(default)s)"
+    )
     train.add_argument(
         "--param",
         action="append",
@@ -45,8 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="K=V",
         help="method setting, e.g. --param lambda_rul=0.7 (repeatable)",
     )
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", type=Path, default=Path("runs"), help="run store folder")
+    train.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=default_runs_dir(),
+        help="run store folder (default: the GUI's, $RUL_WORKBENCH_RUNS or %(default)s), "
+        "so runs trained here appear in the workbench",
+    )
     train.add_argument("--json", action="store_true", help="print the test metrics as JSON")
     add_source_arguments(train)
     add_preprocess_arguments(train)
@@ -57,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The model preset, the dropout override and every training setting (one flag each)."""
     group = parser.add_argument_group("training")
-    group.add_argument("--preset", default="compact", choices=sorted(PRESETS))
+    group.add_argument(
+        "--preset", default="compact", choices=sorted(PRESETS), help="(default: %(default)s)"
+    )
     group.add_argument(
         "--dropout",
         type=float,

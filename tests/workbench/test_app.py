@@ -6,7 +6,7 @@ from pathlib import Path
 
 from workbench.shell.app import parse_args
 from workbench.shell.screenshot import ScreenshotSession
-from workbench.shell.settings import default_runs_dir
+from core.runs.location import APPLICATION, ORGANISATION, app_data_folder, default_runs_dir
 
 
 def test_options_and_qt_arguments_are_told_apart():
@@ -21,6 +21,25 @@ def test_the_run_store_follows_the_environment(monkeypatch, tmp_path):
     assert default_runs_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv("RUL_WORKBENCH_RUNS")
     assert default_runs_dir().name == "runs"
+
+
+def test_the_command_line_and_the_gui_share_one_run_store(qapp, monkeypatch):
+    """``rulwb train`` writes where the GUI looks: Qt's AppDataLocation for the workbench."""
+    from PySide6.QtCore import QStandardPaths
+
+    from core.cli.main import build_parser
+
+    monkeypatch.delenv("RUL_WORKBENCH_RUNS", raising=False)
+    names = qapp.organizationName(), qapp.applicationName()
+    qapp.setOrganizationName(ORGANISATION)
+    qapp.setApplicationName(APPLICATION)
+    try:
+        where = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    finally:
+        qapp.setOrganizationName(names[0])
+        qapp.setApplicationName(names[1])
+    assert Path(where) == app_data_folder()
+    assert build_parser().parse_args(["train"]).out == app_data_folder() / "runs"
 
 
 def test_screenshot_mode_trains_then_saves_the_whole_window(qtbot, make_window, tmp_path):

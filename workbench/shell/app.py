@@ -9,7 +9,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from workbench.shell.settings import APPLICATION, ORGANISATION, RUNS_ENV, default_runs_dir
+from core.runs.location import APPLICATION, ORGANISATION, RUNS_ENV, default_runs_dir
 from workbench.shell.system_check import warn_about_missing_libraries
 
 

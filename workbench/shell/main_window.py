@@ -24,6 +24,7 @@ from core.data.demo import DemoConfig
 from core.errors import DataError
 from core.formats import count
 from core.runs import RunDir, RunStoreError
+from core.runs.location import default_runs_dir
 from core.training.events import EpochEvent, RefitEvent, StepEvent
 from workbench.common.background import BackgroundTasks, Deadline
 from workbench.common.time_units import CYCLES, run_time_unit
@@ -33,7 +34,7 @@ from workbench.experiment.experiment_dock import ExperimentDock
 from workbench.fleet.fleet_dock import import_csv, install_fleet
 from workbench.shell.error_report import ErrorHook, ErrorReporter
 from workbench.shell.report_export import ReportExport
-from workbench.shell.settings import WorkbenchSettings, default_runs_dir
+from workbench.shell.settings import WorkbenchSettings
 from workbench.shell.status import TrainingStatusBar
 from workbench.shell.toolbar import TrainingToolBar
 from workbench.training.comparison_feed import comparison_inputs

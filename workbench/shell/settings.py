@@ -15,28 +15,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
-ORGANISATION = "RUL Workbench"
-APPLICATION = "rul-workbench"
-#: Environment variable naming the run store folder (the ``--runs`` flag wins over it).
-RUNS_ENV = "RUL_WORKBENCH_RUNS"
+from core.runs.location import APPLICATION, ORGANISATION
+
 #: Environment variable naming a settings file to use instead of the user's.
 SETTINGS_ENV = "RUL_WORKBENCH_SETTINGS"
 #: Bumped when the dock layout changes shape, so an old saved layout is not restored.
 LAYOUT_VERSION = 1
-
-
-def default_runs_dir() -> Path:
-    """The run store: ``$RUL_WORKBENCH_RUNS``, else ``runs/`` in the per-user data folder."""
-    env = os.environ.get(RUNS_ENV)
-    if env:
-        return Path(env).expanduser()
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    if not base:
-        base = str(Path.home() / ".rul-workbench")
-    return Path(base) / "runs"
 
 
 def open_settings(file: str | Path | None = None) -> QSettings:
