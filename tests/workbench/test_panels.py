@@ -403,3 +403,22 @@ def test_a_squashed_panel_exports_at_the_fixed_size_with_its_caption(make, tmp_p
     assert (image.width(), image.height()) == (EXPORT_SIZE[0], EXPORT_SIZE[1] + CAPTION_HEIGHT)
     assert image.text("Source").startswith("gaba s0 on demo · Loss · rul-workbench")
     assert panel.graphics.ci.geometry() == before, "the on-screen layout was put back"
+
+
+def test_trajectory_headline_marks_heads_that_disagree(make):
+    """The state is the health head's, the number the RUL head's: ≠ where they disagree."""
+    panel = make(TrajectoryPanel)
+    event = predictions_event("val")
+    rows = _unit_rows(event, 0)
+    last = int(np.flatnonzero(event.unit == 0)[np.argmax(event.cycle[event.unit == 0])])
+    event.pred_rul[last] = 6.912
+    event.pred_health[last] = 1  # degrading, while 6.9 lies in the critical band
+    panel.set_predictions(event)
+    panel.flush()
+    text = panel.state_label.text()
+    assert "degrading" in text and "≠" in text and "critical" in text
+    assert "6.9" in text and "6.912" not in text and "cycles" in text
+    event.pred_health[last] = 2  # the heads agree: no mark
+    panel.set_predictions(event)
+    panel.flush()
+    assert "≠" not in panel.state_label.text() and rows is not None

@@ -255,14 +255,29 @@ class TrajectoryPanel(Panel):
         band = " · shaded: calibrated interval" if event.rul_lower is not None else ""
         model = f"refit, {count(event.epoch, 'epoch')}" if event.refit else f"epoch {event.epoch}"
         set_title(self.plot, f"Engine {self.current_unit()} ({split}) · {model}{band}")
-        self.state_label.setText(
-            f"now <b style='color:{colour}'>{state}</b> "
-            f"(RUL {format_value(float(event.pred_rul[last]))})"
-        )
+        self.state_label.setText(self._headline(state, colour, float(event.pred_rul[last])))
         hours = self.time_unit == HOURS
         self.state_label.setToolTip(
             f"Predicted at the engine's last {'record' if hours else 'cycle'}, "
             f"{format_value(float(event.cycle[last]))}{' h' if hours else ''}"
+        )
+
+    def rul_band(self, rul: float) -> str:
+        """The health state the RUL head's number falls in (the thresholds: 'at or below')."""
+        degrading, critical = self.thresholds
+        return "critical" if rul <= critical else "degrading" if rul <= degrading else "normal"
+
+    def _headline(self, state: str, colour: str, rul: float) -> str:
+        """Both heads at the last cycle, with ≠ where the health head's state is not the
+        band the RUL head's number falls in (as the fleet table marks it)."""
+        unit = "h" if self.time_unit == HOURS else "cycles"
+        band = self.rul_band(rul)
+        rul_text = f"RUL <b>{rul:.1f}</b> {unit}"
+        if band == state:
+            return f"now <b style='color:{colour}'>{state}</b> · {rul_text}"
+        return (
+            f"now <b style='color:{colour}'>{state}</b> (health head) ≠ {rul_text}, "
+            f"in the <b style='color:{STATE_COLOURS[band]}'>{band}</b> band"
         )
 
     def _describe(self, x: float, y: float) -> str | None:
