@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.runs.location import APPLICATION, ORGANISATION, app_data_folder, default_runs_dir
 from workbench.shell.app import parse_args
 from workbench.shell.screenshot import ScreenshotSession
-from core.runs.location import APPLICATION, ORGANISATION, app_data_folder, default_runs_dir
 
 
 def test_options_and_qt_arguments_are_told_apart():
