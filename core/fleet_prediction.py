@@ -19,6 +19,7 @@ from core.inference import FleetPrediction
 from core.runs import RunInfo, RunStatus
 from core.training.comparison_runs import experiment_key
 from core.training.experiment import ExperimentConfig
+from core.variants import variant_suffixes
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,17 @@ def seed_ensembles(runs: list[RunInfo]) -> list[tuple[str, tuple[Path, ...]]]:
         except ValueError:
             continue
         groups.setdefault(same, []).append(info)
+    kept = [members for members in groups.values() if len(members) >= 2]
+    # Two ensembles of one method differ in some other setting: name it (" · epochs=12").
+    suffixes = variant_suffixes([members[0].config for members in kept])
     ensembles = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
+    for members, suffix in zip(kept, suffixes, strict=True):
         method = (members[0].config or {}).get("method", "run")
         seeds = sorted((m.config or {}).get("seed", 0) for m in members)
-        label = f"{method} seed ensemble: {len(members)} runs (seeds {', '.join(map(str, seeds))})"
+        label = (
+            f"{method}{suffix} seed ensemble: {len(members)} runs "
+            f"(seeds {', '.join(map(str, seeds))})"
+        )
         ensembles.append((label, tuple(Path(m.path) for m in members)))
     return ensembles
 

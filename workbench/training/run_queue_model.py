@@ -24,6 +24,7 @@ from core.formats import format_metric
 from core.runs import RunDir, RunInfo, RunStoreError
 from core.training.experiment import ExperimentConfig
 from core.training.selection import LABELS as SELECTION_LABELS
+from core.variants import variant_suffixes
 
 #: Statuses of a row that will not change any more.
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted", "damaged")
@@ -199,10 +200,10 @@ def selection_text(metrics: dict) -> str:
     )
 
 
-def _cells(row: QueueRow) -> tuple[str, ...]:
+def _cells(row: QueueRow, label: str) -> tuple[str, ...]:
     metrics = row.metrics
     return (
-        row.label,
+        label,
         row.source,
         status_text(row),
         f"{row.progress:.0%}",
@@ -221,6 +222,7 @@ class RunQueueModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[QueueRow] = []
+        self._labels: dict[int, str] = {}
 
     # ---------------------------------------------------------------- Qt API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -239,7 +241,7 @@ class RunQueueModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _cells(row)[index.column()]
+            return _cells(row, self.label(row))[index.column()]
         if role == Qt.ItemDataRole.UserRole:
             return row.progress
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -249,9 +251,32 @@ class RunQueueModel(QAbstractTableModel):
             return QColor(colour) if colour else None
         return None
 
-    @staticmethod
-    def _tooltip(row: QueueRow) -> str:
-        parts = [f"{row.label}: {row.status}"]
+    def label(self, row: QueueRow) -> str:
+        """``gaba s0``, with what sets the run apart from the others (``gaba s0 · epochs=12``)."""
+        return self._labels.get(row.row_id, row.label)
+
+    def _relabel(self) -> None:
+        """Name each row by method, seed and any setting where it departs from the usual one.
+
+        Two rows "gaba s0" trained for 12 and 4 epochs could only be told apart
+        by their folder; the comparison tables name such variants the same way.
+        """
+        # the Data column names the data; the label names every other setting that differs
+        configs = [None if r.config is None else _without_source(r.config) for r in self._rows]
+        suffixes = variant_suffixes(configs)
+        self._labels = {
+            r.row_id: f"{r.label}{suffix}" for r, suffix in zip(self._rows, suffixes, strict=True)
+        }
+
+    def _relabelled(self) -> None:
+        """Relabel and repaint the Run column when the rows (and so the variants) change."""
+        before = dict(self._labels)
+        self._relabel()
+        if self._rows and self._labels != before:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
+
+    def _tooltip(self, row: QueueRow) -> str:
+        parts = [f"{self.label(row)}: {row.status}"]
         selection = selection_text(row.metrics)
         if selection:
             parts.append(selection)
@@ -275,6 +300,7 @@ class RunQueueModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
         self._rows.extend(rows)
         self.endInsertRows()
+        self._relabelled()
 
     def find(self, row_id: int) -> QueueRow | None:
         """The row with this id, or None when it was removed."""
@@ -291,6 +317,8 @@ class RunQueueModel(QAbstractTableModel):
             return
         for name, value in changes.items():
             setattr(self._rows[at], name, value)
+        if "config" in changes:
+            self._relabelled()
         self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
 
     def remove(self, row_ids: set[int]) -> None:
@@ -301,6 +329,7 @@ class RunQueueModel(QAbstractTableModel):
                 self.beginRemoveRows(QModelIndex(), at, at)
                 del self._rows[at]
                 self.endRemoveRows()
+        self._relabelled()
 
     def next_queued(self) -> QueueRow | None:
         """The first row waiting to run."""
@@ -309,3 +338,9 @@ class RunQueueModel(QAbstractTableModel):
     def known_run_dirs(self) -> set[str]:
         """Run folders already shown, so a store refresh adds only new ones."""
         return {r.run_dir for r in self._rows if r.run_dir}
+
+
+def _without_source(config: ExperimentConfig) -> dict:
+    settings = config.to_dict()
+    settings.pop("source", None)
+    return settings
