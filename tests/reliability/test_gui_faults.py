@@ -233,9 +233,9 @@ def nan_loss_at(monkeypatch, at: int) -> str:
     """The 'fixed' method's RUL loss turns NaN at step ``at`` (as an overflow would)."""
     real_forward = TrainingStep.forward
 
-    def forward(self, x, rul, health):
+    def forward(self, x, rul, health, censored=None):
         self.calls = getattr(self, "calls", 0) + 1  # one forward per step
-        z, losses = real_forward(self, x, rul, health)
+        z, losses = real_forward(self, x, rul, health, censored)
         if self.method.name == "fixed" and self.calls == at + 1:
             losses = losses * torch.tensor([float("nan"), 1.0])
         return z, losses
