@@ -42,10 +42,11 @@ _METHOD_COLOURS: dict[str, str] = {
     "gradnorm": "#e15759",
     "pcgrad": "#4e79a7",
     "gbm": "#1f1f1f",  # the classical baseline: near-black, drawn dashed
+    "weibull": "#8c564b",  # the age-only life model: brown, drawn dashed
 }
 
 #: Methods drawn with a dashed line: baselines that are not a balancing method.
-DASHED_METHODS = frozenset({"gbm"})
+DASHED_METHODS = frozenset({"gbm", "weibull"})
 
 
 def method_colour(method: str) -> str:

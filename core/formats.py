@@ -44,6 +44,13 @@ METRIC_KINDS = {
     "accuracy": "percent",
     "interval_coverage": "percent",
     "macro_f1": "ratio",
+    # prognostic figures (core.prognostics): shares of engines or of life, time, ratios
+    "alpha_lambda": "percent",
+    "alpha_lambda_fraction": "percent",
+    "prognostic_horizon": "cycles",
+    "prognostic_horizon_share": "percent",
+    "relative_accuracy": "ratio",
+    "cumulative_relative_accuracy": "ratio",
 }
 #: Prefixes that name where a figure comes from, not what it measures.
 PREFIXES = ("val_", "test_", "majority_", "ensemble_")

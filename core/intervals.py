@@ -79,6 +79,11 @@ def calibrate(pred: np.ndarray, true: np.ndarray, coverage: float = 0.9) -> RulI
         raise ValueError("no validation predictions to calibrate intervals on")
     bins = max(1, min(BINS, len(pred) // MIN_PER_BIN))
     edges = np.quantile(pred, np.linspace(0, 1, bins + 1)[1:-1]) if bins > 1 else np.array([])
+    # Tied predictions (many at the cap) repeat a quantile and leave a bin empty:
+    # drop the upper edge of every empty bin, merging it into the next.
+    counts = np.bincount(np.searchsorted(edges, pred, side="right"), minlength=len(edges) + 1)
+    edges = edges[counts[:-1] > 0]
+    bins = len(edges) + 1
     where = np.searchsorted(edges, pred, side="right")
     tail = (1 - coverage) / 2
     low, high = [], []

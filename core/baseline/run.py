@@ -12,8 +12,11 @@ from threadpoolctl import threadpool_limits
 
 from core.baseline.features import window_features
 from core.baseline.gbm import GradientBoosting
+from core.baseline.weibull import WeibullLife
+from core.baseline.weibull_run import fit_and_evaluate_weibull
 from core.data.prepare import PreparedData
 from core.data.windows import WindowSet
+from core.methods.base import BalancingMethod
 from core.runs import RunDir, RunStatus
 from core.training.events import Event, FinishedEvent
 from core.training.results import record_results
@@ -21,7 +24,7 @@ from core.training.trainer import TrainResult
 
 
 def run_baseline(
-    method: GradientBoosting,
+    method: BalancingMethod,
     data: PreparedData,
     seed: int,
     select_on: str,
@@ -37,10 +40,17 @@ def run_baseline(
     itself, scikit-learn takes every core: beside a GUI, training workers or
     other runs its threads spin against theirs (measured: the demo fit took
     over 5 minutes in the GUI on a loaded 2-core machine, 30 s with one thread).
+    ``weibull`` (:mod:`core.baseline.weibull_run`) fits on lives alone, with no threads.
     """
     started = time.perf_counter()
-    with _threads(threads):
-        metrics = _fit_and_evaluate(method, data, seed, select_on, run, coverage)
+    if isinstance(method, WeibullLife):
+        metrics, detail = fit_and_evaluate_weibull(data, select_on, run, coverage)
+    else:
+        if not isinstance(method, GradientBoosting):
+            raise TypeError(f"'{method.name}' is not a classical baseline")
+        with _threads(threads):
+            metrics = _fit_and_evaluate(method, data, seed, select_on, run, coverage)
+        detail = _trees_detail(data)
     metrics.update(
         status=RunStatus.FINISHED.value,
         best_epoch=0,
@@ -48,12 +58,6 @@ def run_baseline(
         steps=0,
         seconds=time.perf_counter() - started,
     )
-    detail = "fitted gradient-boosted trees (no epochs)"
-    if data.suspended:
-        detail += (
-            f"; the {len(data.suspended)} suspended units were left out (trees have no "
-            "censored loss, and taking them as failures would bias every prediction low)"
-        )
     if run is not None:
         run.write_metrics(metrics)
         run.set_status(RunStatus.FINISHED, detail)
@@ -61,6 +65,16 @@ def run_baseline(
         run_dir = None if run is None else str(run.path)
         on_event(FinishedEvent(RunStatus.FINISHED.value, metrics, run_dir, detail))
     return TrainResult(RunStatus.FINISHED, [], metrics, 0, detail)
+
+
+def _trees_detail(data: PreparedData) -> str:
+    detail = "fitted gradient-boosted trees (no epochs)"
+    if data.suspended:
+        detail += (
+            f"; the {len(data.suspended)} suspended units were left out (trees have no "
+            "censored loss, and taking them as failures would bias every prediction low)"
+        )
+    return detail
 
 
 def _threads(threads: int) -> contextlib.AbstractContextManager:

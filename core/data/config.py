@@ -87,6 +87,13 @@ class PreprocessConfig:
     sensors
         Feature columns to use. ``None`` means: the 14 informative C-MAPSS
         sensors for C-MAPSS, and every non-constant sensor for other data.
+    sensors_by
+        ``monotonicity``, ``trendability`` or ``prognosability``: keep the
+        ``sensors_top`` non-constant sensors (of ``sensors``, if given) that
+        score best on the fitting units (:mod:`core.data.health_indicators`),
+        instead of the source's recommendation. Empty (the default): off.
+    sensors_top
+        How many sensors ``sensors_by`` keeps.
     include_settings
         Also feed the operating settings to the model as features.
     conditions
@@ -125,6 +132,21 @@ class PreprocessConfig:
         None,
         help="feature columns a,b,c (default: informative / non-constant)",
         label="Sensors",
+    )
+    sensors_by: str = setting(
+        "",
+        help="rank the non-constant sensors (of --sensors, if given) by this health-indicator "
+        "score on the fitting units and keep the best --sensors-top (empty: off, the source's "
+        "or the explicit choice as before)",
+        label="Rank sensors by",
+        choices=("", "monotonicity", "trendability", "prognosability"),
+    )
+    sensors_top: int = setting(
+        8,
+        help="how many sensors --sensors-by keeps",
+        label="Best sensors kept",
+        minimum=1,
+        maximum=1000,
     )
     include_settings: bool = setting(
         False, help="also feed the operating settings to the model", label="Operating settings"

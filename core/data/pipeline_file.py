@@ -11,7 +11,8 @@ file existed are rebuilt from their source instead (see :mod:`core.inference`).
 
 Format (``"format": "rul-workbench preprocessing"``, ``"version": 1``):
 ``config`` (the preprocessing settings), ``features`` (``used``; ``dropped``
-with reasons), ``conditions`` (``k``, ``seed``, ``settings`` column names,
+with reasons; with ``sensors_by``, ``ranked_by`` and the health-indicator
+``scores`` of every ranked sensor), ``conditions`` (``k``, ``seed``, ``settings`` column names,
 ``centre`` and ``scale`` of the settings, ``centres`` k × settings,
 ``reach``), ``normaliser`` (``eps``, ``mean`` and ``std``: k × features) and
 ``range`` (``low``, ``high``: per feature, normalised units) and ``time_unit``
@@ -44,7 +45,7 @@ def pipeline_to_dict(pipeline: FittedPipeline) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "config": pipeline.config.to_dict(),
-        "features": {"used": list(pipeline.features.used), "dropped": pipeline.features.dropped},
+        "features": _features_record(pipeline.features),
         "conditions": {
             "k": conditions.k,
             "seed": conditions.seed,
@@ -72,7 +73,13 @@ def pipeline_from_dict(data: Any, file: Path | str = FILE) -> FittedPipeline:
         if data.get("version") != VERSION:
             raise ValueError(f"version {data.get('version')!r}; this program reads {VERSION}")
         config = PreprocessConfig.from_dict(data["config"])
-        features = FeatureChoice(tuple(data["features"]["used"]), dict(data["features"]["dropped"]))
+        saved_features = data["features"]
+        features = FeatureChoice(
+            tuple(saved_features["used"]),
+            dict(saved_features["dropped"]),
+            dict(saved_features.get("scores", {})),
+            str(saved_features.get("ranked_by", "")),
+        )
         saved = data["conditions"]
         conditions = OperatingConditions(int(saved["k"]), int(saved["seed"]))
         conditions.settings = tuple(saved["settings"])
@@ -87,6 +94,14 @@ def pipeline_from_dict(data: Any, file: Path | str = FILE) -> FittedPipeline:
         raise WorkbenchError(f"{file}: the saved preprocessing cannot be used ({error})") from None
     time_unit = str(data.get("time_unit", "cycles"))
     return FittedPipeline(config, features, conditions, normaliser, low, high, time_unit)
+
+
+def _features_record(features: FeatureChoice) -> dict[str, Any]:
+    """Used and dropped features; with ``sensors_by``, the score ranked by and all the scores."""
+    record: dict[str, Any] = {"used": list(features.used), "dropped": features.dropped}
+    if features.ranked_by:
+        record |= {"ranked_by": features.ranked_by, "scores": features.scores}
+    return record
 
 
 def _check_shapes(features, conditions, normaliser, low, high) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
+from core.data import health_indicators
 from core.data.config import HealthThresholds, PreprocessConfig
 from core.data.fleet import UNIT, Fleet, FleetPair
 from core.data.holdout import hold_out_test
@@ -48,12 +50,13 @@ class FittedPipeline:
 
     @classmethod
     def fit(cls, train: Fleet, config: PreprocessConfig, pair: FleetPair) -> FittedPipeline:
-        features = choose_features(train, config, None if config.sensors else pair.sensors)
         k, how = _condition_count(train, config, pair)
         conditions = OperatingConditions(k, config.seed).fit(train)
         conditions.how = how
+        rows = conditions.assign(train)
+        features = choose_features(train, config, None if config.sensors else pair.sensors, rows)
         values = train.frame[list(features.used)].to_numpy(np.float64)
-        normaliser = ConditionNormaliser(k, config.eps).fit(values, conditions.assign(train))
+        normaliser = ConditionNormaliser(k, config.eps).fit(values, rows)
         pipeline = cls(config, features, conditions, normaliser, time_unit=train.time_unit)
         seen = pipeline.normalised(train)
         pipeline.low, pipeline.high = seen.min(axis=0), seen.max(axis=0)
@@ -155,6 +158,9 @@ class PreparedData:
     time_unit: str = "cycles"
     #: Training units removed before failure (see :attr:`Fleet.suspended`).
     suspended: frozenset = frozenset()
+    #: Monotonicity, trendability and prognosability of every sensor on the fitting units
+    #: (:func:`core.data.health_indicators.sensor_scores`): one row per sensor.
+    sensor_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -231,6 +237,9 @@ def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> Prepared
         unit_status=describe_unit_status(pair.train),
         time_unit=pair.train.time_unit,
         suspended=pair.train.suspended,
+        sensor_scores=health_indicators.sensor_scores(
+            train_fleet, conditions=pipeline.conditions.assign(train_fleet), eps=config.eps
+        ),
     )
 
 

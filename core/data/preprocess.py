@@ -7,7 +7,7 @@ to validation, test and in-service units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from sklearn.metrics import silhouette_score
 
 from core.data.config import PreprocessConfig
 from core.data.fleet import CYCLE, UNIT, Fleet
+from core.data.health_indicators import rank_sensors, scores_record, sensor_scores
 from core.errors import DataError
 
 
@@ -25,14 +26,29 @@ class FeatureChoice:
 
     used: tuple[str, ...]
     dropped: dict[str, str]
+    #: With ``sensors_by``: each ranked sensor's scores on the fitting units (None: undefined).
+    scores: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    #: The health-indicator score the sensors were ranked by; "" when they were not.
+    ranked_by: str = ""
 
 
 def choose_features(
-    train: Fleet, config: PreprocessConfig, recommended: tuple[str, ...] | None
+    train: Fleet,
+    config: PreprocessConfig,
+    recommended: tuple[str, ...] | None,
+    conditions: np.ndarray | None = None,
 ) -> FeatureChoice:
-    """Pick feature columns: explicit list, else the source's list, else non-constant sensors."""
+    """Pick feature columns: explicit list, else the source's list, else non-constant sensors.
+
+    With ``config.sensors_by``, the best ``config.sensors_top`` non-constant
+    sensors (of the explicit list, if any) by that score on ``train``, whose
+    rows' operating ``conditions`` z-score them first when there are several.
+    """
     candidates = list(train.sensor_columns)
-    if config.sensors is not None:
+    scores: dict[str, dict[str, float | None]] = {}
+    if config.sensors_by:
+        used, dropped, scores = _best_sensors(train, config, conditions)
+    elif config.sensors is not None:
         _check_columns_exist(train, config.sensors)
         used = list(config.sensors)
         dropped = {c: "not selected" for c in candidates if c not in used}
@@ -51,7 +67,27 @@ def choose_features(
             "no usable feature column: every sensor is constant on the training units",
             file=train.name,
         )
-    return FeatureChoice(tuple(used), dropped)
+    return FeatureChoice(tuple(used), dropped, scores, config.sensors_by)
+
+
+def _best_sensors(
+    train: Fleet, config: PreprocessConfig, conditions: np.ndarray | None
+) -> tuple[list[str], dict[str, str], dict[str, dict[str, float | None]]]:
+    """The sensors ``config.sensors_by`` ranks best, the others with why, and the scores."""
+    pool = list(train.sensor_columns)
+    if config.sensors is not None:
+        _check_columns_exist(train, config.sensors)
+        pool = list(config.sensors)
+    std = train.frame[pool].std(ddof=0)
+    constant = std < config.constant_tolerance
+    dropped = {c: "not selected" for c in train.sensor_columns if c not in pool}
+    dropped |= {c: f"constant on training units (std {std[c]:.3g})" for c in pool if constant[c]}
+    ranked = [c for c in pool if not constant[c]]
+    if not ranked:
+        return [], dropped, {}
+    scores = sensor_scores(train, ranked, conditions, config.eps)
+    used, low, _ = rank_sensors(scores, config.sensors_by, config.sensors_top)
+    return used, dropped | low, scores_record(scores)
 
 
 def _check_columns_exist(fleet: Fleet, columns: tuple[str, ...]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.data.health_indicators import format_scores, scores_record
 from core.data.prepare import PreparedData
 
 
@@ -36,7 +37,15 @@ def summarise(data: PreparedData) -> dict:
         "time_unit": data.time_unit,
         "suspended_units": len(data.suspended),
         "warnings": [str(w) for w in data.warnings],
+        "health_indicators": _health_indicators(data),
     }
+
+
+def _health_indicators(data: PreparedData) -> dict:
+    """Each sensor's monotonicity, trendability and prognosability (None where undefined)."""
+    scores = data.sensor_scores
+    rows = [{"sensor": name, **values} for name, values in scores_record(scores).items()]
+    return {"scored_on": scores.attrs.get("scored_on", ""), "sensors": rows}
 
 
 def format_summary(summary: dict) -> str:
@@ -63,6 +72,10 @@ def format_summary(summary: dict) -> str:
     lines.append(f"features ({len(summary['features'])})     {', '.join(summary['features'])}")
     for name, why in summary["dropped_features"].items():
         lines.append(f"  dropped {name:<8} {why}")
+    scores = summary.get("health_indicators") or {}
+    if scores.get("sensors"):
+        lines.append(f"health indicators ({scores['scored_on']}; * feature used)")
+        lines += format_scores(scores["sensors"], summary["features"])
     for split, counts in summary["class_counts"].items():
         text = ", ".join(f"{k} {v}" for k, v in counts.items())
         lines.append(f"classes {split:<6}    {text}")

@@ -4,8 +4,8 @@ Importing this package registers every method: each module below decorates
 its classes with :func:`core.methods.registry.register`. The import order is
 the listing order: the book's methods first, then the wider family
 (gradient aggregation, then loss-level and hybrid balancing), then the
-classical baseline ``gbm`` (:mod:`core.baseline.gbm`), which takes a method's
-place in comparisons.
+classical baselines ``gbm`` (:mod:`core.baseline.gbm`) and ``weibull``
+(:mod:`core.baseline.weibull`), which take a method's place in comparisons.
 """
 
 # isort: off
@@ -32,7 +32,8 @@ from core.methods.conflict_free import ConFIG
 from core.methods.db_mtl import DBMTL
 from core.methods.famo import FAMO
 from core.methods.rlw import RandomLossWeighting
-import core.baseline.gbm  # noqa: F401  (registers the classical baseline, listed last)
+import core.baseline.gbm  # registers the classical baseline, after the methods
+import core.baseline.weibull  # noqa: F401  (the age-only Weibull life model, after gbm)
 # isort: on
 
 __all__ = [

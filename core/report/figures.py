@@ -23,7 +23,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from core.colours import DASHED_METHODS, HEALTH, HEALTH_STATES, RUL, method_colour
+from core.formats import format_metric
+from core.prognostics import ALPHA, alpha_cone
 from core.report.collect import ComparisonRecord, RunRecord
+from core.runs import RunDir, RunStoreError
 
 #: Small multiples per row (test scatter, confusion matrices).
 COLUMNS = 4
@@ -217,3 +220,92 @@ def _grid(n: int, height: float) -> tuple[Figure, list[Axes]]:
     for axes in cells[n:]:
         axes.set_visible(False)
     return figure, cells[:n]
+
+
+def alpha_lambda_figure(record: ComparisonRecord, alpha: float = ALPHA) -> str | None:
+    """Per method: its predictions against the true RUL inside the α cone (an α-λ plot).
+
+    The engines are aligned at their failure time (x: cycles before failure,
+    the uncapped true RUL), so the capped true RUL is one line for all of them
+    and the cone ``(1 ± α) r*`` one shape; the method's line is the median of
+    the predictions of every engine and seed at that distance from failure,
+    its band the interquartile range. Test engines when the runs have them
+    with a known truth (their records stop before failure, so fewer engines
+    reach the right-hand end), else the validation engines.
+    """
+    split, tables = _trajectory_tables(record)
+    shown = {m: t for m, t in tables.items() if not t.empty}
+    if not shown:
+        return None
+    prefix = "" if split == "test" else "val_"
+    with _style():
+        figure, cells = _grid(len(shown), height=2.6)
+        for axes, (method, table) in zip(cells, shown.items(), strict=False):
+            bins = _failure_aligned(table)
+            lower, upper = alpha_cone(bins["truth"], alpha)
+            x = bins["before_failure"]
+            axes.fill_between(x, lower, upper, color="#dadce0", lw=0)
+            axes.plot(x, bins["truth"], color="black", lw=0.8)
+            colour = method_colour(method)
+            axes.fill_between(x, bins["q25"], bins["q75"], color=colour, alpha=0.25, lw=0)
+            axes.plot(x, bins["median"], color=colour, ls=_line_style(method), lw=1.2)
+            share = _mean_metric(record.runs_of(method), f"{prefix}alpha_lambda")
+            axes.set(title=f"{method} (α-λ {format_metric('alpha_lambda', share)})",
+                     xlim=(float(x.max()), 0.0), ylim=(0.0, None))  # fmt: skip
+            axes.set_xlabel("cycles before failure")
+            axes.set_ylabel("RUL")
+        engines = "test" if split == "test" else "validation"
+        figure.suptitle(
+            f"α-λ plot, {engines} engines aligned at failure: true RUL (black) in its "
+            f"±{100 * alpha:g} % cone (grey), median prediction over engines and seeds "
+            "(band: quartiles)",
+            x=0.01,
+            ha="left",
+        )
+        return to_svg(figure)
+
+
+def _trajectory_tables(record: ComparisonRecord) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The split to draw (``test`` when any run has test rows with a truth, else ``val``) and
+    each method's rows of it over all its runs (trajectories.csv, read here: it can be large)."""
+    wanted = ("cycle", "true_rul", "true_rul_uncapped", "pred_rul")
+    by_method: dict[str, list[pd.DataFrame]] = {}
+    for run in record.runs:
+        try:
+            table = RunDir(run.path).read_trajectories()
+        except (RunStoreError, OSError, ValueError):
+            continue
+        if {"split", *wanted} <= set(table.columns):
+            rows = table.loc[np.isfinite(table["true_rul_uncapped"]), ["split", *wanted]]
+            by_method.setdefault(run.method, []).append(rows)
+    tables = {m: pd.concat(t, ignore_index=True) for m, t in by_method.items()}
+    split = "test" if any((t["split"] == "test").any() for t in tables.values()) else "val"
+    return split, {m: t[t["split"] == split] for m, t in tables.items()}
+
+
+def _failure_aligned(table: pd.DataFrame, bins: int = 120) -> pd.DataFrame:
+    """Median and quartiles of the predictions by distance from failure (bins with 3+ points).
+
+    Only the first two RUL caps before failure are kept: beyond them the truth
+    is flat at the cap and the cone's shape is already clear.
+    """
+    before = table["true_rul_uncapped"].to_numpy(dtype=float)
+    reach = min(float(before.max()), 2.0 * max(float(table["true_rul"].max()), 1.0))
+    width = max(1.0, float(np.ceil(reach / bins)))
+    near = before <= reach
+    grouped = table[near].groupby(np.floor(before[near] / width) * width)
+    stats = pd.DataFrame({
+        "truth": grouped["true_rul"].median(),
+        "median": grouped["pred_rul"].median(),
+        "q25": grouped["pred_rul"].quantile(0.25),
+        "q75": grouped["pred_rul"].quantile(0.75),
+        "n": grouped["pred_rul"].size(),
+    })  # fmt: skip
+    stats = stats[stats["n"] >= 3]
+    return stats.rename_axis("before_failure").reset_index()
+
+
+def _mean_metric(runs: list[RunRecord], key: str) -> float | None:
+    values = [r.metrics.get(key) for r in runs]
+    numbers = [float(v) for v in values if isinstance(v, int | float) and np.isfinite(v)]
+    return float(np.mean(numbers)) if numbers else None

@@ -20,9 +20,14 @@ from core.formats import format_metric, format_value
 from core.report import figures
 from core.report.collect import ComparisonRecord
 from core.report.environment import run_environments, this_machine
+from core.report.sensors import sensor_section
 from core.report.tables import (
     OTHER_COLUMNS,
+    PROGNOSTIC_COLUMNS,
+    PROGNOSTIC_PAIRED,
     TEST_COLUMNS,
+    VAL_PROGNOSTIC_COLUMNS,
+    VAL_PROGNOSTIC_PAIRED,
     compared_metric,
     figures_table,
     html_table,
@@ -30,6 +35,7 @@ from core.report.tables import (
     paired_table,
     statistics_notes,
 )
+from core.report.weibull import weibull_section
 from core.runs.atomic import atomic_write_text
 from core.training.comparison_runs import comparison_summary, normalised_config
 from core.training.selection import LABELS
@@ -62,11 +68,14 @@ def render(record: ComparisonRecord, generated: datetime | None = None) -> str:
     sections = [
         _header(record, generated),
         _section("Data and protocol", _protocol(record, summary)),
+        sensor_section(_base(record)),
         _section("Results", _results(record, summary)),
         _figure_section("Validation curves", figures.validation_curves(record)),
         _figure_section("Gradient balance", figures.gradient_figure(record)),
         _figure_section("Test predictions", figures.test_scatter(record)),
         _figure_section("Health state on the test engines", figures.confusion_matrices(record)),
+        _prognostics(record, summary),
+        weibull_section(record),
         _section("Configuration", _configuration(record)),
         _section("Runs", _runs(record)),
         _section("Machines and software", _machines(record)),
@@ -198,6 +207,35 @@ def _results(record: ComparisonRecord, summary: Any) -> str:
         "<p>Paired with the baseline:</p>" + paired_table(summary),
     ]
     return "".join(tables) + notes + left
+
+
+#: What the prognostic section's figures are, for a reader who has not met them.
+PROGNOSTIC_NOTE = (
+    "Prognostic metrics over every prediction of an engine's life (Saxena et al. 2010; "
+    "docs/prognostics.md), on the capped true RUL, α = 0.2, λ = 0.5: α-λ accuracy is the share "
+    "of engines whose prediction half-way from the first prediction to failure lies within "
+    "±20 % of the true RUL; α-λ fraction the share of an engine's predictions within that "
+    "cone; the prognostic horizon how long before failure the predictions enter, and stay in, "
+    "the true RUL ± 20 % of the engine's life (PH share: of the span predicted); RA the "
+    "relative accuracy at λ and CRA its mean over the engine's predictions. Test engines are "
+    "cut before failure, so only those whose record reaches half-way count for α-λ and RA. "
+    "Higher is better for all of them: a paired difference above zero is an improvement."
+)
+
+
+def _prognostics(record: ComparisonRecord, summary: Any) -> str:
+    """Prognostic figures per method, paired with the baseline, and the α-λ plot."""
+    tables = [figures_table(summary, PROGNOSTIC_COLUMNS),
+              figures_table(summary, VAL_PROGNOSTIC_COLUMNS)]  # fmt: skip
+    svg = figures.alpha_lambda_figure(record)
+    if not any(tables) and svg is None:
+        return ""  # runs from before the prognostic figures, without trajectories
+    parts = [f"<p class='note'>{html.escape(PROGNOSTIC_NOTE)}</p>", *tables]
+    if any(tables):
+        paired = paired_table(summary, PROGNOSTIC_PAIRED, VAL_PROGNOSTIC_PAIRED)
+        parts += ["<p>Paired with the baseline:</p>" + paired] if paired else []
+    parts += [f"<figure>{svg}</figure>"] if svg else []
+    return _section("Prognostic metrics", "".join(parts))
 
 
 def _configuration(record: ComparisonRecord) -> str:

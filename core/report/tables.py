@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from core.comparison import MIN_PAIRS
-from core.formats import MISSING, format_metric, format_metric_spread
+from core.formats import MISSING, format_metric, format_metric_spread, metric_kind
 
 #: (metric, column title): test figures, then uncertainty and validation.
 TEST_COLUMNS = (
@@ -33,6 +33,20 @@ OTHER_COLUMNS = (
 )
 #: The figures a method is compared with the baseline on (paired by seed).
 PAIRED = (("rmse", "RMSE"), ("macro_f1", "macro-F1"))
+#: Prognostic figures on the trajectories (core.prognostics): test, then validation ones.
+PROGNOSTIC_COLUMNS = (
+    ("alpha_lambda", "α-λ accuracy"),
+    ("alpha_lambda_fraction", "α-λ fraction"),
+    ("prognostic_horizon", "prognostic horizon"),
+    ("prognostic_horizon_share", "PH share"),
+    ("relative_accuracy", "RA at λ"),
+    ("cumulative_relative_accuracy", "CRA"),
+)
+VAL_PROGNOSTIC_COLUMNS = tuple((f"val_{m}", f"val. {t}") for m, t in PROGNOSTIC_COLUMNS)
+#: The prognostic figures compared with the baseline (paired by seed; higher is better).
+PROGNOSTIC_PAIRED = (("alpha_lambda", "α-λ"), ("prognostic_horizon", "PH"),
+                     ("cumulative_relative_accuracy", "CRA"))  # fmt: skip
+VAL_PROGNOSTIC_PAIRED = tuple((f"val_{m}", f"val. {t}") for m, t in PROGNOSTIC_PAIRED)
 
 
 def p_value(value: Any) -> str:
@@ -68,10 +82,17 @@ def figures_table(summary: pd.DataFrame, columns: tuple, ensemble: bool = False)
     return html_table(head, body, numeric_from=1, css="results")
 
 
-def paired_table(summary: pd.DataFrame) -> str:
-    """Each method's paired difference from the baseline with its interval and tests."""
+def paired_table(
+    summary: pd.DataFrame,
+    compared: tuple = PAIRED,
+    fallback: tuple = (("val_rmse", "val. RMSE"),),
+) -> str:
+    """Each method's paired difference from the baseline with its interval and tests.
+
+    On the ``compared`` figures the runs have, else (no test split) on ``fallback``.
+    """
     baseline = summary.attrs.get("baseline", "fixed")
-    pairs = [(m, t) for m, t in PAIRED if f"{m}_mean" in summary] or [("val_rmse", "val. RMSE")]
+    pairs = [(m, t) for m, t in compared if f"{m}_mean" in summary] or list(fallback)
     head = ["method"]
     for _, title in pairs:
         head += [f"{title} − {baseline} [95 % CI]", "Wilcoxon p", "p (Holm)"]
@@ -87,7 +108,7 @@ def paired_table(summary: pd.DataFrame) -> str:
 
 def _comparison_cells(row: pd.Series, metric: str) -> list[str]:
     diff, low, high = (row.get(f"{metric}_diff{s}") for s in ("", "_low", "_high"))
-    digits = 3 if "f1" in metric else 2
+    digits = 3 if metric_kind(metric) in ("percent", "ratio") else 2
     interval = MISSING
     if diff is not None and math.isfinite(diff):
         interval = f"{diff:+.{digits}f}"

@@ -28,6 +28,7 @@ from core.ensemble import add_ensembles
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.executors.worker_run import resumable_copy
 from core.formats import count
+from core.prognostics import KEYS as PROGNOSTIC_KEYS
 from core.runs import RunDir, RunInfo, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write, atomic_write_json, describe_os_error
 from core.training.control import TrainingControl
@@ -47,6 +48,9 @@ RESULT_COLUMNS = (
     "val_macro_f1",
     "interval_coverage",
     "interval_width",
+    # prognostic figures on the trajectories (core.prognostics), test then validation
+    *PROGNOSTIC_KEYS,
+    *(f"val_{key}" for key in PROGNOSTIC_KEYS),
     "seconds",
     "best_epoch",
     "epochs_run",

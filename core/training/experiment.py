@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from core import __version__
-from core.baseline.gbm import GradientBoosting
 from core.baseline.run import run_baseline
 from core.data.config import PreprocessConfig
 from core.data.pipeline_file import FILE as PREPROCESSING
@@ -224,7 +223,7 @@ def run_experiment(
         if run is not None:  # the run predicts from its folder alone (core.data.pipeline_file)
             atomic_write_json(run.path / PREPROCESSING, pipeline_to_dict(data.pipeline))
         method = create_method(config.method, **config.method_params)
-        if isinstance(method, GradientBoosting):
+        if method.baseline:  # gbm, weibull: no network (core.baseline.run)
             seed_everything(config.seed)
             train = config.train
             result = run_baseline(

@@ -18,6 +18,7 @@ import pandas as pd
 from core.data.prepare import PreparedData
 from core.intervals import RulIntervals, calibrate, empirical
 from core.metrics import majority_baseline
+from core.prognostics import prognostic_metrics
 from core.runs import RunDir
 from core.runs.atomic import atomic_write_text
 from core.training.evaluation import (
@@ -66,6 +67,9 @@ def record_results(
         "selection_score": selection_score(figures, select_on, cap),
         **{k: figures[k] for k in SELECTED_FIGURES},
     }
+    # prognostic figures (core.prognostics) need a known failure time: not a suspended unit's
+    failed = tables[0][~tables[0]["unit"].isin(list(data.suspended))]
+    metrics.update(prognostic_metrics(failed, prefix="val_"))
     if test is not None:
         windows, last_windows = data.test, data.test_last
         assert windows is not None and last_windows is not None  # predicted, so they exist
@@ -80,6 +84,8 @@ def record_results(
             metrics["test_note"] = NO_TRUTH_NOTE
             metrics["interval_width"] = float((engines["rul_upper"] - engines["rul_lower"]).mean())
         tables.append(with_bounds(trajectory_table("test", windows, rul, logits), intervals))
+        if has_truth(last_windows.rul):
+            metrics.update(prognostic_metrics(tables[-1]))
         if run is not None:
             run.write_predictions(engines)
     if run is not None:

@@ -43,6 +43,16 @@ def test_bounds_never_go_below_zero_and_round_trip_through_json():
         calibrate(np.ones(10), np.ones(10), coverage=1.0)
 
 
+def test_tied_predictions_leave_no_bin_empty():
+    """Many predictions at the cap (an age-only model's young units) repeat a quantile."""
+    rng = np.random.default_rng(0)
+    pred = np.r_[np.full(200, 125.0), np.linspace(0.0, 100.0, 40)]
+    intervals = calibrate(pred, pred + rng.normal(0, 5, len(pred)))
+    assert intervals.edges == (125.0,) and len(intervals.low) == 2
+    lower, upper = intervals.bounds(pred)
+    assert np.isfinite(lower).all() and (upper >= lower).all()
+
+
 @pytest.mark.parametrize("method", ["fixed", "gbm"])
 def test_a_run_writes_its_intervals_and_reports_their_test_coverage(method, small_data, tmp_path):
     result, run = run_experiment(small_experiment(method=method), RunStore(tmp_path), small_data)

@@ -81,11 +81,12 @@ def page(comparison) -> tuple[str, Page]:
 def test_the_report_has_every_section_with_a_figure_each(page):
     text, parsed = page
     assert parsed.headings == [
-        "Data and protocol", "Results", "Validation curves", "Gradient balance",
-        "Test predictions", "Health state on the test engines", "Configuration", "Runs",
-        "Machines and software",
+        "Data and protocol", "Sensor health indicators", "Results", "Validation curves",
+        "Gradient balance",
+        "Test predictions", "Health state on the test engines", "Prognostic metrics",
+        "Configuration", "Runs", "Machines and software",
     ]  # fmt: skip
-    assert parsed.tags.count("svg") == 4
+    assert parsed.tags.count("svg") == 5
     assert "demo fleet (synthetic)" in text
 
 
@@ -104,6 +105,25 @@ def test_the_results_are_the_comparison_summary(page, comparison, capsys):
     paired = parsed.row("gaba", width=7)
     assert paired[1].startswith(f"{gaba['rmse_diff']:+.2f} [{gaba['rmse_diff_low']:+.2f}, ")
     assert paired[1].endswith("(n = 2)") and paired[2] == "–", "no Wilcoxon test from 2 pairs"
+
+
+def test_the_prognostic_figures_are_the_summarys_with_an_alpha_lambda_plot(page, comparison):
+    text, parsed = page
+    summary = json.loads((comparison / "summary.json").read_text())
+    for method in summary["methods"]:
+        row = parsed.row(method["method"], width=8)  # the results table comes first
+        prognostic = next(r for r in parsed.rows if r and r[0] == method["method"]
+                          and r is not row and len(r) == 8)  # fmt: skip
+        share, horizon = prognostic[2], prognostic[4]
+        assert share.startswith(format_metric("alpha_lambda", method["alpha_lambda_mean"]))
+        assert horizon.startswith(format_metric("prognostic_horizon",
+                                                method["prognostic_horizon_mean"]))  # fmt: skip
+    gaba = next(m for m in summary["methods"] if m["method"] == "gaba")
+    paired = parsed.row("gaba", width=10)  # α-λ, PH and CRA against fixed
+    assert paired[1].startswith(f"{gaba['alpha_lambda_diff']:+.3f} [")
+    assert paired[4].startswith(f"{gaba['prognostic_horizon_diff']:+.2f} [")
+    assert "α-λ plot, test engines aligned at failure" in text
+    assert "gaba (α-λ " in text and "gbm (α-λ " in text
 
 
 def test_the_gradient_figure_shows_the_networks_and_not_the_baseline(comparison):

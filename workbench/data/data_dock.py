@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QPushButton,
+    QSplitter,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -29,8 +31,11 @@ from core.errors import DataError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.common.widgets import scrollable
 from workbench.data.data_form import PreprocessForm, SourceForm
+from workbench.data.data_views import DataViews, data_views
 from workbench.data.gui_hints import gui_wording
+from workbench.data.sensor_table import SensorScoresView
 from workbench.data.summary_html import summary_html
+from workbench.data.weibull_plot import WeibullPlotPanel
 
 ERROR_STYLE = "color: #cf222e;"
 INFO_STYLE = "color: #57606a;"
@@ -43,14 +48,25 @@ def spec_key(source: SourceSpec, preprocess: PreprocessConfig) -> str:
     )
 
 
+#: Share of the dock's height the settings get at first (the views below get the rest).
+SETTINGS_SHARE = 0.45
+#: The settings that decide which sensors are used (the Sensors view says when they changed).
+SENSOR_SETTINGS = ("sensors", "sensors_by", "sensors_top", "include_settings")
+
+
 def load_prepared(source: SourceSpec, preprocess: PreprocessConfig) -> tuple[Any, ...]:
-    """Read and prepare a data set (runs on the background thread)."""
-    data = prepare(load_source(source), preprocess)
-    return source, preprocess, data, summarise(data)
+    """Read and prepare a data set, with its summary and views (runs on the background thread)."""
+    pair = load_source(source)
+    data = prepare(pair, preprocess)
+    return source, preprocess, data, summarise(data), data_views(pair, data)
 
 
 class DataDock(QDockWidget):
-    """Source, preprocessing, Load button, and the summary of what is loaded.
+    """Source, preprocessing, Load button, and views of what is loaded.
+
+    The settings scroll above; under them (a splitter between) the loaded data
+    has three tabs: the summary, the sensors' health-indicator scores, and the
+    Weibull probability plot of the training units' lives.
 
     Parameters
     ----------
@@ -65,6 +81,8 @@ class DataDock(QDockWidget):
         The loaded data, or None before the first successful load.
     source, preprocess
         The settings ``data`` was loaded with.
+    views
+        What the Sensors and Weibull tabs show for ``data`` (computed with it).
     """
 
     #: New data is loaded (PreparedData).
@@ -79,6 +97,7 @@ class DataDock(QDockWidget):
         self.source: SourceSpec | None = None
         self.preprocess: PreprocessConfig | None = None
         self.summary: dict | None = None
+        self.views: DataViews | None = None
         self.source_form = SourceForm(demo)
         self.preprocess_form = PreprocessForm()
         self.source_form.kind.currentIndexChanged.connect(self._source_kind_changed)
@@ -91,23 +110,68 @@ class DataDock(QDockWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary_view = QTextBrowser()
         self.summary_view.setOpenLinks(False)
-        self.summary_view.setMinimumHeight(160)
+        self.summary_view.setMinimumHeight(120)
+        self.sensor_view = SensorScoresView()
+        self.weibull_view = WeibullPlotPanel()
+        self.weibull_view.setMinimumHeight(220)
+        for key in SENSOR_SETTINGS:
+            _on_change(self.preprocess_form.protocol.editors[key], self._sensor_settings_changed)
         self.tasks = BackgroundTasks(self)
         self.tasks.succeeded.connect(self._loaded)
         self.tasks.failed.connect(self._failed)
+        self._split_done = False
         self.setWidget(self._body())
 
     def _body(self) -> QWidget:
-        body = QWidget()
-        layout = QVBoxLayout(body)
+        form = QWidget()
+        layout = QVBoxLayout(form)
         layout.addWidget(self.source_form)
         layout.addWidget(_heading("Preprocessing"))
         layout.addWidget(self.preprocess_form)
-        layout.addWidget(self.load_button)
-        layout.addWidget(self.message)
-        layout.addWidget(_heading("Loaded data"))
-        layout.addWidget(self.summary_view, 1)
-        return scrollable(body)
+        layout.addStretch(1)
+        # The settings scroll; Load and its message stay in view under them, whatever the height.
+        settings = QWidget()
+        column = QVBoxLayout(settings)
+        column.setContentsMargins(0, 0, 0, 4)
+        column.setSpacing(4)
+        column.addWidget(scrollable(form), 1)
+        column.addWidget(self.load_button)
+        column.addWidget(self.message)
+        self.view_tabs = QTabWidget()
+        self.view_tabs.setDocumentMode(True)
+        self.view_tabs.addTab(self.summary_view, "Summary")
+        self.view_tabs.addTab(self.sensor_view, "Sensors")
+        self.view_tabs.addTab(self.weibull_view, "Weibull plot")
+        self.view_tabs.setTabToolTip(0, "What the protocol made of the data")
+        self.view_tabs.setTabToolTip(
+            1, "Monotonicity, trendability and prognosability of every sensor; ✓ used"
+        )
+        self.view_tabs.setTabToolTip(
+            2, "Probability plot and Weibull fit of the training units' lives, with suspensions"
+        )
+        # Settings above, views of the loaded data below: a 768-pixel-high screen has room
+        # for both only if they share it, and the splitter lets the user give either more.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(settings)
+        self.splitter.addWidget(self.view_tabs)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        return self.splitter
+
+    def showEvent(self, event) -> None:
+        """On first show, once laid out, give the views the larger share (the settings scroll)."""
+        super().showEvent(event)
+        if not self._split_done:
+            QTimer.singleShot(0, self._first_split)
+
+    def _first_split(self) -> None:
+        total = sum(self.splitter.sizes())
+        if self._split_done or total <= 0:
+            return
+        self._split_done = True
+        settings = max(int(total * SETTINGS_SHARE), 200)
+        self.splitter.setSizes([settings, max(total - settings, 1)])
 
     # ------------------------------------------------------------- loading
     @property
@@ -141,12 +205,26 @@ class DataDock(QDockWidget):
         return spec_key(source, preprocess) == spec_key(self.source, self.preprocess)
 
     def _loaded(self, result: tuple[Any, ...]) -> None:
-        self.source, self.preprocess, self.data, self.summary = result
+        self.source, self.preprocess, self.data, self.summary, self.views = result
         self.load_button.setEnabled(True)
         self.summary_view.setHtml(summary_html(self.summary))
+        self.sensor_view.set_table(self.views.sensors)
+        self.weibull_view.set_data(self.views.weibull, self.source.label)
+        self._sensor_settings_changed()
         self._say(f"Loaded {self.source.label}.", INFO_STYLE)
         self.setWindowTitle(f"Data · {self.source.label}")
         self.dataLoaded.emit(self.data)
+
+    def _sensor_settings_changed(self, *_args) -> None:
+        """Tell the Sensors view whether the form now asks for another choice of sensors."""
+        if self.preprocess is None:
+            return
+        form = self.preprocess_form.protocol
+        try:
+            stale = any(form.value(k) != getattr(self.preprocess, k) for k in SENSOR_SETTINGS)
+        except ValueError:
+            stale = True
+        self.sensor_view.set_stale(stale)
 
     def _source_kind_changed(self, *_args) -> None:
         """Holding units out as a test set is for a CSV fleet; the others bring their own."""
@@ -177,6 +255,15 @@ class DataDock(QDockWidget):
     def shutdown(self, wait_s: float = CLOSE_WAIT_S) -> bool:
         """Let a running load finish (at most ``wait_s``) and release its thread."""
         return self.tasks.shutdown(wait_s)
+
+
+def _on_change(editor: QWidget, slot) -> None:
+    """Call ``slot`` whenever a generated editor's value changes (whatever its kind)."""
+    for name in ("currentIndexChanged", "valueChanged", "textChanged", "toggled"):
+        signal = getattr(editor, name, None)
+        if signal is not None:
+            signal.connect(slot)
+            return
 
 
 def _heading(text: str) -> QLabel:

@@ -132,6 +132,9 @@ class SourceForm(QWidget):
         self.csv_path.setText(str(state.get("csv_path", "")))
 
 
+#: What "Rank sensors by" shows for its empty value (ranking off).
+SENSORS_BY_OFF = "off (use the Sensors setting)"
+
 #: Protocol settings shown in the Data dock; every other one is under "More settings".
 SHOWN = [
     "window",
@@ -139,6 +142,8 @@ SHOWN = [
     "health.degrading",
     "health.critical",
     "sensors",
+    "sensors_by",
+    "sensors_top",
     "include_settings",
     "conditions",
     "val_fraction",
@@ -159,12 +164,27 @@ class PreprocessForm(QWidget):
         self.critical = cast(QDoubleSpinBox, editors["health.critical"])
         self.sensors = cast(QLineEdit, editors["sensors"])
         self.sensors.setPlaceholderText("auto (informative / non-constant)")
+        # "Choose the k best sensors by ...": the empty value (off) gets words, not a blank.
+        self.sensors_by = cast(QComboBox, editors["sensors_by"])
+        self.sensors_by.setItemText(self.sensors_by.findData(""), SENSORS_BY_OFF)
+        # The long "off" text must not widen the dock: the box elides, its list shows it all.
+        self.sensors_by.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.sensors_by.setMinimumContentsLength(12)
+        self.sensors_top = cast(QSpinBox, editors["sensors_top"])
+        self.sensors_by.currentIndexChanged.connect(self._sensors_by_changed)
+        self._sensors_by_changed()
         self.conditions = cast(QSpinBox, editors["conditions"])
         self.test_units = cast(QDoubleSpinBox, editors["test_units"])
         self._test_units_tip = self.test_units.toolTip()
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.protocol.add_rows(form, SHOWN)
+
+    def _sensors_by_changed(self, *_args) -> None:
+        """How many sensors to keep means something only while they are ranked."""
+        self.sensors_top.setEnabled(bool(self.sensors_by.currentData()))
 
     def set_test_units(self, value: float) -> None:
         """Units held out as a test set, as the import dialog chose (0: none)."""
