@@ -92,7 +92,7 @@ def test_a_mean_over_fewer_runs_than_the_method_has_says_so(make):
     assert summary.loc[0, "interval_coverage_count"] == 2 and summary.loc[0, "rmse_count"] == 3
     panel = make(ComparisonPanel)
     panel.set_summary(summary)
-    shown = [panel.summary_table.item(0, c).text() for c in range(2, 4)]
+    shown = [panel.summary_table.item(0, c).text() for c in range(3, 5)]
     assert shown == ["14.00 ± 1.00", "88.0 % ± 1.4 % (2 of 3)"]
 
 
@@ -120,7 +120,12 @@ def _comparison_tables(make) -> tuple[dict[str, str], dict[str, str]]:
     for name in ("rmse", "nasa_score", "accuracy", "macro_f1"):
         one_run.update({f"{name}_mean": METRICS[name], f"{name}_std": math.nan})
     panel.set_summary(pd.DataFrame([one_run]))
-    return _table_row(panel.runs_table), _table_row(panel.summary_table)
+    table = panel.runs_table
+    # the runs table's headers are readable names; each carries its frame column as data
+    columns = range(table.columnCount())
+    keys = [table.horizontalHeaderItem(c).data(Qt.ItemDataRole.UserRole) for c in columns]
+    runs = {keys[c]: table.item(0, c).text() for c in columns}
+    return runs, _table_row(panel.summary_table)
 
 
 def _queue_row() -> dict[str, str]:

@@ -78,6 +78,7 @@ def test_comparison_summary_table_shows_spread_and_test(make):
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers == [
         "method",
+        "vs baseline",
         "runs",
         "RMSE",
         "NASA score",
@@ -87,7 +88,10 @@ def test_comparison_summary_table_shows_spread_and_test(make):
         "RMSE − fixed (95 % CI)",
         "p (Holm)",
     ]
-    cells = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(9)] for r in range(3)}
+    width = table.columnCount()
+    cells = {
+        table.item(r, 0).text(): [table.item(r, c).text() for c in range(width)] for r in range(3)
+    }
     assert cells["fixed"][-1] == "baseline"
     assert cells["fixed"][-2] == "–"
     gaba = summary.set_index("method").loc["gaba"]
@@ -97,10 +101,10 @@ def test_comparison_summary_table_shows_spread_and_test(make):
         cells["gaba"][-1]
         == f"{gaba['rmse_wilcoxon_p_holm']:.3g} (raw {gaba['rmse_wilcoxon_p']:.3g})"
     )
-    assert " ± " in cells["gaba"][2]
-    assert table.item(1, 7).toolTip() == "paired by seed with the baseline: 0, 1, 2, 3, 4, 5"
+    assert " ± " in cells["gaba"][3]
+    assert table.item(1, 8).toolTip() == "paired by seed with the baseline: 0, 1, 2, 3, 4, 5"
     assert panel.runs_table.rowCount() == len(runs)
-    assert panel.runs_table.horizontalHeaderItem(0).text() == "method"
+    assert panel.runs_table.horizontalHeaderItem(0).text() == "Method"
 
 
 def test_comparison_zooms_on_settled_epochs_without_hiding_a_run(make):
@@ -126,10 +130,10 @@ def test_comparison_says_why_there_is_no_test(make):
     panel = make(ComparisonPanel)
     _, summary, _ = comparison_data(seeds=2)
     panel.set_summary(summary)
-    notes = [panel.summary_table.item(r, 8).text() for r in range(3)]
+    notes = [panel.summary_table.item(r, 9).text() for r in range(3)]
     assert notes[0] == "baseline"
     assert "at least 6 pairs" in notes[1]
-    assert panel.summary_table.item(1, 7).text().endswith("(n=2)")
+    assert panel.summary_table.item(1, 8).text().endswith("(n=2)")
 
 
 def test_comparison_warns_when_runs_differ_in_a_setting(make):

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from core.formats import format_metric, format_metric_spread, format_value
+from core.formats import PREFIXES, format_metric, format_metric_spread, format_value, metric_kind
 from workbench.plotting.style import method_colour
 
 #: Summary metrics: column stem in ``summarise`` output -> header.
@@ -24,8 +24,72 @@ SUMMARY_METRICS = {
     "interval_width": "interval width",
     "seconds": "time (s)",
 }
+#: Test prognostic figures (core.prognostics) with their paired difference from the
+#: baseline: column stem -> (header, short name for the difference's header, what it is).
+#: Higher is better for all of them, unlike RMSE.
+PROGNOSTIC_METRICS = {
+    "alpha_lambda": (
+        "α-λ accuracy",
+        "α-λ",
+        "share of test engines whose prediction half-way to failure (λ = 0.5) lies "
+        "within ±20 % of the true RUL (the α cone)",
+    ),
+    "relative_accuracy": (
+        "relative accuracy",
+        "RA",
+        "1 − |true − predicted| / true RUL at λ = 0.5, mean over the test engines (1 is exact)",
+    ),
+    "prognostic_horizon": (
+        "prognostic horizon (cycles)",
+        "PH",
+        "cycles before failure from which every prediction stays within the true RUL "
+        "± 20 % of the engine's life, mean over the test engines",
+    ),
+}
+#: The marker column: what RMSE's paired 95 % interval says about a method.
+VERDICT = "vs baseline"
 #: Runs-table columns shown first, when present; the rest follow in their order.
-RUN_COLUMNS = ("method", "seed", "status", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
+RUN_COLUMNS = (
+    "method",
+    "seed",
+    "status",
+    "rmse",
+    "nasa_score",
+    "mae",
+    "accuracy",
+    "macro_f1",
+    "alpha_lambda",
+    "relative_accuracy",
+    "prognostic_horizon",
+)
+#: Readable names of the run table's columns (metrics without their ``val_``/``test_`` prefix).
+COLUMN_NAMES = {
+    "run": "Run",
+    "method": "Method",
+    "seed": "Seed",
+    "status": "Status",
+    "run_dir": "Folder",
+    "rmse": "RMSE",
+    "rmse_uncapped": "RMSE (uncapped truth)",
+    "nasa_score": "NASA score",
+    "nasa_score_uncapped": "NASA score (uncapped truth)",
+    "mae": "MAE",
+    "accuracy": "accuracy",
+    "macro_f1": "macro-F1",
+    "interval_coverage": "interval coverage",
+    "interval_width": "interval width (cycles)",
+    "alpha_lambda": "α-λ accuracy",
+    "alpha_lambda_fraction": "α-λ fraction",
+    "prognostic_horizon": "prognostic horizon (cycles)",
+    "prognostic_horizon_share": "prognostic horizon share",
+    "relative_accuracy": "relative accuracy",
+    "cumulative_relative_accuracy": "cumulative relative accuracy",
+    "seconds": "Time (s)",
+    "best_epoch": "Best epoch",
+    "epochs_run": "Epochs run",
+}
+#: How a prefix reads in a column name (test figures carry none in the run table).
+PREFIX_NAMES = {"val_": "Val", "test_": "Test", "majority_": "Majority", "ensemble_": "Ensemble"}
 #: p below this is shown in bold.
 SIGNIFICANCE = 0.05
 
@@ -63,34 +127,39 @@ class SummaryTable(QTableWidget):
         return cls()
 
     def show_summary(self, summary: pd.DataFrame) -> None:
-        """Fill from ``core.comparison.summarise`` output: mean ± std per metric, p vs baseline."""
+        """Fill from ``core.comparison.summarise`` output: mean ± std per metric, p vs baseline.
+
+        Columns: method, the RMSE verdict against the baseline (:func:`verdict_item`),
+        runs, each metric's mean ± std, the ensemble RMSE, RMSE's paired difference,
+        each test prognostic figure's mean ± std and paired difference, then RMSE's p
+        (its tooltip has every figure's p).
+        """
         baseline = summary.attrs.get("baseline", "fixed")
         metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
-        headers = ["method", "runs", *(SUMMARY_METRICS[m] for m in metrics)]
+        prognostic = [m for m in PROGNOSTIC_METRICS if f"{m}_mean" in summary.columns]
         ensemble = "ensemble_rmse" in summary.columns
+        headers = ["method", VERDICT, "runs", *(SUMMARY_METRICS[m] for m in metrics)]
         headers += ["ensemble RMSE"] if ensemble else []
-        headers += [f"RMSE − {baseline} (95 % CI)", "p (Holm)"]
+        headers += [f"RMSE − {baseline} (95 % CI)"]
+        for metric in prognostic:
+            name, short, _ = PROGNOSTIC_METRICS[metric]
+            unit = " pp" if metric_kind(metric) == "percent" else ""
+            headers += [name, f"{short} − {baseline}{unit} (95 % CI)"]
+        headers += ["p (Holm)"]  # last: its note can be long
         self.setSortingEnabled(False)
         self.clear()
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
-        diff_header, p_header = (self.horizontalHeaderItem(len(headers) - k) for k in (2, 1))
-        assert diff_header is not None and p_header is not None  # the labels were just set
-        diff_header.setToolTip(
-            f"Mean paired difference of test RMSE from '{baseline}' (runs paired by seed) "
-            "with its 95 % t-interval; negative is better"
-        )
-        p_header.setToolTip(
-            f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}' "
-            "(from 6 shared seeds, the fewest with which p < 0.05 is possible), "
-            "adjusted across the methods with Holm's method"
-        )
+        self._header_tips(baseline, headers, prognostic)
+        diff_at = headers.index(f"RMSE − {baseline} (95 % CI)")
         self.setRowCount(len(summary))
         for r, (_, row) in enumerate(summary.iterrows()):
-            self.setItem(r, 0, method_item(str(row["method"])))
+            method = str(row["method"])
+            self.setItem(r, 0, method_item(method))
+            self.setItem(r, 1, verdict_item(row, method == baseline))
             runs = float(row.get("n", math.nan))
-            self.setItem(r, 1, NumberItem(runs, format_value(runs)))
-            for c, metric in enumerate(metrics, start=2):
+            self.setItem(r, 2, NumberItem(runs, format_value(runs)))
+            for c, metric in enumerate(metrics, start=3):
                 self.setItem(r, c, spread_item(row, metric))
             if ensemble:
                 value = float(row.get("ensemble_rmse", math.nan))
@@ -98,11 +167,48 @@ class SummaryTable(QTableWidget):
                 members = row.get("ensemble_members")
                 if pd.notna(members):
                     item.setToolTip(f"RMSE of the mean prediction of {members:.0f} seeds' runs")
-                self.setItem(r, 2 + len(metrics), item)
-            paired = summary.attrs.get("paired_seeds", {}).get(str(row["method"]), [])
-            self.setItem(r, len(headers) - 2, difference_item(row, paired))
-            self.setItem(r, len(headers) - 1, test_item(row, metrics))
+                self.setItem(r, 3 + len(metrics), item)
+            paired = summary.attrs.get("paired_seeds", {}).get(method, [])
+            self.setItem(r, diff_at, difference_item(row, paired))
+            self.setItem(r, len(headers) - 1, test_item(row, [*metrics, *prognostic]))
+            for k, metric in enumerate(prognostic):
+                at = diff_at + 1 + 2 * k
+                self.setItem(r, at, spread_item(row, metric))
+                self.setItem(r, at + 1, difference_item(row, paired, metric))
         self._fit()
+
+    def _header_tips(self, baseline: str, headers: list[str], prognostic: list[str]) -> None:
+        """Tooltips on the verdict, RMSE's difference and p, and the prognostic columns."""
+        tips = {
+            VERDICT: (
+                f"What RMSE's paired 95 % interval against '{baseline}' says: better (the "
+                "interval lies below 0), worse (above 0) or no difference (it contains 0); "
+                "– where there are fewer than 2 seed pairs"
+            ),
+            f"RMSE − {baseline} (95 % CI)": (
+                f"Mean paired difference of test RMSE from '{baseline}' (runs paired by seed) "
+                "with its 95 % t-interval; negative is better"
+            ),
+            "p (Holm)": (
+                f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}' "
+                "(from 6 shared seeds, the fewest with which p < 0.05 is possible), "
+                "adjusted across the methods with Holm's method"
+            ),
+        }
+        at = headers.index(f"RMSE − {baseline} (95 % CI)") + 1
+        for k, metric in enumerate(prognostic):
+            name, _, what = PROGNOSTIC_METRICS[metric]
+            points = " in percentage points" if metric_kind(metric) == "percent" else ""
+            tips[headers[at + 2 * k]] = f"Test {name}: {what}; higher is better"
+            tips[headers[at + 2 * k + 1]] = (
+                f"Mean paired difference of test {name} from '{baseline}'{points} (runs "
+                "paired by seed) with its 95 % t-interval; higher is better, so positive "
+                "is better"
+            )
+        for c, text in enumerate(headers):
+            item = self.horizontalHeaderItem(c)
+            if item is not None and text in tips:
+                item.setToolTip(tips[text])
 
     def _fit(self) -> None:
         header = self.horizontalHeader()
@@ -110,14 +216,40 @@ class SummaryTable(QTableWidget):
         self.setSortingEnabled(True)
 
 
+def column_name(column: str) -> str:
+    """A run-table column as a reader names it: ``rmse`` -> 'Test RMSE',
+    ``val_macro_f1`` -> 'Val macro-F1', ``prognostic_horizon`` -> 'Test prognostic
+    horizon (cycles)'. Metrics without a prefix are test figures; a column this
+    does not know reads with spaces for underscores, never as a raw key."""
+    for prefix in PREFIXES:
+        if column.startswith(prefix):
+            return f"{PREFIX_NAMES[prefix]} {_base_name(column[len(prefix) :])}"
+    if column in COLUMN_NAMES and (metric_kind(column) or column.endswith("_uncapped")):
+        return f"Test {_base_name(column)}"
+    name = _base_name(column)
+    return name[:1].upper() + name[1:]
+
+
+def _base_name(column: str) -> str:
+    return COLUMN_NAMES.get(column, column.replace("_", " "))
+
+
 def fill_table(table: QTableWidget, frame: pd.DataFrame, first: tuple[str, ...]) -> None:
-    """Show a data frame in a table, ``first`` columns leading, numbers right-aligned."""
+    """Show a data frame in a table, ``first`` columns leading, numbers right-aligned.
+
+    Headers read as :func:`column_name` names them; each one's tooltip (and its
+    ``UserRole`` data) is the frame's column, as the CSV export writes it.
+    """
     columns = [c for c in first if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns]
     table.setSortingEnabled(False)
     table.clear()
     table.setColumnCount(len(columns))
-    table.setHorizontalHeaderLabels([str(c) for c in columns])
+    for c, column in enumerate(columns):
+        header = QTableWidgetItem(column_name(str(column)))
+        header.setToolTip(f"column '{column}' in the exported CSV")
+        header.setData(Qt.ItemDataRole.UserRole, str(column))
+        table.setHorizontalHeaderItem(c, header)
     table.setRowCount(len(frame))
     for r, (_, row) in enumerate(frame.iterrows()):
         for c, column in enumerate(columns):
@@ -155,23 +287,75 @@ def spread_item(row: pd.Series, metric: str) -> NumberItem:
     return NumberItem(mean, text)
 
 
-def difference_item(row: pd.Series, paired: list[int] | tuple = ()) -> NumberItem:
-    """'−0.42 [−0.80, −0.05]': RMSE's mean paired difference and 95 % interval, sorting by it.
+def difference_item(
+    row: pd.Series, paired: list[int] | tuple = (), metric: str = "rmse"
+) -> NumberItem:
+    """'−0.42 [−0.80, −0.05] (n=6)': a metric's mean paired difference from the
+    baseline and its 95 % interval, sorting by it; bold when the interval excludes 0.
 
-    The tooltip names the seeds that were paired with the baseline.
+    Shares (α-λ accuracy) read in percentage points, ratios with three decimals,
+    cycles with two. The tooltip names the seeds that were paired with the baseline.
     """
-    diff = float(row.get("rmse_diff", math.nan))
+    diff = float(row.get(f"{metric}_diff", math.nan))
     low, high = (
-        float(row.get("rmse_diff_low", math.nan)),
-        float(row.get("rmse_diff_high", math.nan)),
+        float(row.get(f"{metric}_diff_low", math.nan)),
+        float(row.get(f"{metric}_diff_high", math.nan)),
     )
     if not math.isfinite(low):
         return NumberItem(math.nan, "–")
-    pairs = format_value(float(row.get("rmse_wilcoxon_n", math.nan)))
-    item = NumberItem(diff, f"{diff:+.2f} [{low:+.2f}, {high:+.2f}] (n={pairs})")
+    pairs = format_value(float(row.get(f"{metric}_wilcoxon_n", math.nan)))
+    text = f"{signed(metric, diff)} [{signed(metric, low)}, {signed(metric, high)}] (n={pairs})"
+    item = NumberItem(diff, text)
     seeds = ", ".join(str(seed) for seed in paired)
     item.setToolTip(f"paired by seed with the baseline: {seeds}" if seeds else "")
     if high < 0 or low > 0:  # the interval excludes no difference
+        font = QFont()
+        font.setBold(True)
+        item.setFont(font)
+    return item
+
+
+def signed(metric: str, value: float) -> str:
+    """A difference with its sign in the metric's format: '+0.42', '+8.3' (points), '+0.031'."""
+    kind = metric_kind(metric)
+    if kind == "percent":
+        return f"{100 * value:+.1f}"
+    if kind == "ratio":
+        return f"{value:+.3f}"
+    if kind == "score":
+        return f"{value:+,.0f}"
+    return f"{value:+.2f}"
+
+
+def verdict(row: pd.Series, is_baseline: bool = False) -> str:
+    """'better', 'worse' or 'no difference' from RMSE's paired 95 % interval (lower RMSE
+    is better); 'baseline' for the baseline, '–' without an interval."""
+    if is_baseline:
+        return "baseline"
+    low = float(row.get("rmse_diff_low", math.nan))
+    high = float(row.get("rmse_diff_high", math.nan))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "–"
+    if high < 0:
+        return "better"
+    if low > 0:
+        return "worse"
+    return "no difference"
+
+
+def verdict_item(row: pd.Series, is_baseline: bool = False) -> QTableWidgetItem:
+    """The :func:`verdict` as a plain cell, so no one scrolls to the interval for it."""
+    text = verdict(row, is_baseline)
+    item = QTableWidgetItem(text)
+    tips = {
+        "better": "RMSE's paired 95 % interval lies below 0: lower test RMSE than the baseline",
+        "worse": "RMSE's paired 95 % interval lies above 0: higher test RMSE than the baseline",
+        "no difference": "RMSE's paired 95 % interval contains 0: no difference shown "
+        "with these seeds",
+        "–": "fewer than 2 runs paired by seed with the baseline: no interval",
+    }
+    item.setToolTip(tips.get(text, ""))
+    if text in ("better", "worse"):
         font = QFont()
         font.setBold(True)
         item.setFont(font)
@@ -197,12 +381,18 @@ def test_item(row: pd.Series, metrics: list[str]) -> QTableWidgetItem:
         item = NumberItem(math.nan, note or "–")
         item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     lines = [
-        f"{SUMMARY_METRICS[m]}: p = {format_value(float(row.get(f'{m}_wilcoxon_p', math.nan)))}"
+        f"{_summary_name(m)}: p = {format_value(float(row.get(f'{m}_wilcoxon_p', math.nan)))}"
         f", Holm {format_value(float(row.get(f'{m}_wilcoxon_p_holm', math.nan)))}"
         for m in metrics
     ]
     item.setToolTip("\n".join([*lines, note] if note else lines))
     return item
+
+
+def _summary_name(metric: str) -> str:
+    if metric in PROGNOSTIC_METRICS:
+        return PROGNOSTIC_METRICS[metric][0]
+    return SUMMARY_METRICS.get(metric, metric)
 
 
 def _missing(value) -> bool:

@@ -8,11 +8,14 @@ or split needs no new training event.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSizePolicy, QToolButton, QWidget
 
 from core.formats import count, format_value
+from core.prognostics import ALPHA, LAMBDA, alpha_cone, engine_figures
 from core.training.events import PredictionsEvent
 from workbench.common.time_units import CYCLES, HOURS, rul_label, time_axis_label, time_unit
 from workbench.plotting.health_bands import HealthBands, state_markers
@@ -25,6 +28,7 @@ from workbench.plotting.style import (
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
+    pen,
     set_axis_label,
     set_title,
 )
@@ -54,6 +58,11 @@ class TrajectoryPanel(Panel):
         self.pred_curve = self.add_curve(self.plot, "predicted RUL", RUL, width=1.5)
         # A finished run's kept model carries its calibrated interval; live epochs have none.
         self.band = IntervalBand(self.plot)
+        # The α cone (1 ± α) × true RUL: dashed lines, no fill, so the interval band shows.
+        cone_pen = pen(TRUE_RUL, 1.0, dashed=True, alpha=160)
+        self.cone = (self.plot.plot(pen=cone_pen), self.plot.plot(pen=cone_pen))
+        for line in self.cone:
+            line.setZValue(8)
         self.state_markers = {s: state_markers(self.plot, s, in_legend=True) for s in HEALTH_STATES}
         self.hover = self.add_readout(self.plot, "cycle", self._describe)
         self._build_controls()
@@ -76,6 +85,14 @@ class TrajectoryPanel(Panel):
         self.unit_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.unit_box.currentIndexChanged.connect(self._unit_changed)
         self.state_label = QLabel("no predictions yet")
+        self.cone_box = QCheckBox(f"α cone (±{100 * ALPHA:.0f} %)")
+        self.cone_box.setChecked(True)
+        self.cone_box.setToolTip(
+            f"Dashed: (1 ± {ALPHA:g}) × true RUL, the cone the α-λ accuracy tests the "
+            f"prediction against at λ = {LAMBDA:g} (half-way from the first prediction to "
+            "failure); it narrows to the failure time"
+        )
+        self.cone_box.toggled.connect(lambda _: self.mark_dirty())
         checkbox_row(
             self.controls,
             self.split_box,
@@ -83,6 +100,7 @@ class TrajectoryPanel(Panel):
             self.previous_button,
             self.unit_box,
             self.next_button,
+            self.cone_box,
             self.state_label,
         )
         self._update_buttons()
@@ -144,7 +162,7 @@ class TrajectoryPanel(Panel):
         self.latest.clear()
         self.units = []
         self.unit_box.clear()
-        clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
+        clear_items(self._drawn())
         self.band.clear()
         self.state_label.setText("no predictions yet")
         self.readout.clear()
@@ -181,6 +199,10 @@ class TrajectoryPanel(Panel):
         )
 
     # ------------------------------------------------------------ internals
+    def _drawn(self) -> list:
+        """The curves and markers that show an engine (cleared when none is shown)."""
+        return [self.true_curve, self.pred_curve, *self.cone, *self.state_markers.values()]
+
     def _unit_rows(self) -> tuple[PredictionsEvent, np.ndarray] | None:
         """The current split's event and the shown engine's window indices, by cycle."""
         event = self.latest.get(self.current_split())
@@ -224,7 +246,7 @@ class TrajectoryPanel(Panel):
         # No bands without a trajectory: over an empty plot they would fill it with one colour.
         self.health_bands.set_visible(rows is not None)
         if rows is None:
-            clear_items([self.true_curve, self.pred_curve, *self.state_markers.values()])
+            clear_items(self._drawn())
             self.band.clear()
             split = SPLITS[self.current_split()]
             self.state_label.setText(f"no {split} predictions yet")
@@ -233,6 +255,11 @@ class TrajectoryPanel(Panel):
         cycle, predicted = event.cycle[index], event.pred_rul[index]
         self.true_curve.setData(cycle, event.true_rul[index])
         self.pred_curve.setData(cycle, predicted)
+        if self.cone_box.isChecked():
+            for line, bound in zip(self.cone, alpha_cone(event.true_rul[index]), strict=True):
+                line.setData(cycle, bound)
+        else:
+            clear_items(list(self.cone))
         if event.rul_lower is not None and event.rul_upper is not None:
             self.band.set_bounds(cycle, event.rul_lower[index], event.rul_upper[index])
         else:
@@ -259,7 +286,35 @@ class TrajectoryPanel(Panel):
         hours = self.time_unit == HOURS
         self.state_label.setToolTip(
             f"Predicted at the engine's last {'record' if hours else 'cycle'}, "
-            f"{format_value(float(event.cycle[last]))}{' h' if hours else ''}"
+            f"{format_value(float(event.cycle[last]))}{' h' if hours else ''}\n"
+            + self._cone_verdict(event, index)
+        )
+
+    def _cone_verdict(self, event: PredictionsEvent, index: np.ndarray) -> str:
+        """Whether the prediction at λ = 0.5 lies in the α cone (the engine's α-λ accuracy).
+
+        The end of life is the last window's time plus its true RUL; the event
+        carries the capped truth, so for an engine cut off more than the cap
+        before failure t_λ comes early (trajectories.csv's uncapped truth fixes it).
+        """
+        cycle = event.cycle[index].astype(float)
+        true, predicted = event.true_rul[index].astype(float), event.pred_rul[index].astype(float)
+        eol = float(cycle[-1] + true[-1])
+        try:
+            passed = engine_figures(cycle, true, predicted, eol)["alpha_lambda"]
+        except ValueError:  # no truth (an in-service engine) or a non-finite value
+            return "α-λ accuracy: no truth to test against"
+        t_lambda = cycle[0] + LAMBDA * (eol - cycle[0])
+        at = np.flatnonzero(cycle >= t_lambda - 1e-9)
+        if math.isnan(passed) or not at.size:
+            return f"α-λ accuracy: no prediction at λ = {LAMBDA:g} (the record ends before it)"
+        k = int(at[0])
+        lower, upper = alpha_cone(true[k : k + 1])
+        where = "inside" if passed else "outside"
+        return (
+            f"At λ = {LAMBDA:g} ({self._at(float(cycle[k]))}) the prediction "
+            f"{format_value(float(predicted[k]))} lies {where} the α cone "
+            f"[{format_value(float(lower[0]))}, {format_value(float(upper[0]))}]"
         )
 
     def rul_band(self, rul: float) -> str:
