@@ -69,6 +69,10 @@ def is_metric(name: str) -> bool:
     return metric_kind(name) is not None
 
 
+#: Per kind of metric: the number format and the factor it is shown with (percent: × 100).
+_KIND_FORMATS = {"score": (",.0f", 1.0), "percent": (".1f", 100.0), "ratio": (".3f", 1.0)}
+
+
 def format_metric(name: str, value: object, missing: str = MISSING) -> str:
     """A metric as every part of the workbench writes it: ``format_metric('rmse', 12.3)``
     is ``'12.30'``; ``missing`` for None, NaN or a non-number."""
@@ -76,15 +80,21 @@ def format_metric(name: str, value: object, missing: str = MISSING) -> str:
     if number is None:
         return missing
     kind = metric_kind(name)
-    if kind == "score":
-        return f"{number:,.0f}"
-    if kind == "percent":
-        return f"{100 * number:.1f} %"
-    if kind == "ratio":
-        return f"{number:.3f}"
     if kind == "cycles":
         return f"{number:.2f}"
-    return format_value(number)
+    if kind not in _KIND_FORMATS:
+        return format_value(number)
+    spec, factor = _KIND_FORMATS[kind]
+    return f"{factor * number:{spec}}" + (" %" if kind == "percent" else "")
+
+
+def format_difference(name: str, value: float) -> str:
+    """A difference of metric ``name`` with its sign, in the metric's format (percent: points).
+
+    ``+0.42`` (cycles), ``+8.3`` (points of a percentage), ``+0.031`` (ratio), ``+1,204`` (score).
+    """
+    spec, factor = _KIND_FORMATS.get(metric_kind(name) or "", (".2f", 1.0))
+    return f"{factor * value:+{spec}}"
 
 
 def format_metric_spread(

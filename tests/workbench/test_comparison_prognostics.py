@@ -9,11 +9,12 @@ import pytest
 from panel_samples import predictions_event
 from PySide6.QtCore import Qt
 
+from core.formats import format_difference as signed
 from core.formats import format_metric, format_metric_spread
 from core.prognostics import alpha_cone
 from core.training.events import PredictionsEvent
 from workbench.panels import ComparisonPanel, TrajectoryPanel
-from workbench.panels.comparison_tables import PROGNOSTIC_METRICS, signed
+from workbench.panels.comparison_tables import PROGNOSTIC_METRICS
 from workbench.training.comparison_feed import comparison_inputs
 from workbench.training.run_queue_model import QueueRow
 

@@ -152,31 +152,23 @@ class WeibullPlotPanel(Panel):
         add_strip_legend(self.plot)
         self.plot.setMenuEnabled(False, None)  # pyqtgraph's log/transform options mean nothing here
         self.line = self.plot.plot(name="Weibull fit", pen=pen(TRUE_RUL, 1.5))
-        self.failure_points = self.plot.plot(
-            name="failures",
-            pen=None,
-            symbol="o",
-            symbolSize=6,
-            symbolPen=pen(FAILURE_COLOUR, 1),
-            symbolBrush=brush(FAILURE_COLOUR),
+        self.failure_points = self._markers("failures", "o", 6, FAILURE_COLOUR, filled=True)
+        self.suspension_ticks = self._markers(
+            "suspensions", "|", 12, SUSPENSION_COLOUR, filled=True
         )
-        self.suspension_ticks = self.plot.plot(
-            name="suspensions",
-            pen=None,
-            symbol="|",
-            symbolSize=12,
-            symbolPen=pen(SUSPENSION_COLOUR, 1),
-            symbolBrush=brush(SUSPENSION_COLOUR),
-        )
-        self.b10_point = self.plot.plot(
-            name="B10",
-            pen=None,
-            symbol="s",
-            symbolSize=8,
-            symbolPen=pen(B10_COLOUR, 1.5),
-            symbolBrush=None,
-        )
+        self.b10_point = self._markers("B10", "s", 8, B10_COLOUR, filled=False, width=1.5)
         self.hover = self.add_readout(self.plot, "age", self._describe)
+
+    def _markers(self, name: str, symbol: str, size: int, colour, filled: bool, width=1.0):
+        """One series of markers without a line (failures, suspensions, the B10 point)."""
+        return self.plot.plot(
+            name=name,
+            pen=None,
+            symbol=symbol,
+            symbolSize=size,
+            symbolPen=pen(colour, width),
+            symbolBrush=brush(colour) if filled else None,
+        )
 
     def _central(self) -> QWidget:
         """The plot (or its placeholder) with the fit's caption under it."""

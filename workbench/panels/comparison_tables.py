@@ -11,7 +11,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from core.formats import PREFIXES, format_metric, format_metric_spread, format_value, metric_kind
+from core.formats import (
+    PREFIXES,
+    format_difference,
+    format_metric,
+    format_metric_spread,
+    format_value,
+    metric_kind,
+)
 from workbench.plotting.style import method_colour
 
 #: Summary metrics: column stem in ``summarise`` output -> header.
@@ -304,7 +311,8 @@ def difference_item(
     if not math.isfinite(low):
         return NumberItem(math.nan, "–")
     pairs = format_value(float(row.get(f"{metric}_wilcoxon_n", math.nan)))
-    text = f"{signed(metric, diff)} [{signed(metric, low)}, {signed(metric, high)}] (n={pairs})"
+    low_text, high_text = format_difference(metric, low), format_difference(metric, high)
+    text = f"{format_difference(metric, diff)} [{low_text}, {high_text}] (n={pairs})"
     item = NumberItem(diff, text)
     seeds = ", ".join(str(seed) for seed in paired)
     item.setToolTip(f"paired by seed with the baseline: {seeds}" if seeds else "")
@@ -313,18 +321,6 @@ def difference_item(
         font.setBold(True)
         item.setFont(font)
     return item
-
-
-def signed(metric: str, value: float) -> str:
-    """A difference with its sign in the metric's format: '+0.42', '+8.3' (points), '+0.031'."""
-    kind = metric_kind(metric)
-    if kind == "percent":
-        return f"{100 * value:+.1f}"
-    if kind == "ratio":
-        return f"{value:+.3f}"
-    if kind == "score":
-        return f"{value:+,.0f}"
-    return f"{value:+.2f}"
 
 
 def verdict(row: pd.Series, is_baseline: bool = False) -> str:
