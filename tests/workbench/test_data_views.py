@@ -27,8 +27,8 @@ from core.data.prepare import PreparedData
 from core.data.sources import SourceSpec, load_source
 from workbench.data.data_dock import DataDock
 from workbench.data.data_form import SENSORS_BY_OFF
-from workbench.data.sensor_table import COLUMNS, SORT_ROLE
-from workbench.data.weibull_plot import unreliability_of
+from workbench.life_data.sensor_table import COLUMNS, SORT_ROLE
+from workbench.life_data.weibull_plot import unreliability_of
 
 #: The demo fleet's sensors that never move (its C-MAPSS-like set-point and flat channels).
 CONSTANT = {"s1", "s5", "s10", "s16", "s18", "s19"}

@@ -31,11 +31,11 @@ from core.errors import DataError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.common.widgets import scrollable
 from workbench.data.data_form import PreprocessForm, SourceForm
-from workbench.data.data_views import DataViews, data_views
 from workbench.data.gui_hints import gui_wording
-from workbench.data.sensor_table import SensorScoresView
 from workbench.data.summary_html import summary_html
-from workbench.data.weibull_plot import WeibullPlotPanel
+from workbench.life_data.data_views import DataViews, data_views
+from workbench.life_data.sensor_table import SensorScoresView
+from workbench.life_data.weibull_plot import WeibullPlotPanel
 
 ERROR_STYLE = "color: #cf222e;"
 INFO_STYLE = "color: #57606a;"

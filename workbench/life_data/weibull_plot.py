@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from core.baseline.weibull import WeibullFit
 from core.formats import format_value
 from workbench.common.time_units import CYCLES, time_unit
-from workbench.data.data_views import WeibullPlotData
+from workbench.life_data.data_views import WeibullPlotData
 from workbench.plotting.hover import nearest_point
 from workbench.plotting.legend import add_strip_legend
 from workbench.plotting.panel import Panel, clear_items

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.health_indicators import SCORES
-from workbench.data.data_views import TABLE_COLUMNS, SensorTable
+from workbench.life_data.data_views import TABLE_COLUMNS, SensorTable
 from workbench.plotting.style import MUTED, WARNING
 
 #: The table's columns: (SensorTable column, header, header tooltip).
