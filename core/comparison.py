@@ -184,7 +184,8 @@ def _method_row(
         table = _pairs(runs, method, baseline, metric) if testable else pd.DataFrame()
         n = len(table)
         paired_seeds.update(int(seed) for seed in table.index)
-        diff = paired_difference(table["method"], table["baseline"]) if n else (math.nan,) * 3
+        # One pair is no comparison (the GUI says so; the report must not print its difference).
+        diff = paired_difference(table["method"], table["baseline"]) if n >= 2 else (math.nan,) * 3
         row[f"{metric}_diff"], row[f"{metric}_diff_low"], row[f"{metric}_diff_high"] = diff
         p = paired_wilcoxon(table["method"], table["baseline"]) if n >= MIN_PAIRS else math.nan
         row[f"{metric}_wilcoxon_p"] = p

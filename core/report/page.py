@@ -149,7 +149,8 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
         ("model", f"{base.get('preset')} preset"),
         (
             "training",
-            f"up to {train.get('epochs')} epochs, batch {train.get('batch_size')}, "
+            f"up to {_epochs(record, train)} epochs{_differs(record)}, "
+            f"batch {train.get('batch_size')}, "
             f"lr {train.get('lr')} ({train.get('lr_schedule')} schedule), "
             f"weight decay {train.get('weight_decay')}, input noise {train.get('input_noise')}",
         ),
@@ -164,6 +165,23 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
         executor = record.plan["executor"]
         rows.append(("ran on", ", ".join(f"{k} {v}" for k, v in executor.items() if v)))
     return key_value_table(rows)
+
+
+def _epochs(record: ComparisonRecord, train: dict[str, Any]) -> str:
+    """The epoch budget, or every budget the runs had when they differ ("12 / 4")."""
+    budgets = {
+        int(epochs)
+        for run in record.runs
+        if (epochs := (run.config.get("train") or {}).get("epochs")) is not None
+    }
+    if len(budgets) > 1:
+        return " / ".join(str(b) for b in sorted(budgets, reverse=True))
+    return str(train.get("epochs"))
+
+
+def _differs(record: ComparisonRecord) -> str:
+    budgets = {(run.config.get("train") or {}).get("epochs") for run in record.runs}
+    return " (differs by run)" if len(budgets - {None}) > 1 else ""
 
 
 def _early_stopping(patience: Any) -> str:
@@ -240,12 +258,19 @@ def _prognostics(record: ComparisonRecord, summary: Any) -> str:
 
 def _configuration(record: ComparisonRecord) -> str:
     base = _base(record)
+    differing = differing_settings(normalised_config(run.config) for run in record.runs)
+    varies = {name for name, _ in differing}
     blocks = []
     for section in ("source", "preprocess", "model", "train"):
         values = dict(base.get(section) or {})
         if section == "source" and values.get("kind") != "demo":
             values.pop("demo", None)  # the demo fleet's settings matter only for the demo
-        blocks.append(f"<div><h3>{section}</h3>{key_value_table(settings_rows(values))}</div>")
+        shared = [
+            (name, value)
+            for name, value in settings_rows(values)
+            if f"{section}.{name}" not in varies  # listed below, with every run's value
+        ]
+        blocks.append(f"<div><h3>{section}</h3>{key_value_table(shared)}</div>")
     parts = [
         f"<p>Settings every run shares ({html.escape(str(base.get('preset')))} preset):</p>",
         f"<div class='columns'>{''.join(blocks)}</div>",
@@ -255,7 +280,6 @@ def _configuration(record: ComparisonRecord) -> str:
         (m, ", ".join(f"{k} = {v}" for k, v in p.items()) or "defaults") for m, p in params.items()
     ]
     parts += ["<p>Method settings:</p>", key_value_table(rows)]
-    differing = differing_settings(normalised_config(run.config) for run in record.runs)
     if differing:
         note = "<p class='warn'>Settings that differ between runs:</p>"
         parts += [note, key_value_table(differing)]

@@ -195,6 +195,30 @@ def test_a_run_made_with_another_setting_is_reported_as_a_variant(comparison, tm
     assert ["train.refit", "False / True"] in parsed.rows
 
 
+def test_runs_with_other_epochs_are_not_said_to_share_them_nor_paired_on_one_seed(
+    comparison, tmp_path
+):
+    """One 12-epoch run among 4-epoch ones: no 'epochs 4' as a shared setting, no 'up to 4
+    epochs', and no difference printed from a single seed pair (the GUI says no comparison)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison, copy)
+    longer = read_comparison(copy).runs_of("gaba")[0].path
+    config = json.loads((longer / "config.json").read_text())
+    budget = config["train"]["epochs"]
+    config["train"]["epochs"] = budget + 8
+    (longer / "config.json").write_text(json.dumps(config))
+    record = read_comparison(copy)
+    variant = f"gaba · epochs={budget + 8}"
+    assert variant in record.methods
+    parsed = Page(render(record))
+    assert ["epochs", str(budget)] not in parsed.rows
+    values = " / ".join(sorted({str(budget), str(budget + 8)}))
+    assert ["train.epochs", values] in parsed.rows
+    assert parsed.row("training")[1].startswith(f"up to {budget + 8} / {budget} epochs (differs")
+    paired = [row for row in parsed.rows if row and row[0] == variant]
+    assert paired and all("(n = 1)" not in cell for row in paired for cell in row)
+
+
 def test_runs_without_a_test_split_are_compared_on_validation_figures(comparison, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(comparison, copy)
