@@ -149,7 +149,7 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
         ("model", f"{base.get('preset')} preset"),
         (
             "training",
-            f"up to {_epochs(record, train)} epochs{_differs(record)}, "
+            f"{_epochs(record, train)}, "
             f"batch {train.get('batch_size')}, "
             f"lr {train.get('lr')} ({train.get('lr_schedule')} schedule), "
             f"weight decay {train.get('weight_decay')}, input noise {train.get('input_noise')}",
@@ -168,20 +168,16 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
 
 
 def _epochs(record: ComparisonRecord, train: dict[str, Any]) -> str:
-    """The epoch budget, or every budget the runs had when they differ ("12 / 4")."""
+    """The epoch budget, or every budget the runs had when they differ."""
     budgets = {
         int(epochs)
         for run in record.runs
         if (epochs := (run.config.get("train") or {}).get("epochs")) is not None
     }
     if len(budgets) > 1:
-        return " / ".join(str(b) for b in sorted(budgets, reverse=True))
-    return str(train.get("epochs"))
-
-
-def _differs(record: ComparisonRecord) -> str:
-    budgets = {(run.config.get("train") or {}).get("epochs") for run in record.runs}
-    return " (differs by run)" if len(budgets - {None}) > 1 else ""
+        shown = " / ".join(str(b) for b in sorted(budgets, reverse=True))
+        return f"up to {shown} epochs (differs by run)"
+    return f"up to {train.get('epochs')} epochs"
 
 
 def _early_stopping(patience: Any) -> str:
