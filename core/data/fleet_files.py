@@ -118,7 +118,7 @@ def read_fleet_files(
             errors.append(exc)
             continue
         if not fleets:
-            resolved = _as_read(path, mapping, fleet, file_options)
+            resolved = columns_as_read(path, mapping, fleet, FILE_NAME_UNIT)
         fleets.append(fleet)
     if errors:
         raise errors[0] if len(errors) == 1 else FleetFilesError(str(location), errors, len(paths))
@@ -188,16 +188,20 @@ def _unit_in_two_files(texts: list[CsvText], mapping: ColumnMapping | None) -> b
     return False
 
 
-def _as_read(
-    path: Path, mapping: ColumnMapping | None, fleet: Fleet, options: ReadOptions
+def columns_as_read(
+    path: Path, mapping: ColumnMapping | None, fleet: Fleet, no_unit: str | None = None
 ) -> ColumnMapping:
-    """The columns the first file resolved to, so every other file is read the same way."""
+    """The columns ``fleet`` was read with from ``path``, to read other files the same way.
+
+    The user's roles, the detected unit and time (``no_unit`` when the file has
+    no unit column), and exactly the fleet's settings and sensors. Used for a
+    folder's other files and for the in-service files of a training source.
+    """
     detected = preview_csv(path, mapping=mapping).mapping
     user = mapping or ColumnMapping()
-    unit = user.unit or (detected.unit if detected and detected.unit else FILE_NAME_UNIT)
     return dataclasses.replace(
         user,
-        unit=unit,
+        unit=user.unit or (detected.unit if detected and detected.unit else no_unit),
         time=user.time or (detected.time if detected else None),
         settings=tuple(fleet.setting_columns),
         sensors=tuple(fleet.sensor_columns),

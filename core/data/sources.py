@@ -10,7 +10,7 @@ run can be repeated) and :func:`load_source` turns it into a :class:`FleetPair`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from core.data.cmapss import SUBSETS, load_cmapss
@@ -23,7 +23,7 @@ from core.data.csv_source import (
 )
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet import Fleet, FleetPair
-from core.data.fleet_files import fleet_files, is_many_files, read_fleet_files
+from core.data.fleet_files import columns_as_read, fleet_files, is_many_files, read_fleet_files
 from core.data.removals import apply_removals, read_removals
 from core.errors import DataError
 
@@ -211,11 +211,4 @@ def read_in_service(spec: SourceSpec, train: Fleet) -> Fleet:
 
 def _as_trained(spec: SourceSpec, mapping: ColumnMapping, train: Fleet) -> ColumnMapping:
     """The training file's resolved columns, so the in-service file is read the same way."""
-    detected = preview_csv(first_file(spec.path or ""), mapping=mapping).mapping
-    return replace(
-        mapping,
-        unit=mapping.unit or (detected.unit if detected else None),
-        time=mapping.time or (detected.time if detected else None),
-        settings=tuple(train.setting_columns),
-        sensors=tuple(train.sensor_columns),
-    )
+    return columns_as_read(first_file(spec.path or ""), mapping, train)
