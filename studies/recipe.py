@@ -53,6 +53,8 @@ OUT = REPO / "studies" / "out" / "recipe"
 COMMON = ["--preset", "compact", "--probe-every", "0"]
 #: Cell name -> (which code, extra flags). "current" flags state every recipe
 #: setting explicitly, so a later change of defaults cannot change a cell.
+#: Round two's base: round one's default recipe with windows of 40 cycles.
+W40 = ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--window", "40"]
 CELLS: dict[str, tuple[str, list[str]]] = {
     "before": ("before", []),
     # the dropout fix alone: dropout 0.2 between funnel layers, no longer on the representation
@@ -85,6 +87,12 @@ CELLS: dict[str, tuple[str, list[str]]] = {
         "current",
         ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--lr", "3e-4"],
     ),
+    # round two: every cell below is windows of 40 cycles (the round-one winner) plus one change
+    "window40-noise0.5": ("current", [*W40, "--input-noise", "0.5"]),
+    "window40-tiny-noise0.5": ("current", [*W40, "--input-noise", "0.5", "--preset", "tiny"]),
+    # the RUL output starts at the mean training RUL instead of 1.0 (issue: a 3-epoch run
+    # predicted worse than the constant mean)
+    "window40-bias": ("current", [*W40, "--rul-bias-init"]),
     # the default recipe with ten times the book's weight decay (1e-4)
     "nodrop-wd1e-3": (
         "current",
