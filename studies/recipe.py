@@ -93,6 +93,11 @@ CELLS: dict[str, tuple[str, list[str]]] = {
     # the RUL output starts at the mean training RUL instead of 1.0 (issue: a 3-epoch run
     # predicted worse than the constant mean)
     "window40-bias": ("current", [*W40, "--rul-bias-init"]),
+    # inputs exponentially smoothed per unit (RVE smooths with alpha 0.1)
+    "window40-smooth0.3": ("current", [*W40, "--smoothing", "0.3"]),
+    "window40-smooth0.1": ("current", [*W40, "--smoothing", "0.1"]),
+    # late predictions (RUL over-estimated) cost twice an early one, as NASA's score leans
+    "window40-late2": ("current", [*W40, "--late-weight", "2"]),
     # the default recipe with ten times the book's weight decay (1e-4)
     "nodrop-wd1e-3": (
         "current",

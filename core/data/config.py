@@ -80,6 +80,11 @@ class PreprocessConfig:
     ----------
     window
         Window length W in cycles; a window's labels are its last cycle's.
+    smoothing
+        Exponential smoothing factor alpha of the normalised readings, per
+        unit and causal (``s_t = alpha x_t + (1 - alpha) s_{t-1}``, ``s_0 =
+        x_0``); 1 is off. Sensor noise is large next to the slow degradation
+        trend, and a smoothed window shows the trend with fewer cycles.
     rul_cap
         Cap of the piecewise-linear RUL target.
     health
@@ -116,6 +121,16 @@ class PreprocessConfig:
 
     window: int = setting(
         30, help="cycles per input window", label="Window (cycles)", minimum=1, maximum=500
+    )
+    smoothing: float = setting(
+        1.0,
+        help="exponential smoothing of each unit's normalised readings: the newest reading's "
+        "weight alpha (1: off, every reading as read; RVE uses 0.1). Causal: a smoothed "
+        "value depends only on the unit's earlier readings",
+        label="Smoothing (alpha)",
+        minimum=0.01,
+        maximum=1.0,
+        step=0.05,
     )
     rul_cap: float = setting(
         125.0,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
 
 from core.data import health_indicators
 from core.data.config import HealthThresholds, PreprocessConfig
@@ -102,17 +103,35 @@ class FittedPipeline:
         return notes
 
     def windows(self, fleet: Fleet) -> WindowSet:
-        """Normalised, labelled windows of every unit of ``fleet``."""
+        """Normalised (and, with ``smoothing`` below 1, smoothed), labelled windows of ``fleet``."""
         normalised = self.normalised(fleet)
         rul = rul_targets(fleet)
         capped = np.minimum(rul, self.config.rul_cap)
         health = self.config.health.classify(np.nan_to_num(capped, nan=self.config.rul_cap))
         codes, ids = unit_codes(fleet)
+        if self.config.smoothing < 1.0:
+            normalised = smoothed(normalised, codes, self.config.smoothing)
         cycles = fleet.frame["cycle"].to_numpy()
         censored = censored_rows(fleet, rul, self.config.rul_cap)
         return build_windows(
             normalised, codes, cycles, capped, rul, health, ids, self.config.window, censored
         )
+
+
+def smoothed(values: np.ndarray, codes: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially smoothed rows, each unit on its own (rows of a unit contiguous, in order).
+
+    ``s_t = alpha x_t + (1 - alpha) s_{t-1}`` from ``s_0 = x_0``: a linear
+    filter run by :func:`scipy.signal.lfilter` down each unit's rows, so a
+    smoothed reading never depends on a later one (no look-ahead).
+    """
+    out = np.empty_like(values)
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
+    for start, stop in zip(first, [*first[1:], len(codes)], strict=True):
+        block = values[start:stop]
+        initial = (1.0 - alpha) * block[:1]  # lfilter state so that s_0 = x_0
+        out[start:stop], _ = lfilter([alpha], [1.0, alpha - 1.0], block, axis=0, zi=initial)
+    return out
 
 
 def censored_rows(fleet: Fleet, rul: np.ndarray, cap: float) -> np.ndarray | None:

@@ -40,6 +40,9 @@ class TrainConfig:
         docs/probe.md); starting at the mean makes residuals cancel and
         divides that ratio by about six on FD001, which changes what the
         balancing methods see. Measured: `rulwb probe` with and without it.
+    late_weight
+        Squared RUL errors of late predictions (predicted RUL above the true
+        one) count this many times an early one's; 1 is the symmetric MSE.
     plateau_factor, plateau_patience, min_lr
         ReduceLROnPlateau on the validation RMSE (patience in epochs).
     clip_norm
@@ -208,6 +211,15 @@ class TrainConfig:
         minimum=0.0,
         maximum=9.99,
         step=0.05,
+    )
+    late_weight: float = setting(
+        1.0,
+        help="cost of a late RUL prediction (above the true RUL) relative to an early one of "
+        "the same size, in the RUL loss (1: symmetric)",
+        label="Late-prediction cost",
+        minimum=1.0,
+        maximum=100.0,
+        step=0.5,
     )
     refit: bool = setting(
         False,

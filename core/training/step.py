@@ -86,6 +86,20 @@ def censored_losses(
     return loss_rul, loss_health
 
 
+def late_weighted(pred: Tensor, target: Tensor, late_weight: float) -> Tensor:
+    """The prediction with a late error (predicted RUL above the true) stretched by sqrt(w).
+
+    Any squared-error RUL loss of the result costs a late prediction ``w``
+    times an early one of the same size, as NASA's scoring function does
+    (an engine kept in service past its failure is the costly mistake),
+    while every method keeps its own RUL loss. ``w = 1``: unchanged.
+    """
+    if late_weight == 1.0:
+        return pred
+    error = pred - target
+    return torch.where(error > 0, target + error * late_weight**0.5, pred)
+
+
 class TrainingStep:
     """Holds what a step needs (model, method, optimiser) and performs steps.
 
@@ -101,10 +115,12 @@ class TrainingStep:
         clip_norm: float,
         bf16: bool = False,
         probe_space: str = "parameters",
+        late_weight: float = 1.0,
     ) -> None:
         if probe_space not in PROBE_SPACES:
             raise ValueError(f"probe_space must be one of {PROBE_SPACES}, got {probe_space!r}")
         self.probe_space = probe_space
+        self.late_weight = late_weight
         self.model = model
         self.method = method
         self.optimizer = optimizer
@@ -138,6 +154,7 @@ class TrainingStep:
         with self._autocast():
             z = self.model.representation(x)
             pred_rul, logits = self.model.heads(z)
+        pred_rul = late_weighted(pred_rul.float(), rul, self.late_weight)
         if censored is None:
             loss_rul = self.method.rul_loss(pred_rul.float(), rul)
             loss_health = F.cross_entropy(logits.float(), health)

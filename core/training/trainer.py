@@ -150,7 +150,13 @@ class Trainer:
         )
         self.ema = WeightAverage(self.model, config.ema_decay)
         self.step_fn = TrainingStep(
-            self.model, method, self.optimizer, config.clip_norm, self.bf16, config.probe_space
+            self.model,
+            method,
+            self.optimizer,
+            config.clip_norm,
+            self.bf16,
+            config.probe_space,
+            config.late_weight,
         )
         self.steps_per_epoch = steps_per_epoch(len(self.train_set), config.batch_size)
         self.history: list[dict] = []

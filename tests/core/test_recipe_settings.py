@@ -96,3 +96,23 @@ def test_the_thread_count_is_part_of_the_run_and_is_honoured(small_data, tmp_pat
         assert saved.train.threads == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_late_predictions_cost_late_weight_times_early_ones():
+    """With w = 4 a late error of 10 costs 4x an early error of 10, in any squared RUL loss."""
+    from core.methods import create_method
+    from core.training.step import late_weighted
+
+    target = torch.tensor([50.0, 50.0])
+    pred = torch.tensor([60.0, 40.0])  # one late, one early, both 10 cycles off
+    stretched = late_weighted(pred, target, 4.0)
+    errors = (stretched - target) ** 2
+    assert errors.tolist() == pytest.approx([400.0, 100.0])
+    method = create_method("fixed")
+    assert method.rul_loss(late_weighted(pred, target, 1.0), target) == pytest.approx(100.0)
+
+
+def test_late_weight_changes_training(small_data):
+    plain = run_experiment(with_train(small_experiment(), late_weight=1.0), data=small_data)[0]
+    late = run_experiment(with_train(small_experiment(), late_weight=3.0), data=small_data)[0]
+    assert late.history[0]["train_loss_rul"] != plain.history[0]["train_loss_rul"]
