@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="METHOD.K=V",
         help="a method's setting, e.g. --param fixed.lambda_rul=0.7",
     )
+    compare.add_argument(
+        "--baseline",
+        default="fixed",
+        metavar="METHOD",
+        help="the compared method every other is paired with, seed by seed, in the summary "
+        "and the report: fixed, or fixed_tuned for a tuned constant weighting (default: fixed)",
+    )
     compare.add_argument("--out", type=Path, required=True, help="comparison folder")
     compare.add_argument("--json", action="store_true", help="print the summary as JSON")
     where = compare.add_argument_group("where the runs happen")
@@ -83,7 +90,12 @@ def run_compare(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     seeds = parse_seeds(args.seeds)
     base = experiment_from_args(args, method_params={})
-    plan = ComparisonPlan(base, methods, seeds, method_params(args.param, methods))
+    if args.baseline not in methods:
+        print(f"rulwb: --baseline {args.baseline} is not one of the compared methods "
+              f"({', '.join(methods)}); add it to --methods", file=sys.stderr)  # fmt: skip
+        return 2
+    params = method_params(args.param, methods)
+    plan = ComparisonPlan(base, methods, seeds, params, baseline=args.baseline)
     executor = ExecutorConfig(args.executor, args.jobs, args.address, retries=args.retries)
     executor.check()
     parallel = executor.kind != "serial"  # runs at once: one line per epoch, no redrawn bar
@@ -98,7 +110,7 @@ def run_compare(args: argparse.Namespace) -> int:
         print("rulwb: no run of the comparison has finished, so there is nothing to summarise "
               "(the notes above say why each run failed)", file=sys.stderr)  # fmt: skip
         return 1
-    summary = comparison_summary(table, base.preprocess.rul_cap)
+    summary = comparison_summary(table, base.preprocess.rul_cap, args.baseline)
     as_json = summary_to_json(summary)
     # atomic, so a full disk is a clear RunStoreError and an old summary stays whole
     atomic_write_text(args.out / "summary.csv", summary.to_csv(index=False))

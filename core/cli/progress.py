@@ -51,8 +51,7 @@ class ProgressLine:
             end = "" if self._redraws else "\n"
             start = "\r" if self._redraws else ""
             self.stream.write(
-                f"{start}{self.label}  refit on training and validation units: "
-                f"epoch {event.epoch}/{event.epochs}{end}"
+                f"{start}{self.label}  {event.what}: epoch {event.epoch}/{event.epochs}{end}"
             )
             self.stream.flush()
         elif isinstance(event, FinishedEvent | FailedEvent):

@@ -164,6 +164,9 @@ class BalancingMethod:
     #: A classical baseline (``gbm``) that takes a method's place in a comparison but
     #: trains no network: :func:`core.training.experiment.run_experiment` runs it.
     baseline: ClassVar[bool] = False
+    #: Its constant weights are chosen on validation before the run trains
+    #: (``fixed_tuned``; :mod:`core.training.tuning`).
+    tuned: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = self._resolve(params)

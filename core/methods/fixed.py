@@ -45,6 +45,45 @@ class FixedWeights(BalancingMethod):
         self._weights = torch.tensor(weights, dtype=torch.float64)
 
 
+#: The values of lambda_rul ``fixed_tuned`` tries (lambda_health = 1 - lambda_rul).
+TUNING_GRID: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
+TUNE_EPOCHS = Hyperparameter(
+    "tune_epochs",
+    0,
+    "Epochs of each short tuning run (0: a third of the run's epochs, at least 1).",
+    minimum=0,
+)
+
+
+@register
+class TunedFixedWeights(FixedWeights):
+    """Fixed weights whose lambda_rul is chosen on validation units from a small grid.
+
+    Benchmarks of multi-task optimisers (Kurin et al. 2022; Xin et al. 2022)
+    found a *tuned* constant weighting as good as the specialised methods, so
+    a comparison against the book's untuned 0.5 / 0.5 alone flatters every
+    method. Before the run trains, one short run per value of
+    :data:`TUNING_GRID` (same seed, data and settings) is scored by the run's
+    validation selection criterion; the run then trains with the best
+    lambdas (``core.training.tuning``), recorded in its ``tuning.json``.
+    The lambdas given here are the ones in force until then.
+    """
+
+    name = "fixed_tuned"
+    title = "Fixed weights, tuned"
+    description = (
+        "Constant task weights, lambda_RUL chosen on validation from "
+        + ", ".join(f"{v:g}" for v in TUNING_GRID)
+        + " by one short run each."
+    )
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = (
+        LAMBDA_RUL,
+        LAMBDA_HEALTH,
+        TUNE_EPOCHS,
+    )
+    tuned: ClassVar[bool] = True
+
+
 @register
 class SingleTask(BalancingMethod):
     """The RUL loss alone: the baseline that tells whether multi-task helps.

@@ -85,12 +85,15 @@ class ComparisonRecord:
     table: pd.DataFrame
     plan: dict[str, Any] | None = None
     left_out: list[str] = field(default_factory=list)
+    #: The method every other is paired with: the plan's (``rulwb compare --baseline``),
+    #: else ``fixed``.
+    baseline: str = "fixed"
 
     @property
     def methods(self) -> list[str]:
         """Methods in table order: the baseline first, then as they first appear."""
         names = list(dict.fromkeys(run.method for run in self.runs))
-        return sorted(names, key=lambda name: name != "fixed")
+        return sorted(names, key=lambda name: name != self.baseline)
 
     def runs_of(self, method: str) -> list[RunRecord]:
         return [run for run in self.runs if run.method == method]
@@ -107,6 +110,8 @@ def read_comparison(folder: str | Path) -> ComparisonRecord:
     plan = _read_plan(folder / "comparison.json")
     record = read_runs([Path(row["run_dir"]) for row in done.values()], folder.resolve().name)
     record.plan, record.left_out = plan, left_out + record.left_out
+    if plan is not None and isinstance(plan.get("baseline"), str):
+        record.baseline = plan["baseline"]
     return record
 
 

@@ -64,7 +64,7 @@ def render(record: ComparisonRecord, generated: datetime | None = None) -> str:
     if not record.runs:
         raise ValueError(f"'{record.title}' has no finished run to report")
     generated = generated or datetime.now(UTC)
-    summary = comparison_summary(record.table, _cap(record))
+    summary = comparison_summary(record.table, _cap(record), record.baseline)
     sections = [
         _header(record, generated),
         _section("Data and protocol", _protocol(record, summary)),
@@ -138,8 +138,8 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
         ("RUL cap", f"{prep.get('rul_cap')} cycles"),
         (
             "health states",
-            f"critical under {health.get('critical')} cycles, "
-            f"degrading under {health.get('degrading')}, else normal",
+            f"critical at RUL <= {health.get('critical')} cycles, "
+            f"degrading at RUL <= {health.get('degrading')}, else normal",
         ),
         (
             "validation units",

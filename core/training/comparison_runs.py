@@ -76,6 +76,8 @@ class ComparisonPlan:
     methods: list[str]
     seeds: list[int]
     params: dict[str, dict] = field(default_factory=dict)
+    #: The method every other is compared with (paired by seed) in the summary and report.
+    baseline: str = "fixed"
 
     def experiments(self) -> list[ExperimentConfig]:
         return [
@@ -363,6 +365,7 @@ def _write_plan(plan: ComparisonPlan, executor: ExecutorConfig, folder: Path) ->
         "methods": plan.methods,
         "seeds": plan.seeds,
         "method_params": plan.params,
+        "baseline": plan.baseline,
         "base": plan.base.to_dict(),
         "executor": executor.to_dict(),
     }
@@ -385,13 +388,14 @@ def _write_table(rows: list[dict], folder: Path) -> None:
     atomic_write(folder / "comparison.csv", lambda handle: handle.write(data))
 
 
-def comparison_summary(table: pd.DataFrame, cap: float) -> pd.DataFrame:
+def comparison_summary(table: pd.DataFrame, cap: float, baseline: str = "fixed") -> pd.DataFrame:
     """The per-method summary of a comparison's run table, with seed ensembles.
 
     One definition for ``rulwb compare``'s summary files and ``rulwb report``:
     only figures some run has are summarised (an imported fleet without a test
     split has validation figures only), and each method's seed ensemble is
-    added beside its per-seed mean (``cap`` is the RUL cap of the runs).
+    added beside its per-seed mean (``cap`` is the RUL cap of the runs); every
+    method is paired with ``baseline``'s runs of the same seed.
     """
     present = [m for m in SUMMARY_METRICS if m in table and table[m].notna().any()]
-    return add_ensembles(summarise(table, metrics=present), table, cap)
+    return add_ensembles(summarise(table, metrics=present, baseline=baseline), table, cap)

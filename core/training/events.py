@@ -65,10 +65,13 @@ class PredictionsEvent:
 
 @dataclass(frozen=True)
 class RefitEvent:
-    """One epoch of the refit on training and validation units done (no validation figures)."""
+    """One epoch of a training outside the run's own epochs done: the refit on training
+    and validation units after selection, or one of ``fixed_tuned``'s short tuning runs
+    before it (``what`` says which, as the CLI and the status bar show it)."""
 
     epoch: int
     epochs: int
+    what: str = "refit on training and validation units"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,8 +30,9 @@ from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write_json
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
-from core.training.events import Event, FailedEvent, RefitEvent
+from core.training.events import EpochEvent, Event, FailedEvent, RefitEvent
 from core.training.trainer import Trainer, TrainResult
+from core.training.tuning import save_tuning, saved_tuning, tune, tune_epochs
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,12 @@ def build_trainer(
     on_event: Callable[[Event], None] | None = None,
     control: TrainingControl | None = None,
 ) -> Trainer:
-    """Model and method built under the run's seed, wired to a trainer."""
+    """Model and method built under the run's seed, wired to a trainer.
+
+    A tuned method (``fixed_tuned``) first makes its choice on validation
+    units, or reads back the one it made before this run was interrupted.
+    """
+    config = tuned_config(config, data, run, on_event, control)
     seed_everything(config.seed)
     model = DualTaskModel(data.n_features, config.model_preset())
     method = create_method(config.method, **config.method_params)
@@ -177,6 +184,63 @@ def build_trainer(
     if config.train.refit:
         trainer.refit = partial(_refit, config, data, on_event, control)
     return trainer
+
+
+def tuned_config(
+    config: ExperimentConfig,
+    data: PreparedData,
+    run: RunDir | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    control: TrainingControl | None = None,
+) -> ExperimentConfig:
+    """The configuration the network trains with: ``fixed`` with the lambdas a tuned
+    method chose (:mod:`core.training.tuning`); any other method's unchanged."""
+    method = create_method(config.method, **config.method_params)
+    if not method.tuned:
+        return config
+    tuning = saved_tuning(run)
+    if tuning is None:
+        epochs = tune_epochs(int(method.params["tune_epochs"]), config.train.epochs)
+        short_run = partial(_tuning_run, config, data, epochs, on_event, control)
+        tuning = tune(short_run, config.train.select_on, epochs)
+        if all(math.isfinite(score) for score in tuning.scores.values()):
+            save_tuning(run, tuning)  # not a choice cut short by a stop: resuming tunes again
+    return config.with_(method="fixed", method_params=fixed_lambdas(tuning.lambda_rul))
+
+
+def fixed_lambdas(lambda_rul: float) -> dict[str, float]:
+    return {"lambda_rul": lambda_rul, "lambda_health": round(1.0 - lambda_rul, 12)}
+
+
+def _tuning_run(
+    config: ExperimentConfig,
+    data: PreparedData,
+    epochs: int,
+    on_event: Callable[[Event], None] | None,
+    control: TrainingControl | None,
+    lambda_rul: float,
+) -> float:
+    """One short run of ``fixed`` at ``lambda_rul``: its best validation selection score.
+
+    No folder, no trajectories, no probe; its epochs reach ``on_event`` as
+    :class:`RefitEvent` progress only, so no panel mistakes them for the run's.
+    """
+    settings = replace(
+        config.train, epochs=epochs, refit=False, trajectories=False, tensorboard=False,
+        probe_every=0,
+    )  # fmt: skip
+    short = config.with_(method="fixed", method_params=fixed_lambdas(lambda_rul), train=settings)
+    forward = on_event or (lambda event: None)
+    what = f"tuning lambda_RUL {lambda_rul:g}"
+
+    def progress_only(event: Event) -> None:
+        if isinstance(event, EpochEvent):
+            forward(RefitEvent(event.epoch, event.epochs, what))
+
+    result = build_trainer(short, data, None, progress_only, control).fit()
+    if result.status != RunStatus.FINISHED or not result.history:
+        return math.inf
+    return min(float(row["selection_score"]) for row in result.history)
 
 
 def _refit(

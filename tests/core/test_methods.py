@@ -319,7 +319,7 @@ def test_registry_coerces_strings_to_each_settings_type() -> None:
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("nope", {}, "choose one of: fixed, single_task, amnl, gaba"),
+        ("nope", {}, "choose one of: fixed, fixed_tuned, single_task, amnl, gaba"),
         ("gaba", {"betta": 0.9}, "unknown setting.*betta.*valid settings: beta, floor"),
         ("gaba", {"beta": "abc"}, "beta must be a number"),
         ("gaba", {"beta": 1.5}, r"beta must be <= 1\.0"),
@@ -385,9 +385,9 @@ def test_methods_register_where_they_are_defined() -> None:
         module = importlib.import_module(cls.__module__)
         source = Path(module.__file__).read_text()
         assert f"@register\nclass {cls.__name__}(" in source, name
-    assert list(METHODS)[:3] == ["fixed", "single_task", "amnl"]
+    assert list(METHODS)[:4] == ["fixed", "fixed_tuned", "single_task", "amnl"]
     assert list(METHODS)[-2:] == ["gbm", "weibull"], "the classical baselines, listed last"
-    assert len(balancing_methods()) == 22
+    assert len(balancing_methods()) == 23  # the 22 of the book and the tuned control
     balancing = {METHODS[name].__name__ for name in balancing_methods()}
     assert balancing <= set(core.methods.__all__)
 

@@ -253,3 +253,24 @@ def test_a_run_with_unreadable_files_is_named_not_fatal(comparison, tmp_path):
     assert len(record.runs) == len(runs) - 1
     assert [note for note in record.left_out if runs[0].name in note]
     assert RunDir(runs[1]).read_metrics() is not None
+
+
+def test_another_baseline_pairs_every_method_with_it(comparison, tmp_path, capsys):
+    """`rulwb report --baseline gaba`: the paired table reads fixed - gaba, the negation."""
+    out = tmp_path / "against_gaba.html"
+    assert main(["report", str(comparison), "--out", str(out), "--baseline", "gaba"]) == 0
+    parsed = Page(out.read_text(encoding="utf-8"))
+    summary = json.loads((comparison / "summary.json").read_text())
+    gaba = next(m for m in summary["methods"] if m["method"] == "gaba")
+    paired = parsed.row("fixed", width=7)
+    assert paired[1].startswith(f"{-gaba['rmse_diff']:+.2f} [{-gaba['rmse_diff_high']:+.2f}, ")
+    assert "RMSE − gaba" in out.read_text(encoding="utf-8")
+    assert main(["report", str(comparison), "--out", str(out), "--baseline", "grace"]) == 2
+    assert "--baseline grace has no finished run" in capsys.readouterr().err
+
+
+def test_compare_refuses_a_baseline_it_does_not_run(tmp_path, capsys):
+    code = main(["compare", "--source", "demo", "--methods", "gaba", "--seeds", "0",
+                 "--baseline", "fixed", "--out", str(tmp_path / "c")])  # fmt: skip
+    assert code == 2
+    assert "--baseline fixed is not one of the compared methods (gaba)" in capsys.readouterr().err

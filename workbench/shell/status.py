@@ -91,10 +91,10 @@ class TrainingStatusBar(QStatusBar):
         self._tick()
 
     def update_refit(self, event: RefitEvent) -> None:
-        """Progress of the refit on training and validation units (after selection)."""
+        """Progress of a side training: the refit after selection, or a tuning run before it."""
         self._fraction = event.epoch / max(event.epochs, 1)
         self.progress.setValue(int(1000 * self._fraction))
-        self.progress.setFormat(f"refit on all units · epoch {event.epoch}/{event.epochs}")
+        self.progress.setFormat(f"{event.what} · epoch {event.epoch}/{event.epochs}")
         self._tick()
 
     def set_paused(self, paused: bool) -> None:
