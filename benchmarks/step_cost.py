@@ -60,7 +60,12 @@ class MethodRunner:
     """One method's own model copy, optimiser and step function."""
 
     def __init__(
-        self, name: str, model: DualTaskModel, probe_every: int = 0, **params: float
+        self,
+        name: str,
+        model: DualTaskModel,
+        probe_every: int = 0,
+        bf16: bool = False,
+        **params: float,
     ) -> None:
         self.model = copy.deepcopy(model)
         method = create_method(name if name in METHODS else "fixed", **params)
@@ -68,7 +73,7 @@ class MethodRunner:
             method = create_method(name, warmup_steps=0, **params)
         params = [*self.model.parameters(), *method.parameters()]
         self.optimizer = torch.optim.AdamW(params, lr=1e-4)
-        self.step = TrainingStep(self.model, method, self.optimizer, clip_norm=1.0)
+        self.step = TrainingStep(self.model, method, self.optimizer, clip_norm=1.0, bf16=bf16)
         self.probe_every, self.count = probe_every, 0
 
     def __call__(self, x, rul, health) -> None:
