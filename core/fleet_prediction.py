@@ -16,7 +16,7 @@ from core.data.sources import read_fleet
 from core.errors import WorkbenchError
 from core.fleet_ensemble import FleetEnsemble
 from core.inference import FleetPrediction
-from core.runs import RunInfo, RunStatus
+from core.runs import BEST_CHECKPOINT, RunInfo, RunStatus
 from core.training.comparison_runs import experiment_key
 from core.training.experiment import ExperimentConfig
 from core.variants import variant_suffixes
@@ -133,5 +133,5 @@ def usable_runs(runs: list[RunInfo]) -> list[RunInfo]:
         for info in runs
         if info.status == RunStatus.FINISHED
         and not info.damaged
-        and (Path(info.path) / "best.pt").exists()
+        and (Path(info.path) / BEST_CHECKPOINT).exists()
     ]

@@ -26,7 +26,7 @@ from core.data.windows import WindowSet
 from core.errors import WorkbenchError
 from core.intervals import RulIntervals
 from core.model import DualTaskModel, ModelPreset
-from core.runs import RunDir, RunStoreError
+from core.runs import BEST_CHECKPOINT, RunDir, RunStoreError
 from core.training.batches import DeviceWindows
 from core.training.evaluation import predict
 from core.training.experiment import ExperimentConfig, load_data, read_run_config
@@ -77,17 +77,17 @@ class FleetPredictor:
         rebuilt from its source instead (which must then still be where it was).
         """
         run = RunDir(run_dir)
-        if not (run.path / "best.pt").exists():
+        if not (run.path / BEST_CHECKPOINT).exists():
             raise WorkbenchError(f"{run.path}: no best.pt checkpoint (the run saved no epoch)")
         config = read_run_config(run)
         pipeline = _saved_pipeline(run)
         if pipeline is None:
             pipeline = (data or load_data(config)).pipeline
-        state = run.load_checkpoint("best.pt")
+        state = run.load_checkpoint(BEST_CHECKPOINT)
         missing = {"model", "n_features", "preset"} - set(state)
         if missing:
             raise RunStoreError(
-                f"checkpoint lacks {', '.join(sorted(missing))}", run.path / "best.pt"
+                f"checkpoint lacks {', '.join(sorted(missing))}", run.path / BEST_CHECKPOINT
             )
         model = DualTaskModel(state["n_features"], ModelPreset(**_preset_fields(state["preset"])))
         model.load_state_dict(state["model"])

@@ -3,6 +3,7 @@
     python studies/reproduce.py run --subsets FD001,FD003 --seeds 0,1,2,3,4
     python studies/reproduce.py run --subsets FD002,FD004 --seeds 0,1,2
     python studies/reproduce.py table          # markdown on stdout, from every summary.json
+    python studies/reproduce.py readme         # the same into README.md and docs/results.md
     python studies/reproduce.py run --screen --subsets FD001 --methods amnl,dwa,... --seeds 0
     python studies/reproduce.py screen         # the wider family ranked on validation figures
     python studies/reproduce.py epochs         # JSON: where each subset's validation curve turns
@@ -16,6 +17,14 @@ accuracy and macro-F1 per subset and method, with the number of seeds, the
 RMSE difference from fixed weights (95 % interval) and the seed ensemble's
 RMSE (core.ensemble), from whatever has finished. The C-MAPSS cap (125) is
 the study's.
+
+``readme`` computes the same summaries once and writes them where they are
+read: the headline table (per subset: the network method with the lowest
+per-seed mean test RMSE and its seed ensemble, fixed weights, and the
+classical baselines) between ``<!-- results:begin -->`` and ``<!-- results:end
+-->`` in README.md, and ``table``'s full table between ``<!-- reproduction-table
+-->`` and ``<!-- /reproduction-table -->`` in docs/results.md. Nothing outside
+the markers changes, so the text around the tables stays what people wrote.
 
 ``screen`` picks which of the wider family join the table: it ranks every
 method trained on a subset (the screening runs and the table's own, on the
@@ -35,6 +44,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -42,8 +52,10 @@ import pandas as pd
 from core.cli.train_cmd import HEADLINE
 from core.comparison import summarise, summary_to_json
 from core.ensemble import add_ensembles
-from core.formats import format_metric_spread
+from core.formats import format_metric, format_metric_spread
+from core.methods import METHODS as REGISTERED
 from core.runs import RunDir, RunStore
+from core.runs.atomic import atomic_write_text
 from core.training.comparison_runs import finished_runs, normalised_config
 from core.training.selection import selection_score
 from core.variants import differing_settings
@@ -56,6 +68,15 @@ SCREEN = REPO / "studies" / "out" / "screen"
 METHODS = "fixed,gaba,grace,uncertainty"
 #: C-MAPSS's RUL cap in this study (the default protocol).
 CAP = 125.0
+#: Where ``readme`` writes: file, first marker, last marker (the lines between are replaced).
+README_BLOCK = (REPO / "README.md", "<!-- results:begin -->", "<!-- results:end -->")
+RESULTS_BLOCK = (
+    REPO / "docs" / "results.md",
+    "<!-- reproduction-table -->",
+    "<!-- /reproduction-table -->",
+)
+#: The headline table's fixed columns, each shown when some subset has runs of it.
+CONTROLS = ("fixed", "fixed_tuned", "gbm", "weibull")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -83,17 +104,14 @@ def fmt(row: dict, metric: str) -> str:
     )
 
 
-def table(_: argparse.Namespace) -> None:
-    """Mean ± std per subset and method over every finished run in the study's run stores.
+def subset_summaries() -> Iterator[tuple[str, dict]]:
+    """Per subset, mean ± std per method over every finished run in the study's run store.
 
     Computed from the runs themselves rather than a summary.json, so runs added by
-    separate ``compare`` calls (another method, more seeds) all count.
+    separate ``compare`` calls (another method, more seeds) all count. Yields the
+    subset's name and :func:`core.comparison.summary_to_json` of its summary (with
+    each method's seed ensemble).
     """
-    lines = [
-        "| subset | method | seeds | test RMSE | NASA | accuracy | macro-F1 "
-        "| RMSE − fixed (95 % CI) | ensemble RMSE |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
     for folder in sorted(p for p in OUT.iterdir() if (p / "runs").is_dir()):
         store = RunStore(folder / "runs")
         runs = pd.DataFrame(finished_runs(store).values())
@@ -104,20 +122,102 @@ def table(_: argparse.Namespace) -> None:
         )
         if mixed:  # a mean over runs of two recipes would mix two experiments
             print(f"warning: {folder.name} runs differ in {mixed}", file=sys.stderr)
-        summary = summary_to_json(
-            add_ensembles(summarise(runs, metrics=list(HEADLINE)), runs, 125.0)
+        yield (
+            folder.name,
+            summary_to_json(add_ensembles(summarise(runs, metrics=list(HEADLINE)), runs, CAP)),
         )
+
+
+def table_lines(summaries: list[tuple[str, dict]]) -> list[str]:
+    """The full table: every subset and method, test figures, difference from fixed, ensemble."""
+    lines = [
+        "| subset | method | seeds | test RMSE | NASA | accuracy | macro-F1 "
+        "| RMSE − fixed (95 % CI) | ensemble RMSE |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for subset, summary in summaries:
         for row in summary["methods"]:
             low, high = row.get("rmse_diff_low"), row.get("rmse_diff_high")
             diff = "" if low is None else f"{row['rmse_diff']:+.2f} [{low:+.2f}, {high:+.2f}]"
             members = row.get("ensemble_members")
             ensemble = "" if members is None else f"{row['ensemble_rmse']:.2f} (of {members:.0f})"
             lines.append(
-                f"| {folder.name} | {row['method']} | {row['n']} | {fmt(row, 'rmse')} "
+                f"| {subset} | {row['method']} | {row['n']} | {fmt(row, 'rmse')} "
                 f"| {fmt(row, 'nasa_score')} | {fmt(row, 'accuracy')} "
                 f"| {fmt(row, 'macro_f1')} | {diff} | {ensemble} |"
             )
-    print("\n".join(lines))
+    return lines
+
+
+def table(_: argparse.Namespace) -> None:
+    """The full table on stdout."""
+    print("\n".join(table_lines(list(subset_summaries()))))
+
+
+def _rmse(row: dict | None) -> str:
+    """Test RMSE mean ± std; a deterministic baseline (std 0 over its seeds) as its value."""
+    if row is None:
+        return "–"
+    std, mean = row.get("rmse_std"), row.get("rmse_mean")
+    if std is not None and mean is not None and abs(std) <= 1e-9 * max(1.0, abs(mean)):
+        return format_metric("rmse", mean)
+    return fmt(row, "rmse")
+
+
+def headline_lines(summaries: list[tuple[str, dict]]) -> list[str]:
+    """Test RMSE per subset: the best network method (per-seed mean) and the controls.
+
+    "Best" is the network method with the lowest per-seed mean test RMSE, shown
+    with its seed ensemble's RMSE; the classical baselines never compete for it.
+    """
+    present = {row["method"] for _, summary in summaries for row in summary["methods"]}
+    controls = [name for name in CONTROLS if name in present]
+    lines = [
+        "| subset | networks × seeds | lowest network mean (method) | its seed ensemble | "
+        + " | ".join(f"`{name}`" for name in controls)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(controls),
+    ]
+    for subset, summary in summaries:
+        rows = {row["method"]: row for row in summary["methods"]}
+        networks = [
+            row for name, row in rows.items()
+            if not getattr(REGISTERED.get(name), "baseline", False)
+            and row.get("rmse_mean") is not None
+        ]  # fmt: skip
+        if not networks:
+            continue
+        best = min(networks, key=lambda row: row["rmse_mean"])
+        seeds = sorted({int(row["n"]) for row in networks})
+        span = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]}"
+        members = best.get("ensemble_members")
+        ensemble = "–" if members is None else f"{best['ensemble_rmse']:.2f} (of {members:.0f})"
+        cells = [f"{len(networks)} × {span}", f"{_rmse(best)} ({best['method']})", ensemble]
+        cells += [_rmse(rows.get(name)) for name in controls]
+        lines.append(f"| {subset} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def replace_block(path: Path, begin: str, end: str, lines: list[str]) -> None:
+    """Replace the lines between the marker lines ``begin`` and ``end`` in ``path``."""
+    text = path.read_text(encoding="utf-8").split("\n")
+    try:
+        first, last = text.index(begin), text.index(end)
+    except ValueError:
+        sys.exit(f"{path}: no lines {begin!r} ... {end!r} to write the table between")
+    if last < first:
+        sys.exit(f"{path}: {end!r} comes before {begin!r}")
+    atomic_write_text(path, "\n".join([*text[: first + 1], *lines, *text[last:]]))
+
+
+def readme(_: argparse.Namespace) -> None:
+    """The headline table into README.md and the full table into docs/results.md."""
+    summaries = list(subset_summaries())
+    if not summaries:
+        sys.exit(f"no finished runs under {OUT}: nothing to write")
+    replace_block(*README_BLOCK, headline_lines(summaries))
+    replace_block(*RESULTS_BLOCK, table_lines(summaries))
+    print(f"wrote {README_BLOCK[0].relative_to(REPO)} and {RESULTS_BLOCK[0].relative_to(REPO)}")
 
 
 def screen(args: argparse.Namespace) -> None:
@@ -201,12 +301,14 @@ def main() -> None:
     go.add_argument("--screen", action="store_true", help="into the screening study (see screen)")
     go.add_argument("extra", nargs="*", help="more `rulwb compare` flags, after --")
     sub.add_parser("table")
+    sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
     sub.add_parser("epochs")
     rank = sub.add_parser("screen")
     rank.add_argument("--subset", default="FD001")
     rank.add_argument("--seeds", default="0", help="the seeds every screened method has")
     args = parser.parse_args()
-    {"run": run, "table": table, "screen": screen, "epochs": epochs}[args.command](args)
+    commands = {"run": run, "table": table, "readme": readme, "screen": screen, "epochs": epochs}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,3 @@ def window_features(windows: WindowSet) -> np.ndarray:
     spread = width * (width**2 - 1) / 12.0
     slope = (moment - centre * total) / spread if width > 1 else np.zeros_like(total)
     return np.hstack([rows[ends], total / width, slope])
-
-
-def feature_names(features: tuple[str, ...]) -> list[str]:
-    """Column names matching :func:`window_features`: ``s2_last``, ..., ``s21_slope``."""
-    return [f"{name}_{summary}" for summary in SUMMARIES for name in features]

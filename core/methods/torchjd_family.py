@@ -202,7 +202,3 @@ class GradVac(TorchJDMethod):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         set_gradvac_target(self.weighting, state["target_cosine"], K)
-
-
-#: TorchJD-based methods, in the order the registry lists them.
-TORCHJD_METHODS = (MGDA, MGDAUpperBound, IMTLG, AlignedMTL, UPGrad, DualProj, GradVac)

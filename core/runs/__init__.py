@@ -6,6 +6,6 @@ through :class:`RunStore`. Problems with the disk surface as
 """
 
 from core.runs.atomic import RunStoreError
-from core.runs.store import RunDir, RunInfo, RunStatus, RunStore
+from core.runs.store import BEST_CHECKPOINT, RunDir, RunInfo, RunStatus, RunStore
 
-__all__ = ["RunDir", "RunInfo", "RunStatus", "RunStore", "RunStoreError"]
+__all__ = ["BEST_CHECKPOINT", "RunDir", "RunInfo", "RunStatus", "RunStore", "RunStoreError"]

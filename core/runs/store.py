@@ -1,16 +1,6 @@
 """Run folders: one folder per training run, written so a crash leaves it readable.
 
-Layout of a run folder::
-
-    <root>/20261122-110700_gaba_s0_3f9a/
-        config.json        full configuration, enough to re-run it
-        status.json        running / finished / stopped / diverged / failed, pid, host
-        history.csv        one row per epoch, rewritten whole each epoch
-        probe.csv          gradient-probe rows, appended (a torn last line is ignored)
-        metrics.json       test metrics, written once at the end
-        predictions.csv    one test prediction per engine
-        trajectories.csv   per-engine RUL trajectories
-        best.pt            checkpoint of the selected weights
+Every file a run folder can hold, and when it is written: docs/architecture.md, "A run folder".
 
 Every file except ``probe.csv`` is replaced atomically (see :mod:`core.runs.atomic`).
 A folder holding neither ``config.json`` nor ``status.json`` is not a run and
@@ -51,6 +41,8 @@ CONFIG, STATUS, METRICS = "config.json", "status.json", "metrics.json"
 HISTORY, PROBE = "history.csv", "probe.csv"
 PREDICTIONS, TRAJECTORIES = "predictions.csv", "trajectories.csv"
 _NAME_TRIES = 1000
+#: The weights a run predicts with: selected on validation (or the refit model).
+BEST_CHECKPOINT = "best.pt"
 
 
 @dataclass(frozen=True)
@@ -227,17 +219,17 @@ class RunDir:
             raise ValueError(f"checkpoint name must be a plain file name, got {name!r}")
         return self.path / name
 
-    def has_checkpoint(self, name: str = "best.pt") -> bool:
+    def has_checkpoint(self, name: str = BEST_CHECKPOINT) -> bool:
         return self._checkpoint_path(name).is_file()
 
-    def save_checkpoint(self, state: dict[str, Any], name: str = "best.pt") -> None:
+    def save_checkpoint(self, state: dict[str, Any], name: str = BEST_CHECKPOINT) -> None:
         """Save a checkpoint with ``torch.save``, atomically."""
         import torch
 
         atomic_write(self._checkpoint_path(name), lambda handle: torch.save(state, handle))
 
     def load_checkpoint(
-        self, name: str = "best.pt", map_location: Any = "cpu", weights_only: bool = True
+        self, name: str = BEST_CHECKPOINT, map_location: Any = "cpu", weights_only: bool = True
     ) -> dict[str, Any]:
         """Load a checkpoint; ``weights_only`` refuses arbitrary pickled objects."""
         import torch
@@ -407,3 +399,17 @@ def _unreadable(folder: Path, error: Exception) -> RunInfo:
         damaged=f"unreadable ({type(error).__name__}: {error})",
         created=datetime.fromtimestamp(0).astimezone(),
     )
+
+
+def runs_in(path: str | Path) -> list[Path]:
+    """The run folders a path names: itself, its ``runs/`` (a comparison), or a store's runs."""
+    path = Path(path)
+    if (path / CONFIG).is_file():
+        return [path]
+    store = path / "runs" if (path / "runs").is_dir() else path
+    if not store.is_dir():
+        raise RunStoreError("no such run, run store or comparison folder", path)
+    found = [info.path for info in RunStore(store).list_runs() if not info.damaged]
+    if not found:
+        raise RunStoreError("holds no run folder", path)
+    return found

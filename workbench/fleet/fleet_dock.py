@@ -48,14 +48,21 @@ class FleetDock(QDockWidget):
         self.view.shutdown(wait_s)
 
 
-def import_csv(window, fleet: FleetDock) -> None:
+def import_csv(
+    window, fleet: FleetDock, folder: Path | None = None, removals: Path | None = None
+) -> None:
     """Run the import dialog; route what the user accepted.
 
     A run-to-failure file becomes the Data dock's source (and is loaded); an
-    in-service file goes to the fleet view, ready to predict.
+    in-service file goes to the fleet view, ready to predict. With ``folder``
+    (a sample fleet) the dialog opens on it and its ``removals`` log, checked.
     """
     protocol = window.data_dock.preprocess_form
     dialog = CsvImportDialog(window, window=protocol.window_cycles.value())
+    if folder is not None:
+        dialog.set_path(folder)  # waits for the preview, which sets the column roles
+        dialog.set_removals(removals)
+        dialog.check()  # the file list's failures, the failed / suspended counts
     try:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return

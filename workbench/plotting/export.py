@@ -145,11 +145,6 @@ def _header(table: QTableWidget, column: int) -> str:
     return item.text() if item is not None else str(column)
 
 
-def export_table_csv(table: QTableWidget, path: str | Path) -> Path:
-    """Write a table widget's cells (as displayed) to CSV."""
-    return export_frame_csv(table_frame(table), path)
-
-
 def grab_png(widget: QWidget, path: str | Path) -> Path:
     """A PNG of a plain widget (tables, forms) as it would appear on screen."""
     path = _checked_path(path)

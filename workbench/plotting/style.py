@@ -5,11 +5,18 @@ A light background was chosen because the plots end up in reports and slides
 on white. Colours carry meaning and never change between panels: the RUL task
 is orange and the health task blue everywhere; health states are green, amber
 and red; a balancing method keeps its colour in every comparison.
+
+The look is data: the colours, line width and font sizes below are read once,
+at import, from resources/plot_style.json (a damaged file stops the start with
+a message naming it). The names and their meanings stay here.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -24,19 +31,76 @@ from core.colours import (  # noqa: F401  (re-exported for the panels)
     STATE_COLOURS,
     method_colour,
 )
+from resources import PLOT_STYLE, ResourceError, read_json
 
-BACKGROUND = "#ffffff"
-FOREGROUND = "#3c4043"
-MUTED = "#80868b"
+#: The colours resources/plot_style.json must name, and its other entries.
+COLOUR_NAMES = (
+    "background",
+    "foreground",
+    "muted",
+    "warning",
+    "total",
+    "ratio",
+    "effective_ratio",
+    "cosine",
+    "true_rul",
+)
+FONT_SIZE_NAMES = ("title", "axis_label")
+
+
+def load_style(path: Path = PLOT_STYLE) -> dict[str, Any]:
+    """The plot style file, checked: every colour ``#rrggbb``, sizes numbers, fonts ``Npt``.
+
+    Raises :class:`resources.ResourceError` naming ``path`` and the entry at fault.
+    """
+    data = read_json(path)
+    problem = _style_problem(data)
+    if problem:
+        raise ResourceError(f"{path} is damaged ({problem}); restore it or reinstall")
+    return data
+
+
+def _style_problem(data: Any) -> str:
+    """What is wrong with a plot style (empty when nothing is)."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    colours, fonts = data.get("colours"), data.get("font_sizes")
+    if not isinstance(colours, dict) or not isinstance(fonts, dict):
+        return "needs the objects 'colours' and 'font_sizes'"
+    for name in COLOUR_NAMES:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", str(colours.get(name))):
+            return f"colours.{name} must be a colour such as '#3c4043', not {colours.get(name)!r}"
+    for name in FONT_SIZE_NAMES:
+        if not re.fullmatch(r"\d+(\.\d+)?pt", str(fonts.get(name))):
+            return f"font_sizes.{name} must be a size such as '9pt', not {fonts.get(name)!r}"
+    for name in ("line_width", "title_height"):
+        value = data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            return f"{name} must be a positive number, not {value!r}"
+    return ""
+
+
+_STYLE = load_style()
+_COLOURS = _STYLE["colours"]
+
+BACKGROUND: str = _COLOURS["background"]
+FOREGROUND: str = _COLOURS["foreground"]
+MUTED: str = _COLOURS["muted"]
 #: Text that asks for the user's attention without being an error (amber, readable on white).
-WARNING = "#b06000"
+WARNING: str = _COLOURS["warning"]
 
 #: Quantities that are about both tasks.
-TOTAL = "#5f6368"
-RATIO = "#9334e6"
-EFFECTIVE_RATIO = "#00897b"
-COSINE = "#188038"
-TRUE_RUL = "#202124"
+TOTAL: str = _COLOURS["total"]
+RATIO: str = _COLOURS["ratio"]
+EFFECTIVE_RATIO: str = _COLOURS["effective_ratio"]
+COSINE: str = _COLOURS["cosine"]
+TRUE_RUL: str = _COLOURS["true_rul"]
+
+#: Width of a plot's lines unless a panel asks for another (screen pixels).
+LINE_WIDTH: float = float(_STYLE["line_width"])
+#: Font sizes of a plot's title and of its axis labels.
+TITLE_SIZE: str = _STYLE["font_sizes"]["title"]
+AXIS_LABEL_SIZE: str = _STYLE["font_sizes"]["axis_label"]
 
 
 def series_colour(name: str, index: int) -> str:
@@ -56,7 +120,7 @@ def series_colour(name: str, index: int) -> str:
     return extra[index % len(extra)]
 
 
-def pen(colour: str, width: float = 2.0, dashed: bool = False, alpha: int = 255):
+def pen(colour: str, width: float = LINE_WIDTH, dashed: bool = False, alpha: int = 255):
     """A cosmetic pen (width in screen pixels, whatever the zoom)."""
     qcolour = QColor(colour)
     qcolour.setAlpha(alpha)
@@ -161,15 +225,15 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
 
 def set_axis_label(plot: pg.PlotItem, side: str, text: str) -> None:
     """An axis label in the house style (a run of hours relabels "RUL (cycles)")."""
-    plot.getAxis(side).setLabel(text, color=FOREGROUND, **{"font-size": "9pt"})
+    plot.getAxis(side).setLabel(text, color=FOREGROUND, **{"font-size": AXIS_LABEL_SIZE})
 
 
 #: Height of a plot's title row; pyqtgraph's 30 px leaves a gap above the legend strip.
-TITLE_HEIGHT = 22
+TITLE_HEIGHT: int = int(_STYLE["title_height"])
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:
     """A plot title in the house colour and size (pyqtgraph's default grey is faint on white)."""
-    plot.setTitle(title, color=FOREGROUND, size="10pt")
+    plot.setTitle(title, color=FOREGROUND, size=TITLE_SIZE)
     plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
     plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
