@@ -98,6 +98,20 @@ CELLS: dict[str, tuple[str, list[str]]] = {
     "window40-smooth0.1": ("current", [*W40, "--smoothing", "0.1"]),
     # late predictions (RUL over-estimated) cost twice an early one, as NASA's score leans
     "window40-late2": ("current", [*W40, "--late-weight", "2"]),
+    # why the methods hardly differ (studies/balance.py, docs/balance.md): GABA's floor caps its
+    # reweighting at (1 - floor) / floor, 19x at the book's 0.05; lower floors let it reach an
+    # effective ratio near 1. The same under SGD with momentum (clipped, as every run is).
+    "balance-gaba": ("current", [*W40, "--methods", "gaba"]),
+    "balance-gaba-floor0.01": (
+        "current",
+        [*W40, "--methods", "gaba", "--param", "gaba.floor=0.01"],
+    ),
+    "balance-gaba-floor0": ("current", [*W40, "--methods", "gaba", "--param", "gaba.floor=0"]),
+    "balance-sgd-fixed": ("current", [*W40, "--optimizer", "sgd", "--lr", "1e-2"]),
+    "balance-sgd-gaba": (
+        "current",
+        [*W40, "--optimizer", "sgd", "--lr", "1e-2", "--methods", "gaba"],
+    ),
     # the default recipe with ten times the book's weight decay (1e-4)
     "nodrop-wd1e-3": (
         "current",
@@ -125,7 +139,7 @@ def cell_command(cell: str, subset: str, args: argparse.Namespace) -> list[str]:
         "sys.exit(main())",
         "compare",
         "--methods",
-        "fixed",
+        "fixed",  # a cell's own --methods (later on the line) takes precedence
         "--seeds",
         args.seeds,
         "--source",

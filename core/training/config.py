@@ -15,6 +15,7 @@ from core.settings import check, from_dict, setting
 from core.training.selection import SELECT_ON
 
 LR_SCHEDULES = ("plateau", "cosine")
+OPTIMIZERS = ("adamw", "sgd")
 PROBE_SPACES = ("parameters", "representation")
 
 
@@ -28,6 +29,11 @@ class TrainConfig:
         Maximum number of epochs.
     batch_size
         Windows per optimiser step.
+    optimizer
+        ``adamw`` (the book's) or ``sgd`` with momentum 0.9. AdamW divides each
+        parameter's step by its own gradient scale, so multiplying both task
+        weights by a constant changes nothing: only their mix reaches the
+        shared update (docs/balance.md).
     lr, weight_decay
         AdamW settings.
     warmup_epochs
@@ -124,9 +130,17 @@ class TrainConfig:
         step=1e-4,
         decimals=5,
     )
+    optimizer: str = setting(
+        "adamw",
+        help="adamw (the book's), or sgd with momentum 0.9 (its weight decay an L2 term); "
+        "AdamW scales each parameter's step by its own gradient history, so only the mix of "
+        "the task weights, not their size, reaches the update",
+        label="Optimiser",
+        choices=OPTIMIZERS,
+    )
     weight_decay: float = setting(
         1e-4,
-        help="AdamW weight decay",
+        help="weight decay of the optimiser",
         label="Weight decay",
         minimum=0.0,
         maximum=1.0,
@@ -263,8 +277,10 @@ class TrainConfig:
     )
     threads: int = setting(
         0,
-        help="torch CPU threads for the run (0: leave the process's setting); recorded so "
-        "that --config repeats a run with the same arithmetic",
+        help="torch CPU threads for the run; 0: `rulwb train` and the GUI take a share of the "
+        "cores beside the trainings live on this machine (docs/architecture.md), `rulwb "
+        "compare` the process's count (serial) or its executor's share; recorded so that "
+        "--config repeats a run with the same arithmetic",
         label="CPU threads",
         minimum=0,
         maximum=1024,

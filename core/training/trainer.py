@@ -21,7 +21,7 @@ from core.data.prepare import PreparedData
 from core.formats import count
 from core.methods.base import BalancingMethod
 from core.model import DualTaskModel
-from core.runs import RunDir, RunStatus
+from core.runs import BEST_CHECKPOINT, RunDir, RunStatus
 from core.runs.tensorboard import ScalarLog
 from core.training.batches import DeviceWindows, steps_per_epoch
 from core.training.config import TrainConfig
@@ -45,9 +45,10 @@ from core.training.selection import selection_score
 from core.training.step import Diverged, TrainingStep
 
 PROBE_COLUMNS = ("norm_rul", "norm_health", "ratio", "cosine", "effective_ratio")
-#: Validation figures of the selected weights written to metrics.json beside the test figures.
 #: Written after every epoch: everything :meth:`Trainer.restore` needs to go on.
 LAST_CHECKPOINT = "last.pt"
+#: Momentum of ``optimizer="sgd"`` (the usual value; the study of docs/balance.md uses it).
+SGD_MOMENTUM = 0.9
 #: The weights selected on validation, kept beside a refit model (which becomes best.pt).
 SELECTED_CHECKPOINT = "selected.pt"
 
@@ -174,6 +175,8 @@ class Trainer:
         if self.method.parameters():
             groups.append({"params": self.method.parameters(), "weight_decay": 0.0})
         fused = self.device.type == "cuda"
+        if self.config.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=self.config.lr, momentum=SGD_MOMENTUM, fused=fused)
         return torch.optim.AdamW(groups, lr=self.config.lr, fused=fused)
 
     # ------------------------------------------------------------------ loop
@@ -365,7 +368,7 @@ class Trainer:
         if improved:
             best_weights = self.best[2]
             assert best_weights is not None  # _end_epoch has just stored the improved weights
-            self.run.save_checkpoint(self._checkpoint(best_weights), "best.pt")
+            self.run.save_checkpoint(self._checkpoint(best_weights), BEST_CHECKPOINT)
         self.run.save_checkpoint(self.training_state(), LAST_CHECKPOINT)
 
     # ---------------------------------------------------------- resumption
@@ -534,7 +537,7 @@ class Trainer:
             assert self.best[2] is not None  # a refit follows a selection
             self.run.save_checkpoint(self._checkpoint(self.best[2]), SELECTED_CHECKPOINT)
             refit = {**self._checkpoint(weights), "refit_epochs": self.best[1]}
-            self.run.save_checkpoint(refit, "best.pt")
+            self.run.save_checkpoint(refit, BEST_CHECKPOINT)
         self.ema.model.load_state_dict(weights)
 
     def _refit_units(self) -> int:

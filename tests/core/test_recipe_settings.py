@@ -116,3 +116,28 @@ def test_late_weight_changes_training(small_data):
     plain = run_experiment(with_train(small_experiment(), late_weight=1.0), data=small_data)[0]
     late = run_experiment(with_train(small_experiment(), late_weight=3.0), data=small_data)[0]
     assert late.history[0]["train_loss_rul"] != plain.history[0]["train_loss_rul"]
+
+
+def _fixed(small_data, weights, optimizer, clip_norm=1.0, lr=1e-2):
+    """Validation RMSE and macro-F1 per epoch of fixed weights (a learning rate that learns)."""
+    config = small_experiment(
+        method="fixed", method_params={"lambda_rul": weights[0], "lambda_health": weights[1]}
+    )
+    config = with_train(
+        config, optimizer=optimizer, epochs=2, probe_every=0, lr=lr, clip_norm=clip_norm
+    )
+    history = run_experiment(config, data=small_data)[0].history
+    return [row[key] for row in history for key in ("val_rmse", "val_macro_f1")]
+
+
+def test_only_the_mix_of_the_task_weights_reaches_the_update(small_data):
+    """AdamW divides each parameter's step by its own gradient scale, and clipping the
+    gradient's norm does the same for SGD: 0.5 / 0.5 and 5 / 5 train the same model. The mix
+    does matter, and without clipping SGD takes the weights' size as a learning rate."""
+    half = _fixed(small_data, (0.5, 0.5), "adamw")
+    assert _fixed(small_data, (5.0, 5.0), "adamw") == pytest.approx(half, rel=1e-3)
+    assert _fixed(small_data, (0.01, 0.99), "adamw") != pytest.approx(half, rel=1e-2)
+    clipped = _fixed(small_data, (0.5, 0.5), "sgd")
+    assert _fixed(small_data, (0.05, 0.05), "sgd") == pytest.approx(clipped, rel=1e-4)
+    unclipped = _fixed(small_data, (0.5, 0.5), "sgd", clip_norm=0.0, lr=1e-5)
+    assert _fixed(small_data, (0.05, 0.05), "sgd", 0.0, 1e-5) != pytest.approx(unclipped, rel=1e-3)
