@@ -23,7 +23,11 @@ by the kind of quantity it is:
   share of engines classified right. Three decimals, because methods often
   differ in the third (and the HTML report writes it the same way).
 
-Other numbers (steps, seeds, seconds, probe values) take :func:`format_value`:
+- **seconds** (a run's time): one decimal, ``61.5``, in the runs table, the
+  summary's ``61.5 ± 1.9`` and the report alike (before, four significant digits
+  in one place and the spread's decimals in another: ``61.53`` beside ``62 ± 12``).
+
+Other numbers (steps, seeds, probe values) take :func:`format_value`:
 four significant digits, no exponent for big numbers.
 """
 
@@ -51,26 +55,29 @@ METRIC_KINDS = {
     "prognostic_horizon_share": "percent",
     "relative_accuracy": "ratio",
     "cumulative_relative_accuracy": "ratio",
+    # how long a run took
+    "seconds": "seconds",
 }
 #: Prefixes that name where a figure comes from, not what it measures.
 PREFIXES = ("val_", "test_", "majority_", "ensemble_")
 
 
 def metric_kind(name: str) -> str | None:
-    """'cycles', 'score', 'percent' or 'ratio' for a metric name; None for other numbers."""
+    """'cycles', 'score', 'percent', 'ratio' or 'seconds' for a metric name; None for other
+    numbers."""
     for prefix in PREFIXES:
         if name.startswith(prefix):
             return metric_kind(name[len(prefix) :])
     return METRIC_KINDS.get(name)
 
 
-def is_metric(name: str) -> bool:
-    """Whether ``name`` is a metric with a fixed format (``val_rmse``, ``accuracy``...)."""
-    return metric_kind(name) is not None
-
-
 #: Per kind of metric: the number format and the factor it is shown with (percent: × 100).
-_KIND_FORMATS = {"score": (",.0f", 1.0), "percent": (".1f", 100.0), "ratio": (".3f", 1.0)}
+_KIND_FORMATS = {
+    "score": (",.0f", 1.0),
+    "percent": (".1f", 100.0),
+    "ratio": (".3f", 1.0),
+    "seconds": (".1f", 1.0),
+}
 
 
 def format_metric(name: str, value: object, missing: str = MISSING) -> str:

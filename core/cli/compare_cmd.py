@@ -6,22 +6,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from core.cli.mlflow_cmd import add_mlflow_arguments, log_ended, require_mlflow
 from core.cli.options import add_preprocess_arguments, add_source_arguments
 from core.cli.progress import ProgressLine
 from core.cli.train_cmd import add_training_arguments, experiment_from_args
-from core.comparison import summary_to_json
-from core.executors import EXECUTORS, ExecutorConfig
 from core.formats import format_metric_spread
-from core.runs.atomic import atomic_write_text
-from core.training.comparison_runs import (
-    ComparisonPlan,
-    comparison_summary,
-    parse_seeds,
-    run_comparison,
-)
+
+if TYPE_CHECKING:  # pandas, torch and the training stack load when the command runs
+    import pandas as pd
+
+#: core.executors.EXECUTORS, written out: that package imports the training stack, and
+#: `rulwb --help` must not (tests/core/test_cli_startup.py checks the two agree).
+EXECUTORS = ("serial", "local", "ray")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_arguments(compare)
     add_preprocess_arguments(compare)
     add_training_arguments(compare)
+    add_mlflow_arguments(compare)
     compare.set_defaults(handler=run_compare, config=None, method="fixed", seed=0)
 
 
@@ -87,6 +86,16 @@ def method_params(pairs: list[str], methods: list[str]) -> dict[str, dict[str, s
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from core.comparison import summary_to_json
+    from core.executors import ExecutorConfig
+    from core.runs.atomic import atomic_write_text
+    from core.training.comparison_runs import (
+        ComparisonPlan,
+        comparison_summary,
+        parse_seeds,
+        run_comparison,
+    )
+
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     seeds = parse_seeds(args.seeds)
     base = experiment_from_args(args, method_params={})
@@ -98,6 +107,7 @@ def run_compare(args: argparse.Namespace) -> int:
     plan = ComparisonPlan(base, methods, seeds, params, baseline=args.baseline)
     executor = ExecutorConfig(args.executor, args.jobs, args.address, retries=args.retries)
     executor.check()
+    require_mlflow(args)
     parallel = executor.kind != "serial"  # runs at once: one line per epoch, no redrawn bar
     table = run_comparison(
         plan,
@@ -106,6 +116,7 @@ def run_compare(args: argparse.Namespace) -> int:
         notice=_print_notice,
         executor=executor,
     )
+    untracked = log_ended(args, [args.out], {"rulwb.comparison": args.out.name})
     if table.empty:  # every run failed: the notes above say why; keep any older summary
         print("rulwb: no run of the comparison has finished, so there is nothing to summarise "
               "(the notes above say why each run failed)", file=sys.stderr)  # fmt: skip
@@ -119,7 +130,7 @@ def run_compare(args: argparse.Namespace) -> int:
         print(json.dumps(as_json, indent=2))
     else:
         print(_format(summary))
-    return 0
+    return 1 if untracked else 0
 
 
 def _print_notice(message: str) -> None:
@@ -140,6 +151,8 @@ def _format(summary: pd.DataFrame) -> str:
     A comparison without a test split shows its validation figures instead, and
     compares those (the summary then has no test columns at all).
     """
+    import pandas as pd
+
     baseline = summary.attrs.get("baseline", "fixed")
     figures = TEST_FIGURES if "rmse_mean" in summary else VALIDATION_FIGURES
     rmse, rmse_title = figures[0]

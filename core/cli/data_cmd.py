@@ -15,10 +15,6 @@ from core.cli.options import (
     preprocess_from_args,
     source_from_args,
 )
-from core.data.fleet_export import export_fleet
-from core.data.prepare import prepare
-from core.data.sources import load_source
-from core.data.summary import format_summary, summarise
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,11 +40,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "removals (suspensions) (default 0.4)",
     )
     export.add_argument("--seed", type=int, default=0, help="which engines, and where they are cut")
+    export.add_argument(
+        "--digits",
+        type=int,
+        help="significant digits of the readings (default: every digit of the float; "
+        "historians keep about 6)",
+    )
     export.set_defaults(handler=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    written = export_fleet(load_source(source_from_args(args)), args.out, args.suspended, args.seed)
+    from core.data.fleet_export import export_fleet
+    from core.data.sources import load_source
+
+    written = export_fleet(
+        load_source(source_from_args(args)), args.out, args.suspended, args.seed, args.digits
+    )
     print(f"engines     {written.engines} ({len(written.failed) + len(written.suspended)} files)")
     print(
         f"removals    {written.removals} ({len(written.failed)} failed, "
@@ -63,6 +70,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from core.data.prepare import prepare
+    from core.data.sources import load_source
+    from core.data.summary import format_summary, summarise
+
     data = prepare(load_source(source_from_args(args)), preprocess_from_args(args))
     summary = summarise(data)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))

@@ -1,5 +1,9 @@
 """`rulwb`: the headless workbench. Same engine as the GUI, for scripts and batch comparisons.
 
+Command modules import the training stack (torch, pandas's heavier users,
+scikit-learn, matplotlib) inside their handlers, so `rulwb --help` answers
+without it (tests/core/test_cli_startup.py, benchmarks/cli_startup.py).
+
 Every command catches the workbench's own errors and prints their message
 (file, line, column, what to do) instead of a traceback, exiting non-zero.
 """
@@ -13,6 +17,8 @@ from core import __version__
 from core.cli import (
     compare_cmd,
     data_cmd,
+    export_cmd,
+    mlflow_cmd,
     model_cmd,
     predict_cmd,
     probe_cmd,
@@ -29,15 +35,35 @@ COMMANDS = (
     compare_cmd,
     report_cmd,
     tensorboard_cmd,
+    mlflow_cmd,
     probe_cmd,
     predict_cmd,
+    export_cmd,
 )
+
+
+#: Typical command lines, shown under `rulwb --help`.
+EXAMPLES = """\
+examples:
+  rulwb train --source demo --preset tiny --epochs 5
+      train one model on the built-in demo fleet; the run lands in the GUI's run store
+  rulwb compare --methods fixed,gaba --seeds 0-4 --source cmapss:FD001 --out cmp_fd001
+      every (method, seed) pair, resumable; mean +- std and paired tests per method
+  rulwb report cmp_fd001
+      the comparison as one self-contained HTML file
+  rulwb predict --run RUN_DIR
+      RUL and health state of the run's in-service engines
+
+`rulwb COMMAND --help` lists a command's options; docs/ explains the settings.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rulwb",
         description="RUL multi-task workbench, headless: data, training, comparisons.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rulwb {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.model import PRESETS, DualTaskModel
+from core.model import PRESETS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_presets(args: argparse.Namespace) -> int:
+    from core.model import DualTaskModel
+
     counts = {name: DualTaskModel(args.features, name).count_parameters() for name in PRESETS}
     if args.json:
         print(json.dumps(counts, indent=2))

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig
-from core.data.sources import SourceSpec
 from core.data.time_axis import PER_CYCLE_RULES, TIME_UNITS
 from core.settings import add_arguments, from_args, names
+
+if TYPE_CHECKING:
+    from core.data.sources import SourceSpec
+
+
+def method_name(name: str) -> str:
+    """``type`` of a ``--method`` flag: the name of a registered balancing method.
+
+    The registry imports every method and so torch; checking the name here,
+    only when one is parsed, keeps ``--help`` free of that import (argparse
+    would read ``choices`` to format any help text).
+    """
+    from core.methods.registry import METHODS
+
+    if name not in METHODS:
+        raise argparse.ArgumentTypeError(
+            f"unknown method '{name}' (choose from {', '.join(sorted(METHODS))})"
+        )
+    return name
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +99,8 @@ def add_preprocess_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def source_from_args(args: argparse.Namespace) -> SourceSpec:
+    from core.data.sources import SourceSpec
+
     return SourceSpec.parse(
         args.source,
         cmapss_dir=args.cmapss_dir,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli.options import add_source_arguments, source_from_args
-from core.data.fleet import Fleet
-from core.data.sources import column_mapping
-from core.fleet_ensemble import FleetEnsemble
-from core.fleet_prediction import InServiceData, in_service_fleet
-from core.inference import source_fleet
+
+if TYPE_CHECKING:  # the model stack (torch) loads when the command runs
+    from core.data.fleet import Fleet
+    from core.fleet_ensemble import FleetEnsemble
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +43,10 @@ def _engines(args: argparse.Namespace, predictor: FleetEnsemble) -> Fleet:
     Read on its own, with the run's saved preprocessing: the training data
     need not be where it was (the run is self-contained).
     """
+    from core.data.sources import column_mapping
+    from core.fleet_prediction import InServiceData, in_service_fleet
+    from core.inference import source_fleet
+
     spec = source_from_args(args)
     if spec.kind != "csv" or spec.test_csv:
         return source_fleet(spec)
@@ -52,6 +56,9 @@ def _engines(args: argparse.Namespace, predictor: FleetEnsemble) -> Fleet:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    from core.fleet_ensemble import FleetEnsemble
+    from core.inference import source_fleet
+
     predictor = FleetEnsemble.from_runs(args.run)
     if args.source is None:
         fleet = predictor.in_service_fleet() or source_fleet(predictor.config.source)

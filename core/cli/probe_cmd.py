@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.cli.options import add_preprocess_arguments, add_source_arguments
+from core.cli.options import add_preprocess_arguments, add_source_arguments, method_name
 from core.cli.train_cmd import add_training_arguments, experiment_from_args
-from core.methods.registry import METHODS
-from core.training.experiment import load_data
-from core.training.initial_probe import probe_at_initialisation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     probe = subparsers.add_parser("probe", help="gradient norms and ratio at initialisation")
-    probe.add_argument("--method", default="fixed", choices=sorted(METHODS))
+    probe.add_argument(
+        "--method",
+        default="fixed",
+        type=method_name,
+        metavar="METHOD",
+        help="balancing method; `rulwb methods` lists them (default: fixed)",
+    )
     probe.add_argument("--batches", type=int, default=20)
     probe.add_argument("--seed", type=int, default=0)
     probe.add_argument("--json", action="store_true")
@@ -25,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_probe(args: argparse.Namespace) -> int:
+    from core.training.experiment import load_data
+    from core.training.initial_probe import probe_at_initialisation
+
     config = experiment_from_args(args)
     result = probe_at_initialisation(config, load_data(config), args.batches)
     if args.json:

@@ -6,9 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.runs import RunStore, RunStoreError
-from core.runs.tensorboard import export_run
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser(
@@ -28,7 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    runs = [run for path in args.paths for run in _runs_in(path)]
+    from core.runs.store import runs_in
+    from core.runs.tensorboard import export_run
+
+    runs = [run for path in args.paths for run in runs_in(path)]
     written = 0
     for run in runs:
         if not (run / "history.csv").is_file():
@@ -38,16 +38,3 @@ def run_export(args: argparse.Namespace) -> int:
         written += 1
     print(f"{written} run(s) written to {args.out}; view with: tensorboard --logdir {args.out}")
     return 0 if written else 2
-
-
-def _runs_in(path: Path) -> list[Path]:
-    """The run folders a path names: itself, its runs/ (a comparison), or a store's runs."""
-    if (path / "config.json").is_file():
-        return [path]
-    store = path / "runs" if (path / "runs").is_dir() else path
-    if not store.is_dir():
-        raise RunStoreError("no such run, run store or comparison folder", path)
-    found = [info.path for info in RunStore(store).list_runs() if not info.damaged]
-    if not found:
-        raise RunStoreError("holds no run folder", path)
-    return found

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from core.cli.mlflow_cmd import add_mlflow_arguments, log_ended, require_mlflow
 from core.cli.options import (
     add_preprocess_arguments,
     add_source_arguments,
+    method_name,
     preprocess_from_args,
     source_from_args,
 )
 from core.cli.progress import ProgressLine
-from core.methods.registry import METHODS, describe_methods
 from core.model import PRESETS
-from core.runs import RunStore
 from core.runs.location import default_runs_dir
 from core.settings import add_arguments, from_args
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, read_run_config, run_experiment
-from core.training.resume import resume_run
+
+if TYPE_CHECKING:  # torch and the training stack are imported by the commands that train
+    from core.training.experiment import ExperimentConfig
 
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
 
@@ -39,7 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(a path, or a folder name inside --out)",
     )
     train.add_argument(
-        "--method", default="fixed", choices=sorted(METHODS), help="(default: %(default)s)"
+        "--method",
+        default="fixed",
+        type=method_name,
+        metavar="METHOD",
+        help="balancing method; `rulwb methods` lists them (default: fixed)",
     )
     train.add_argument(
         "--param",
@@ -60,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_arguments(train)
     add_preprocess_arguments(train)
     add_training_arguments(train)
+    add_mlflow_arguments(train)
     train.set_defaults(handler=run_train)
 
 
@@ -100,6 +109,8 @@ def experiment_from_args(
     ``method_params`` replaces the ``--param K=V`` settings of ``rulwb train``;
     ``rulwb compare`` passes each method's own.
     """
+    from core.training.experiment import ExperimentConfig
+
     if args.config is not None:
         try:
             return ExperimentConfig.from_dict(json.loads(args.config.read_text(encoding="utf-8")))
@@ -118,6 +129,8 @@ def experiment_from_args(
 
 
 def run_methods(args: argparse.Namespace) -> int:
+    from core.methods.registry import describe_methods
+
     described = describe_methods()
     if args.json:
         print(json.dumps(described, indent=2))
@@ -129,14 +142,46 @@ def run_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def settle_threads(config: ExperimentConfig, out: Path, resumed: bool = False) -> ExperimentConfig:
+    """``config`` with its torch thread count settled beside the trainings live now.
+
+    Threads left open (0) become a share of the cores (:mod:`core.runs.live`),
+    at most the process's own count (``OMP_NUM_THREADS``), so a run alone
+    trains as before; the count goes into the run's config.json, so
+    ``--config`` repeats its arithmetic. Other trainings are looked for in
+    ``out`` and the default run store. A note and any oversubscription
+    warning go to stderr. A ``resumed`` run keeps its count (it only warns).
+    """
+    import torch
+
+    from core.runs.live import plan_threads
+
+    stores = [out, default_runs_dir()]
+    requested = config.train.threads
+    if resumed and requested <= 0:  # resume_run leaves the process's count as it is
+        requested = torch.get_num_threads()
+    plan = plan_threads(requested, stores, cap=torch.get_num_threads())
+    if plan.note:
+        print(f"rulwb: note: {plan.note}", file=sys.stderr)
+    if plan.warning:
+        print(f"rulwb: warning: {plan.warning}", file=sys.stderr)
+    return config.with_(train=replace(config.train, threads=plan.threads))
+
+
 def run_train(args: argparse.Namespace) -> int:
+    from core.runs import RunStore
+    from core.training.experiment import read_run_config, run_experiment
+    from core.training.resume import resume_run
+
+    require_mlflow(args)
     if args.resume is not None:
         run = RunStore(args.out).open_run(args.resume)
         config = read_run_config(run)
+        settle_threads(config, args.out, resumed=True)
         progress = ProgressLine(f"{config.method} s{config.seed} (resumed)")
         result = resume_run(run, on_event=progress)
     else:
-        config = experiment_from_args(args)
+        config = settle_threads(experiment_from_args(args), args.out)
         progress = ProgressLine(f"{config.method} s{config.seed}")
         result, new_run = run_experiment(config, RunStore(args.out), on_event=progress)
         assert new_run is not None  # a store was given, so the run has a folder
@@ -154,4 +199,5 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         for key, value in summary.items():
             print(f"{key:<14} {value:.4g}" if isinstance(value, float) else f"{key:<14} {value}")
-    return 0 if result.status.value in ("finished", "stopped") else 1
+    untracked = log_ended(args, [run.path])
+    return 0 if result.status.value in ("finished", "stopped") and not untracked else 1

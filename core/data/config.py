@@ -36,7 +36,8 @@ class HealthThresholds:
 
     degrading: float = setting(
         80.0,
-        help="health: degrading at or below this RUL",
+        help="health: a window is 'degrading' when its capped RUL is at or below this "
+        "(RUL <= value) and above --critical-below; above it, 'normal'",
         label="Degrading at RUL ≤",
         flag="--degrading-below",
         minimum=0.0,
@@ -45,7 +46,8 @@ class HealthThresholds:
     )
     critical: float = setting(
         30.0,
-        help="health: critical at or below this RUL",
+        help="health: a window is 'critical' when its capped RUL is at or below this "
+        "(RUL <= value)",
         label="Critical at RUL ≤",
         flag="--critical-below",
         minimum=0.0,
@@ -164,7 +166,7 @@ class PreprocessConfig:
         maximum=1000,
     )
     include_settings: bool = setting(
-        False, help="also feed the operating settings to the model", label="Operating settings"
+        False, help="also feed the operating settings to the model", label="Settings as inputs"
     )
     conditions: int | None = setting(
         None,

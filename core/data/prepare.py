@@ -126,8 +126,8 @@ def smoothed(values: np.ndarray, codes: np.ndarray, alpha: float) -> np.ndarray:
     smoothed reading never depends on a later one (no look-ahead).
     """
     out = np.empty_like(values)
-    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else []
-    for start, stop in zip(first, [*first[1:], len(codes)], strict=True):
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0)
+    for start, stop in zip(starts, [*starts[1:], len(codes)], strict=True):
         block = values[start:stop]
         initial = (1.0 - alpha) * block[:1]  # lfilter state so that s_0 = x_0
         out[start:stop], _ = lfilter([alpha], [1.0, alpha - 1.0], block, axis=0, zi=initial)

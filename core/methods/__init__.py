@@ -11,7 +11,13 @@ classical baselines ``gbm`` (:mod:`core.baseline.gbm`) and ``weibull``
 # isort: off
 from core.methods.registry import METHODS, create_method, describe_methods, register
 from core.methods.base import TASKS, BalancingMethod, Hyperparameter
-from core.methods.fixed import AMNL, FixedWeights, SingleTask, failure_weighted_mse
+from core.methods.fixed import (
+    AMNL,
+    FixedWeights,
+    SingleTask,
+    TunedFixedWeights,
+    failure_weighted_mse,
+)
 from core.methods.gaba import GABA, GRACE
 from core.methods.uncertainty import UncertaintyWeighting
 from core.methods.dwa import DynamicWeightAverage
@@ -61,6 +67,7 @@ __all__ = [
     "PCGrad",
     "RandomLossWeighting",
     "SingleTask",
+    "TunedFixedWeights",
     "UPGrad",
     "UncertaintyWeighting",
     "create_method",

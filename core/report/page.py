@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
-from core.formats import format_metric, format_value
+from core.balance import balance_note
+from core.formats import format_metric
 from core.report import figures
 from core.report.collect import ComparisonRecord
 from core.report.environment import run_environments, this_machine
@@ -71,7 +72,7 @@ def render(record: ComparisonRecord, generated: datetime | None = None) -> str:
         sensor_section(_base(record)),
         _section("Results", _results(record, summary)),
         _figure_section("Validation curves", figures.validation_curves(record)),
-        _figure_section("Gradient balance", figures.gradient_figure(record)),
+        _gradient_section(record),
         _figure_section("Test predictions", figures.test_scatter(record)),
         _figure_section("Health state on the test engines", figures.confusion_matrices(record)),
         _prognostics(record, summary),
@@ -121,6 +122,21 @@ def _header(record: ComparisonRecord, generated: datetime) -> str:
 
 def _section(title: str, body: str) -> str:
     return f"<h2>{html.escape(title)}</h2>{body}"
+
+
+def _gradient_section(record: ComparisonRecord) -> str:
+    """The ratio and weights figure, and per method what its balance means (core.balance)."""
+    svg = figures.gradient_figure(record)
+    if not svg:
+        return ""
+    notes = []
+    for method in record.methods:
+        rows = [row for run in record.runs_of(method) for row in run.history.to_dict("records")]
+        note = balance_note(rows)
+        if note:
+            notes.append(f"<li><b>{html.escape(method)}</b>: {html.escape(note)}</li>")
+    listed = f"<ul class=balance>{''.join(notes)}</ul>" if notes else ""
+    return _section("Gradient balance", f"<figure>{svg}</figure>{listed}")
 
 
 def _figure_section(title: str, svg: str | None) -> str:
@@ -294,7 +310,7 @@ def _runs(record: ComparisonRecord) -> str:
             html.escape(run.path.name),
             str(m.get("best_epoch")) if epochs else "–",
             str(epochs) if epochs else "–",
-            format_value(m.get("seconds")),
+            format_metric("seconds", m.get("seconds")),
             format_metric("val_rmse", m.get("val_rmse")),
             format_metric("rmse", m.get("rmse")),
         ])  # fmt: skip

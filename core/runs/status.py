@@ -107,14 +107,20 @@ def effective_status(record: dict[str, Any]) -> dict[str, Any]:
 def status_record(
     status: RunStatus, detail: str, created: str, extra: dict[str, Any]
 ) -> dict[str, Any]:
-    """The content of status.json for a state written by this process."""
+    """The content of status.json for a state written by this process.
+
+    ``torch_threads`` is the process's torch thread count when torch is loaded
+    (a run whose own setting is 0 uses it; :mod:`core.runs.live` reads it).
+    """
     stat = _linux_proc_stat(os.getpid())
+    threads = getattr(sys.modules.get("torch"), "get_num_threads", None)
     return {
         "status": RunStatus(status).value,
         "detail": detail,
         "pid": os.getpid(),
         "process_start": stat[1] if stat else None,
         "host": socket.gethostname(),
+        "torch_threads": threads() if threads is not None else None,
         "created": created,
         "updated": now().isoformat(),
         "extra": extra,

@@ -274,3 +274,20 @@ def test_compare_refuses_a_baseline_it_does_not_run(tmp_path, capsys):
                  "--baseline", "fixed", "--out", str(tmp_path / "c")])  # fmt: skip
     assert code == 2
     assert "--baseline fixed is not one of the compared methods (gaba)" in capsys.readouterr().err
+
+
+def test_the_gradient_section_says_what_each_methods_balance_means(page, comparison):
+    import html as html_text
+
+    import pandas as pd
+
+    from core.balance import balance_note
+
+    text, _ = page
+    for method in ("fixed", "gaba"):
+        rows = [row for history in sorted((comparison / "runs").glob(f"*_{method}_s*/history.csv"))
+                for row in pd.read_csv(history).to_dict("records")]  # fmt: skip
+        note = balance_note(rows)
+        assert "effective ratio" in note
+        assert f"<li><b>{method}</b>: {html_text.escape(note)}</li>" in text
+    assert "<li><b>gbm</b>" not in text, "the tree baseline has no gradients to speak of"

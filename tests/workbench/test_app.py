@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.runs.location import APPLICATION, ORGANISATION, app_data_folder, default_runs_dir
 from workbench.shell.app import parse_args
 from workbench.shell.screenshot import ScreenshotSession
@@ -14,6 +16,15 @@ def test_options_and_qt_arguments_are_told_apart():
     assert args.screenshot == Path("w.png") and args.epochs == 2
     assert args.runs == Path("r")
     assert qt_args == ["-style", "fusion"]
+    assert args.screen_size is None
+
+
+def test_a_screen_size_fits_the_window_to_a_smaller_screen(capsys):
+    args, _ = parse_args(["--screenshot", "w.png", "--screen-size", "1366x768"])
+    assert args.screen_size == (1366, 768)
+    with pytest.raises(SystemExit):
+        parse_args(["--screen-size", "1366 by 768"])
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
 
 
 def test_the_run_store_follows_the_environment(monkeypatch, tmp_path):

@@ -68,3 +68,30 @@ def test_runs_that_differ_in_a_setting_are_compared_as_entries_of_their_own(tmp_
     # paired by seed with plain fixed weights: the refit's own effect
     assert summary.loc["fixed · refit=True", "rmse_diff"] == -1.75
     assert "fixed · refit=True s1" in set(inputs.runs["run"])
+
+
+def test_the_methods_are_paired_with_the_chosen_baseline():
+    rows = [row("fixed", s, rmse=14.0 + s) for s in range(2)]
+    rows += [row("fixed_tuned", s, rmse=12.0 + 2 * s) for s in range(2)]
+    rows += [row("gaba", s, rmse=13.0) for s in range(2)]
+    fixed = comparison_inputs(rows).summary.set_index("method")
+    tuned = comparison_inputs(rows, baseline="fixed_tuned").summary.set_index("method")
+    assert tuned.attrs["baseline"] == "fixed_tuned"
+    assert fixed.loc["gaba", "rmse_diff"] == -1.5  # 13 - (14, 15)
+    assert tuned.loc["gaba", "rmse_diff"] == 0.0  # 13 - (12, 14)
+    assert tuned.loc["fixed", "rmse_diff"] == 1.5  # (14, 15) - (12, 14)
+
+
+def test_the_comparison_tab_pairs_with_the_method_the_user_picks(make_window, monkeypatch):
+    window = make_window(autoload=False)
+    rows = [row("fixed", s, rmse=14.0 + s) for s in range(2)]
+    rows += [row("fixed_tuned", s, rmse=12.0 + 2 * s) for s in range(2)]
+    monkeypatch.setattr(window, "comparison_rows", lambda: rows)
+    window.refresh_comparison()
+    panel = window.area.comparison
+    assert [panel.pair_with.itemText(i) for i in range(2)] == ["fixed", "fixed_tuned"]
+    assert panel.baseline == "fixed" and panel.summary.attrs["baseline"] == "fixed"
+    panel.pair_with.setCurrentIndex(1)  # what a pick in the list does, then Qt says so:
+    panel.pair_with.textActivated.emit("fixed_tuned")
+    assert panel.summary.attrs["baseline"] == "fixed_tuned"
+    assert panel.summary.set_index("method").loc["fixed", "rmse_diff"] == 1.5

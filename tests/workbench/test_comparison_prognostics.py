@@ -104,10 +104,37 @@ def test_the_verdict_follows_the_sign_of_rmses_interval(compared):
     assert summary.loc["gaba", "rmse_diff_high"] < 0 < summary.loc["dwa", "rmse_diff_low"]
     low, high = summary.loc["my_method", ["rmse_diff_low", "rmse_diff_high"]]
     assert low < 0 < high
-    verdicts = {method: shown["vs baseline"] for method, shown in cells.items()}
-    assert verdicts == {"fixed": "baseline", "gaba": "better", "dwa": "worse",
-                        "my_method": "no difference"}  # fmt: skip
-    assert _headers(panel.summary_table)[:3] == ["method", "vs baseline", "runs"]
+    verdicts = {method: shown["vs fixed"] for method, shown in cells.items()}
+    assert verdicts == {"fixed": "baseline", "gaba": "better than fixed",
+                        "dwa": "worse than fixed", "my_method": "no difference"}  # fmt: skip
+    assert _headers(panel.summary_table)[:3] == ["method", "vs fixed", "runs"]
+
+
+def test_a_method_without_seed_pairs_says_no_comparison(make):
+    rows = [_row("fixed", 0, 16.0), _row("fixed", 1, 16.5), _row("gaba", 7, 14.0)]
+    inputs = comparison_inputs(rows, "Selected")
+    panel = make(ComparisonPanel)
+    panel.set_summary(inputs.summary)
+    gaba = inputs.summary.set_index("method").loc["gaba"]
+    assert not np.isfinite(gaba.get("rmse_diff_low", np.nan)), "seed 7 has no fixed partner"
+    cells = _cells(panel.summary_table)
+    assert cells["gaba"]["vs fixed"] == "no comparison"
+    assert cells["gaba"]["RMSE − fixed (95 % CI)"] == "–"  # the interval it is read from
+
+
+def test_time_reads_the_same_in_the_summary_and_the_runs_table(make):
+    rows = [_row("fixed", seed, 16.0) for seed in range(3)]
+    for row, seconds in zip(rows, (61.534, 63.2, 118.07), strict=True):
+        row.metrics["seconds"] = seconds
+    inputs = comparison_inputs(rows, "Selected")
+    panel = make(ComparisonPanel)
+    panel.set_runs(inputs.runs)
+    panel.set_summary(inputs.summary)
+    runs = panel.runs_table
+    at = _headers(runs).index("Time (s)")
+    assert sorted(runs.item(r, at).text() for r in range(3)) == ["118.1", "61.5", "63.2"]
+    mean, std = np.mean([61.534, 63.2, 118.07]), np.std([61.534, 63.2, 118.07], ddof=1)
+    assert _cells(panel.summary_table)["fixed"]["time (s)"] == f"{mean:.1f} ± {std:.1f}"
 
 
 def test_the_run_table_names_its_columns_for_a_reader(compared):

@@ -48,6 +48,9 @@ def test_the_experiment_list_crosses_methods_and_seeds_with_edited_settings(qtbo
     assert configs[2].method_params["beta"] == pytest.approx(0.9)
     assert all(c.train.epochs == 3 for c in configs)
     configs[2].to_dict()  # the method accepts the edited settings
+    # threads left to the run's start ("auto"): a share of the cores beside live trainings
+    assert all(c.train.threads == 0 for c in configs)
+    assert dock.training.editors["threads"].text() == "auto"
 
 
 def test_no_method_ticked_is_refused_with_a_message(qtbot):
@@ -69,6 +72,13 @@ def test_experiment_settings_survive_a_round_trip(qtbot):
     qtbot.addWidget(again)
     again.restore(dock.state())
     assert again.state() == dock.state()
+    # a settings file from before "auto" holds the old default thread count: it is dropped
+    dock.training.editors["threads"].setValue(1)
+    older = {k: v for k, v in dock.state().items() if k != "threads_auto"}
+    again.restore(older)
+    assert again.training.editors["threads"].value() == 0
+    again.restore(dock.state())
+    assert again.training.editors["threads"].value() == 1
 
 
 def test_a_damaged_settings_file_is_forgotten_not_fatal(tmp_path):

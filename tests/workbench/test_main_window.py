@@ -340,7 +340,9 @@ def test_a_refit_run_says_so_in_the_status_bar_and_records_it(qtbot, make_window
     row = window.queue_model.rows[-1]
     epochs = row.metrics["refit_epochs"]
     assert row.status == "finished" and epochs == row.metrics["best_epoch"]
-    assert shown and shown[-1] == f"refit on all units · epoch {epochs}/{epochs}"
+    assert shown and shown[-1] == (
+        f"refit on training and validation units · epoch {epochs}/{epochs}"
+    )
     assert RunDir(row.run_dir).read_config()["train"]["refit"] is True
     # the test engines were predicted by the refit model, the validation ones by the selected
     window.feed.flush()
@@ -378,3 +380,29 @@ def test_export_report_without_finished_runs_says_why(qtbot, make_window, errors
     assert not window.export_report(tmp_path / "report.html")
     assert errors[-1][0] == "No report" and "No finished runs" in errors[-1][1]
     assert not (tmp_path / "report.html").exists()
+
+
+def test_a_run_beside_a_live_training_says_the_cores_are_oversubscribed(
+    qtbot, make_window, quick, tmp_path, monkeypatch
+):
+    from core.runs import live
+
+    monkeypatch.setattr(live, "cpu_cores", lambda: 2)
+    monkeypatch.setattr(worker_module, "cpu_cores", lambda: 2)
+    other = RunStore(tmp_path / "runs").create_run({"method": "fixed", "train": {"threads": 2}})
+    window = loaded(qtbot, make_window())
+    quick(window, epochs=1)
+    shown: list[str] = []
+    window.status.messageChanged.connect(shown.append)
+    details: list[str] = []
+    window.controller.runNote.connect(
+        lambda row_id, _: details.append(window.queue_model.find(row_id).detail)
+    )
+    train_and_wait(qtbot, window)
+    warning = (
+        "cores oversubscribed: 1 other training on this machine uses 2 torch threads and this "
+        "run 1 torch thread, 3 threads on 2 cores"
+    )
+    assert [m for m in shown if m.startswith(warning)] == [details[0]]
+    row = next(r for r in window.queue_model.rows if r.run_dir and r.run_dir != str(other.path))
+    assert RunDir(row.run_dir).read_config()["train"]["threads"] == 1

@@ -80,7 +80,9 @@ def test_a_spread_writes_mean_and_std_in_the_metric_format():
     assert format_metric_spread("accuracy", 0.9, 0.012) == "90.0 % ± 1.2 %"
     assert format_metric_spread("nasa_score", 1440.2, math.nan) == "1,440"
     assert format_metric_spread("seconds", 62.5, 1.87) == "62.5 ± 1.9"
-    assert metric_kind("val_rmse") == "cycles" and metric_kind("seconds") is None
+    assert format_metric_spread("seconds", 62.5, 12.34) == "62.5 ± 12.3"  # not "62 ± 12"
+    assert format_metric("seconds", 61.534) == "61.5"  # not "61.53"
+    assert metric_kind("val_rmse") == "cycles" and metric_kind("seconds") == "seconds"
 
 
 def test_a_mean_over_fewer_runs_than_the_method_has_says_so(make):

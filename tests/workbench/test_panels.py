@@ -195,6 +195,25 @@ def test_gradient_panel_tolerates_infinite_and_missing_values(make):
     assert table["ratio_smoothed"].iloc[-1] == pytest.approx(2.0)
 
 
+def test_gradient_panel_says_what_the_balance_means(make):
+    """The toolbar names the typical effective ratio and cosine; the tooltip the sentence."""
+    from core.balance import balance_headline, balance_note
+
+    panel = make(GradientPanel)
+    assert panel.balance.text() == ""
+    records = [
+        {"step": s, "epoch": 1 + s // 10, "effective_ratio": 30.0 + s % 3, "cosine": 0.6}
+        for s in range(40)
+    ]
+    for record in records:
+        panel.add_probe(record)
+    panel.flush()
+    assert panel.balance.text() == balance_headline(records) == "RUL-dominated 31 : 1 · cos 0.60"
+    assert panel.balance.toolTip().startswith(balance_note(records))
+    panel.reset()
+    assert panel.balance.text() == "" and panel.balance.toolTip() == ""
+
+
 # ---------------------------------------------------------------- task weights
 def test_small_weights_keep_their_values_on_the_axis(make, qtbot):
     """No SI rescaling: a weight of 0.0005 reads 0.0005, not 500 under "(x0.001)"."""

@@ -176,7 +176,7 @@ def test_an_empty_panel_shows_its_placeholder_until_data_arrives(make, qtbot, cl
     assert panel.stack.currentWidget() is panel.empty_label
     assert panel.empty_label.isVisible() and not panel.graphics.isVisible(), "no 0–1 axes"
     assert panel.empty_label.text() == panel.empty_text
-    assert panel.empty_text.startswith("No ") or "per-block probe" in panel.empty_text
+    assert panel.empty_text.startswith("No ") or "'Probe per block'" in panel.empty_text
     assert not panel.export_button.isEnabled(), "an empty panel has nothing to export"
     assert panel.empty_text in panel.export_button.toolTip()
     if cls is BlockGradientPanel:

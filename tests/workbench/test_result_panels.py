@@ -78,7 +78,7 @@ def test_comparison_summary_table_shows_spread_and_test(make):
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers == [
         "method",
-        "vs baseline",
+        "vs fixed",
         "runs",
         "RMSE",
         "NASA score",

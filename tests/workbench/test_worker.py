@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
-from core.runs import RunDir, RunStore
+from core.runs import RunDir, RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, StepEvent
 from core.training.experiment import ExperimentConfig
@@ -127,3 +127,43 @@ def test_out_of_memory_message_names_the_batch_size_and_a_remedy():
     config = small_config(train=TrainConfig(batch_size=4096))
     text = describe_failure(RuntimeError("CUDA out of memory. Tried to allocate 2 GiB"), config)
     assert "4096" in text and "smaller batch size" in text
+
+
+@pytest.fixture
+def four_cores(monkeypatch):
+    """This machine has four cores; torch's thread count is put back after the run."""
+    import torch
+
+    from core.runs import live
+    from workbench.training import worker as worker_module
+
+    monkeypatch.setattr(live, "cpu_cores", lambda: 4)
+    monkeypatch.setattr(worker_module, "cpu_cores", lambda: 4)
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("four_cores")
+def test_a_job_beside_a_live_training_takes_a_share_and_warns(qtbot, worker, tmp_path):
+    other = RunStore(tmp_path / "runs").create_run({"method": "fixed", "train": {"threads": 4}})
+    notes = []
+    worker.runNote.connect(lambda row, text: notes.append((row, text)))
+    train = TrainConfig(epochs=1, batch_size=256, probe_every=0, device="cpu", threads=0)
+    outcome = run(qtbot, worker, TrainingJob(7, small_config(train=train)))
+    assert outcome.status == "finished", outcome.error
+    # 4 cores // (1 live + 1): 2, below the GUI's cap of every core but one (3)
+    assert RunDir(outcome.run_dir).read_config()["train"]["threads"] == 2
+    assert outcome.metrics["torch_threads"] == 2
+    assert notes == [
+        (
+            7,
+            "cores oversubscribed: 1 other training on this machine uses 4 torch threads and "
+            "this run 2 torch threads, 6 threads on 4 cores, so every one of them runs slower "
+            "than it would alone (each waits for the others at every step).",
+        )
+    ]
+    RunDir(other.path).set_status(RunStatus.FINISHED)
+    again = run(qtbot, worker, TrainingJob(8, small_config(train=train)))
+    assert RunDir(again.run_dir).read_config()["train"]["threads"] == 3  # alone: all but one
+    assert len(notes) == 1

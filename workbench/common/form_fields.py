@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -79,7 +80,12 @@ class SettingsEditors:
         button.setText("More settings")
         button.setCheckable(True)
         button.setAutoRaise(True)
+        # ▸ folded, ▾ open: the arrow says there is more to see and whether it shows.
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setArrowType(Qt.ArrowType.RightArrow)
         button.toggled.connect(more.setVisible)
+        arrows = {True: Qt.ArrowType.DownArrow, False: Qt.ArrowType.RightArrow}
+        button.toggled.connect(lambda on: button.setArrowType(arrows[on]))
         button.setToolTip("Every other setting, with its default")
         holder = QWidget()
         column = QVBoxLayout(holder)

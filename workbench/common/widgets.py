@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QComboBox, QScrollArea, QWidget
+
+#: Characters a dock's list box shows at least; its drop-down list shows every choice whole.
+COMBO_CHARACTERS = 12
+
+
+class FormScrollArea(QScrollArea):
+    """Scrolls a form up and down, never sideways: it is as wide as the form needs.
+
+    A sideways scroll bar in a dock clips the fields, and focusing a field
+    scrolls the labels out of view; instead the dock cannot be made narrower
+    than the form's minimum width (list boxes shrink first, see :func:`scrollable`).
+    """
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        body = self.widget()
+        if body is None:
+            return hint
+        bar = self.verticalScrollBar().sizeHint().width()
+        width = body.minimumSizeHint().width() + bar + 2 * self.frameWidth()
+        return QSize(max(hint.width(), width), hint.height())
 
 
 def scrollable(body: QWidget) -> QScrollArea:
-    """``body`` in a scroll area, so a dock never forces a minimum window height."""
-    scroll = QScrollArea()
+    """``body`` in a scroll area, so a dock never forces a minimum window height.
+
+    It scrolls vertically only; its list boxes give up width before anything
+    is clipped (their drop-down lists still show each choice in full).
+    """
+    for combo in body.findChildren(QComboBox):
+        shrinkable(combo)
+    scroll = FormScrollArea()
     scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(body)
     return scroll
+
+
+def shrinkable(combo: QComboBox, characters: int = COMBO_CHARACTERS) -> None:
+    """Let ``combo`` be narrower than its longest choice (the full text is its tooltip)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    view = combo.view()
+    view.setMinimumWidth(view.sizeHintForColumn(0) + 2 * view.frameWidth() + 8)
+    combo.currentTextChanged.connect(lambda text: combo.setToolTip(_tip(combo, text)))
+    combo.setProperty("plainTip", combo.toolTip())
+    combo.setToolTip(_tip(combo, combo.currentText()))
+
+
+def _tip(combo: QComboBox, text: str) -> str:
+    """The combo's own tooltip, led by the chosen text (which a narrow box may cut)."""
+    own = str(combo.property("plainTip") or "")
+    return f"{text}\n\n{own}" if own and text else own or text

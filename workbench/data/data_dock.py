@@ -8,6 +8,7 @@ column) in the dock, and the previously loaded data stays in use.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -30,6 +31,7 @@ from core.data.summary import summarise
 from core.errors import DataError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.common.widgets import scrollable
+from workbench.common.window_fit import FULL_TITLE, elide_middle
 from workbench.data.data_form import PreprocessForm, SourceForm
 from workbench.data.gui_hints import gui_wording
 from workbench.data.summary_html import summary_html
@@ -38,6 +40,8 @@ from workbench.life_data.sensor_table import SensorScoresView
 from workbench.life_data.weibull_plot import WeibullPlotPanel
 
 ERROR_STYLE = "color: #cf222e;"
+#: Characters of the source's name in the Data tab's title, at most.
+TITLE_CHARACTERS = 24
 INFO_STYLE = "color: #57606a;"
 
 
@@ -212,8 +216,17 @@ class DataDock(QDockWidget):
         self.weibull_view.set_data(self.views.weibull, self.source.label)
         self._sensor_settings_changed()
         self._say(f"Loaded {self.source.label}.", INFO_STYLE)
-        self.setWindowTitle(f"Data · {self.source.label}")
+        self._set_title(self.source)
         self.dataLoaded.emit(self.data)
+
+    def _set_title(self, source: SourceSpec) -> None:
+        """'Data · train_FD001.csv': a file's name, cut to :data:`TITLE_CHARACTERS`; the
+        full source is the tab's tooltip. A long path in the tab squeezed the
+        Experiment tab beside it to "Ex…"."""
+        named = source.kind in ("csv", "ncmapss") and source.path
+        name = Path(str(source.path)).name if named else source.label
+        self.setWindowTitle(f"Data · {elide_middle(name or source.label, TITLE_CHARACTERS)}")
+        self.setProperty(FULL_TITLE, f"Data · {source.label}")
 
     def _sensor_settings_changed(self, *_args) -> None:
         """Tell the Sensors view whether the form now asks for another choice of sensors."""

@@ -8,7 +8,6 @@ from its config.json on the command line.
 
 from __future__ import annotations
 
-import os
 from typing import Any, cast
 
 import torch
@@ -31,6 +30,7 @@ from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
 from core.executors import ExecutorConfig
 from core.model.presets import PRESETS
+from core.runs.mlflow_log import TrackingConfig
 from core.training.comparison_runs import ComparisonPlan, parse_seeds
 from core.training.config import TrainConfig
 from core.training.experiment import ExperimentConfig
@@ -42,15 +42,6 @@ from workbench.experiment.method_editor import MethodPicker
 from workbench.experiment.run_on import RunOnForm
 
 DEVICES = ("auto", "cpu", "cuda")
-
-
-def gui_threads() -> int:
-    """torch threads for a run started from the GUI: every core but one (at least one).
-
-    torch's thread count is process-wide; on a two-core laptop two busy intra-op
-    threads plus the GUI thread make the plots stutter.
-    """
-    return max((os.cpu_count() or 1) - 1, 1)
 
 
 def default_preset() -> str:
@@ -105,6 +96,8 @@ class ExperimentDock(QDockWidget):
             lambda name: self.preset_note.setText(PRESET_NOTES.get(name, ""))
         )
         self.training = SettingsEditors(TrainConfig, custom=self._custom_editors())
+        #: Where ended runs are logged (MLflow): not part of a run's config.json.
+        self.tracking = SettingsEditors(TrackingConfig)
         editors = self.training.editors
         self.device = cast(QComboBox, editors["device"])
         self.epochs = cast(QSpinBox, editors["epochs"])
@@ -113,9 +106,13 @@ class ExperimentDock(QDockWidget):
         self.patience = cast(QSpinBox, editors["early_stopping_patience"])
         self.select_on = cast(QComboBox, editors["select_on"])
         self.probe_every = cast(QSpinBox, editors["probe_every"])
-        # All cores but one, so the GUI thread stays responsive on CPU runs; the count
-        # is part of the run's config.json, so `rulwb train --config` repeats it exactly.
-        cast(QSpinBox, editors["threads"]).setValue(gui_threads())
+        # 0, "auto": the run takes a share of the cores beside the trainings live on this
+        # machine, every core but one at most, so the GUI thread stays responsive
+        # (workbench.training.worker.gui_plan); the count chosen goes into the run's
+        # config.json, so `rulwb train --config` repeats it exactly.
+        threads = cast(QSpinBox, editors["threads"])
+        threads.setSpecialValueText("auto")
+        threads.setValue(0)
         self.preset.setCurrentText(default_preset())
         self.preset_note.setText(PRESET_NOTES.get(self.preset.currentText(), ""))
         if not torch.cuda.is_available():  # a first run on a CPU ends in about a minute
@@ -156,6 +153,11 @@ class ExperimentDock(QDockWidget):
         layout = QVBoxLayout(body)
         layout.addLayout(form)
         layout.addWidget(self.run_on)
+        tracking = QFormLayout()
+        tracking.setContentsMargins(0, 0, 0, 0)
+        for key, editor in self.tracking.editors.items():
+            tracking.addRow(self.tracking.fields[key].about.label, editor)
+        layout.addLayout(tracking)
         layout.addWidget(QLabel("<b>Methods</b> (tick several to compare)"))
         layout.addWidget(self.methods, 1)
         return scrollable(body)
@@ -167,6 +169,10 @@ class ExperimentDock(QDockWidget):
     def executor_config(self) -> ExecutorConfig:
         """Where the queued runs train (the "Run on" rows)."""
         return self.run_on.config()
+
+    def tracking_config(self) -> TrackingConfig:
+        """Whether and where ended runs are logged to MLflow; ValueError names a bad setting."""
+        return self.tracking.config()
 
     def experiments(
         self, source: SourceSpec, preprocess: PreprocessConfig
@@ -190,16 +196,20 @@ class ExperimentDock(QDockWidget):
         """What the form shows, for QSettings (training settings by their names)."""
         return {
             **self.training.state(),
+            "threads_auto": True,  # written since threads 0 means "auto" (see restore)
             "preset": self.preset.currentText(),
             "seeds": self.seeds.text(),
             "methods": self.methods.state(),
             "run_on": self.run_on.state(),
+            "tracking": self.tracking.state(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Show remembered settings; values this machine cannot use are skipped."""
         if "patience" in state:  # the name settings files used before every setting was listed
             state = {"early_stopping_patience": state["patience"], **state}
+        if "threads_auto" not in state:  # older files hold the old default, every core but one
+            state = {k: v for k, v in state.items() if k != "threads"}
         self.training.restore(state)
         if self.preset.findText(str(state.get("preset"))) >= 0:
             self.preset.setCurrentText(str(state["preset"]))
@@ -208,3 +218,5 @@ class ExperimentDock(QDockWidget):
         self.methods.restore(state.get("methods") or {})
         if isinstance(state.get("run_on"), dict):
             self.run_on.restore(state["run_on"])
+        if isinstance(state.get("tracking"), dict):
+            self.tracking.restore(state["tracking"])

@@ -149,6 +149,10 @@ class MethodPicker(QWidget):
         self.heading = QLabel()
         self.list.currentRowChanged.connect(self._show_settings)
         self.list.itemChanged.connect(self._item_changed)
+        # A click anywhere on a row ticks or unticks it, not only on its small box.
+        self._pressed: tuple[QListWidgetItem, Qt.CheckState] | None = None
+        self.list.itemPressed.connect(self._row_pressed)
+        self.list.itemClicked.connect(self._row_clicked)
         self.list.setMinimumHeight(120)
         self._highlight_first_checked()
         layout = QVBoxLayout(self)
@@ -177,6 +181,18 @@ class MethodPicker(QWidget):
         """Ticking a method shows its settings, since that is what one adjusts next."""
         if item.checkState() == Qt.CheckState.Checked:
             self.list.setCurrentItem(item)
+
+    def _row_pressed(self, item: QListWidgetItem) -> None:
+        self._pressed = (item, item.checkState())
+
+    def _row_clicked(self, item: QListWidgetItem) -> None:
+        """Toggle the row's tick, unless the click was on the box (which toggled it already)."""
+        pressed, self._pressed = self._pressed, None
+        if pressed is None or pressed[0] is not item or item.checkState() != pressed[1]:
+            return
+        on = item.checkState() != Qt.CheckState.Checked
+        item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self.list.setCurrentItem(item)  # its settings show, ticked or not
 
     def _highlight_first_checked(self) -> None:
         checked = [i for i, item in enumerate(self._items()) if _is_checked(item)]

@@ -19,6 +19,7 @@ from workbench.plotting.legend import add_strip_legend
 from workbench.plotting.style import (
     BACKGROUND,
     HEALTH_STATES,
+    MUTED,
     RUL,
     STATE_COLOURS,
     TRUE_RUL,
@@ -27,6 +28,12 @@ from workbench.plotting.style import (
     set_title,
     style_plot,
 )
+
+#: What the plot says before an engine is shown.
+EMPTY_TEXT = "No engine shown yet: press Predict, then pick an engine in the table."
+#: The axes' range (time, RUL) while no engine is shown, instead of pyqtgraph's ±0.4 of
+#: nothing (with the critical band filling it).
+EMPTY_RANGE = ((0.0, 200.0), (0.0, 150.0))
 
 
 class FleetTrajectoryPlot(pg.PlotWidget):
@@ -47,7 +54,10 @@ class FleetTrajectoryPlot(pg.PlotWidget):
         self.band = IntervalBand(plot)  # the calibrated interval, behind the curves
         # Out of the legend: the bands behind them already say which colour is which state.
         self.state_markers = {s: state_markers(plot, s, in_legend=False) for s in HEALTH_STATES}
+        self.empty_label = pg.TextItem(EMPTY_TEXT, color=MUTED, anchor=(0.5, 0.5))
+        plot.addItem(self.empty_label, ignoreBounds=True)
         self.set_thresholds(HealthThresholds())
+        self._show_empty()
 
     def set_thresholds(self, thresholds: HealthThresholds) -> None:
         """Place the bands at the run's health-state thresholds."""
@@ -82,6 +92,8 @@ class FleetTrajectoryPlot(pg.PlotWidget):
             mine = states == state
             markers.setData(cycle[mine], predicted[mine])
         set_title(self.getPlotItem(), _title(unit, str(states[-1]) if len(states) else ""))
+        self.empty_label.hide()
+        self.health_bands.set_visible(True)
         self.getPlotItem().enableAutoRange()
 
     def clear_engine(self, title: str = "Select an engine") -> None:
@@ -91,6 +103,18 @@ class FleetTrajectoryPlot(pg.PlotWidget):
             item.setData([], [])
         self.band.clear()
         set_title(self.getPlotItem(), title)
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """Say why nothing is drawn, over plain axes of a plausible range (no bands: over an
+        empty plot they would fill it with one state's colour)."""
+        self.health_bands.set_visible(False)
+        (x0, x1), (y0, y1) = EMPTY_RANGE
+        plot = self.getPlotItem()
+        plot.disableAutoRange()
+        plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.empty_label.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        self.empty_label.show()
 
     def drawn_data(self) -> pd.DataFrame:
         """What is drawn: cycle, predicted RUL and true RUL (NaN where unknown)."""

@@ -241,6 +241,8 @@ class FleetView(QWidget):
         self._update_buttons()
 
     def _lay_out(self) -> None:
+        """What to predict on one row, how to rank on the next: one row would make the
+        dock (and so the window) wider than a laptop screen."""
         choose = QHBoxLayout()
         what: tuple[QWidget, ...] = (QLabel("Run"), self.run_box, QLabel("Engines"), self.data_box)
         for widget in what:
@@ -253,16 +255,19 @@ class FleetView(QWidget):
             QLabel("Due below"),
             self.due_box,
         )
+        rank = QHBoxLayout()
         for widget in ranking:
-            choose.addWidget(widget)
-        choose.addWidget(self.predict_button)
-        choose.addWidget(self.export_button)
+            rank.addWidget(widget)
+        rank.addWidget(self.predict_button)
+        rank.addWidget(self.export_button)
+        rank.addStretch(1)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.plot)
         splitter.setSizes([500, 600])
         layout = QVBoxLayout(self)
         layout.addLayout(choose)
+        layout.addLayout(rank)
         layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
 

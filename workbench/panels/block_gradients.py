@@ -19,6 +19,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from core.formats import format_value
+from core.settings import declared
+from core.training.config import TrainConfig
 from workbench.plotting.curves import GrowingSeries
 from workbench.plotting.panel import Panel
 from workbench.plotting.redraw import RedrawCoalescer
@@ -40,7 +42,9 @@ MIN_RATIO_DECADES = 1.0
 #: Behind the heatmaps, so a missing value (NaN cell) is not read as white, balanced.
 MISSING = "#e8eaed"
 
-EMPTY_TEXT = "Tick 'per-block probe' in the Experiment dock to see the breakdown"
+#: The Experiment dock's name for the setting, from its declaration: one name everywhere.
+PROBE_BLOCKS_LABEL = next(d.about.label for d in declared(TrainConfig) if d.name == "probe_blocks")
+EMPTY_TEXT = f"Tick '{PROBE_BLOCKS_LABEL}' in the Experiment dock to see the breakdown"
 
 #: Heatmap -> (title, colour bar label). The block names take the left axis.
 PLOTS = {

@@ -8,10 +8,11 @@ from typing import cast
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QCheckBox,
+    QComboBox,
     QLabel,
     QSplitter,
     QTabWidget,
@@ -28,6 +29,10 @@ from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import MUTED, WARNING, method_colour, pen
 
 Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
+#: Dash patterns (dash, gap, ... in pen widths) of a method mean drawn exactly over an
+#: earlier one: the earlier colour shows through the gaps, so neither hides the other.
+#: Dotted-ish patterns, unlike the long dashes of the baseline levels.
+OVERLAP_DASHES = ([1, 2], [3, 3], [1, 2, 4, 2])
 
 
 class ComparisonPanel(Panel):
@@ -39,6 +44,8 @@ class ComparisonPanel(Panel):
     """
 
     title = "Comparison"
+    #: The user chose another method to pair every other with (its name).
+    baselineChosen = Signal(str)
     empty_text = "No runs to compare yet — the validation RMSE of finished runs appears here."
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
@@ -49,8 +56,16 @@ class ComparisonPanel(Panel):
         self.curve_items: dict[str, pg.PlotDataItem] = {}
         self.mean_items: dict[str, pg.PlotDataItem] = {}
         self.baseline_items: dict[str, pg.InfiniteLine] = {}
+        #: Method -> the method drawn first whose mean curve its own coincides with.
+        self.same_as: dict[str, str] = {}
+        # A short title: a title sets its plot's least width, and a long one cut the plot
+        # off on a laptop screen. The full key is the tooltip.
         self.plot = self.add_plot(
-            0, 0, "Validation RMSE (thin: runs, bold: method mean)", "epoch", "RMSE (cycles)"
+            0, 0, "Validation RMSE (bold: method mean)", "epoch", "RMSE (cycles)"
+        )
+        self.graphics.setToolTip(
+            "Thin lines: each run. Bold: the mean of a method's runs. Dotted: a mean the "
+            "same as another method's, named in the legend as (= that method)."
         )
         self.legend = self.plot.legend
         self.hover = self.add_readout(self.plot, "epoch", self._describe)
@@ -62,6 +77,13 @@ class ComparisonPanel(Panel):
         )
         self.settled.toggled.connect(lambda _: self.mark_dirty())
         checkbox_row(self.controls, self.settled)
+        self.pair_with = QComboBox()
+        self.pair_with.setToolTip(
+            "The method every other is paired with, seed by seed: fixed, or fixed_tuned "
+            "(constant weights tuned on validation), the stricter control"
+        )
+        self.pair_with.textActivated.connect(self.baselineChosen.emit)
+        checkbox_row(self.controls, QLabel("pair with"), self.pair_with)
         self.add_export_action(
             self.export_menu, "Summary table (CSV)…", "CSV table (*.csv)", self.export_summary_csv
         )
@@ -118,6 +140,19 @@ class ComparisonPanel(Panel):
         self.note.setText(text)
         self.mixed.setText(mixed)
         self.mixed.setVisible(bool(mixed))
+
+    @property
+    def baseline(self) -> str:
+        """The method the others are paired with (``fixed`` until the user picks another)."""
+        return self.pair_with.currentText() or "fixed"
+
+    def set_methods(self, methods: list[str], baseline: str) -> None:
+        """The methods that can be the pairing baseline, ``baseline`` chosen."""
+        self.pair_with.blockSignals(True)
+        self.pair_with.clear()
+        self.pair_with.addItems(methods)
+        self.pair_with.setCurrentText(baseline)
+        self.pair_with.blockSignals(False)
 
     def set_summary(self, summary: pd.DataFrame) -> None:
         """Per-method statistics from ``core.comparison.summarise``."""
@@ -231,14 +266,23 @@ class ComparisonPanel(Panel):
         return item
 
     def _draw_means(self) -> None:
-        """A bold line per method: its runs' mean RMSE at each epoch, the thin lines behind."""
+        """A bold line per method: its runs' mean RMSE at each epoch, the thin lines behind.
+
+        A mean identical to an earlier method's (e.g. a method that has not left
+        its warm-up yet) is dotted, and its legend entry says which it equals.
+        """
         means = method_means(self.curves)
+        self.same_as = coinciding(means)
         for method in [m for m in self.mean_items if m not in means]:
             self.plot.removeItem(self.mean_items.pop(method))
         for method, (epochs, rmse) in means.items():
             item = self.mean_items.get(method) or self._add_curve(self.mean_items, method)
-            item.setPen(pen(method_colour(method), 2.5))
-            item.setZValue(5)
+            line = pen(method_colour(method), 2.5)
+            if method in self.same_as:
+                twins = [m for m, first in self.same_as.items() if first == self.same_as[method]]
+                line.setDashPattern(OVERLAP_DASHES[twins.index(method) % len(OVERLAP_DASHES)])
+            item.setPen(line)
+            item.setZValue(5 + (method in self.same_as))
             set_series(item, epochs, rmse)
 
     def _remove_curve(self, label: str) -> None:
@@ -256,7 +300,8 @@ class ComparisonPanel(Panel):
         """One legend entry per method, however many runs it has."""
         self.legend.clear()
         for method, item in self.mean_items.items():
-            self.legend.addItem(item, method)
+            same = self.same_as.get(method)
+            self.legend.addItem(item, f"{method} (= {same})" if same else method)
 
     def _describe(self, x: float, y: float) -> str | None:
         items = list(self.curve_items.values())
@@ -294,6 +339,22 @@ def settled_range(curves: Curves, levels: list[float]) -> tuple[float, float] | 
     if both.size == 0:
         return None
     return float(both.min()), float(both.max())
+
+
+def coinciding(means: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, str]:
+    """Method -> the first method (in drawing order) whose mean curve is the same as its own:
+    the same epochs and RMSE equal to a millionth, where one line would hide the other."""
+    same: dict[str, str] = {}
+    drawn: list[str] = []
+    for method, (epochs, rmse) in means.items():
+        for first in drawn:
+            x, y = means[first]
+            if np.array_equal(epochs, x) and np.allclose(rmse, y, rtol=1e-6, equal_nan=True):
+                same[method] = first
+                break
+        else:
+            drawn.append(method)
+    return same
 
 
 def method_means(curves: Curves) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -29,7 +29,7 @@ SUMMARY_METRICS = {
     "macro_f1": "macro-F1",
     "interval_coverage": "interval coverage",
     "interval_width": "interval width",
-    "seconds": "time (s)",
+    "seconds": "time (s)",  # the same one-decimal format as the runs table's "Time (s)"
 }
 #: Test prognostic figures (core.prognostics) with their paired difference from the
 #: baseline: column stem -> (header, short name for the difference's header, what it is).
@@ -53,8 +53,8 @@ PROGNOSTIC_METRICS = {
         "± 20 % of the engine's life, mean over the test engines",
     ),
 }
-#: The marker column: what RMSE's paired 95 % interval says about a method.
-VERDICT = "vs baseline"
+#: The marker column's header (``vs fixed``): what RMSE's paired 95 % interval says.
+VERDICT = "vs {baseline}"
 #: Runs-table columns shown first, when present; the rest follow in their order.
 RUN_COLUMNS = (
     "method",
@@ -145,7 +145,8 @@ class SummaryTable(QTableWidget):
         metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
         prognostic = [m for m in PROGNOSTIC_METRICS if f"{m}_mean" in summary.columns]
         ensemble = "ensemble_rmse" in summary.columns
-        headers = ["method", VERDICT, "runs", *(SUMMARY_METRICS[m] for m in metrics)]
+        verdict_header = VERDICT.format(baseline=baseline)
+        headers = ["method", verdict_header, "runs", *(SUMMARY_METRICS[m] for m in metrics)]
         headers += ["ensemble RMSE"] if ensemble else []
         headers += [f"RMSE − {baseline} (95 % CI)"]
         for metric in prognostic:
@@ -163,7 +164,7 @@ class SummaryTable(QTableWidget):
         for r, (_, row) in enumerate(summary.iterrows()):
             method = str(row["method"])
             self.setItem(r, 0, method_item(method))
-            self.setItem(r, 1, verdict_item(row, method == baseline))
+            self.setItem(r, 1, verdict_item(row, baseline, method == baseline))
             runs = float(row.get("n", math.nan))
             self.setItem(r, 2, NumberItem(runs, format_value(runs)))
             for c, metric in enumerate(metrics, start=3):
@@ -187,10 +188,11 @@ class SummaryTable(QTableWidget):
     def _header_tips(self, baseline: str, headers: list[str], prognostic: list[str]) -> None:
         """Tooltips on the verdict, RMSE's difference and p, and the prognostic columns."""
         tips = {
-            VERDICT: (
-                f"What RMSE's paired 95 % interval against '{baseline}' says: better (the "
-                "interval lies below 0), worse (above 0) or no difference (it contains 0); "
-                "– where there are fewer than 2 seed pairs"
+            VERDICT.format(baseline=baseline): (
+                f"What RMSE's paired 95 % interval against '{baseline}' (further right) says: "
+                f"better than {baseline} (the interval lies below 0), worse than {baseline} "
+                "(above 0) or no difference (it contains 0); no comparison where fewer than "
+                "2 runs are paired by seed with it"
             ),
             f"RMSE − {baseline} (95 % CI)": (
                 f"Mean paired difference of test RMSE from '{baseline}' (runs paired by seed) "
@@ -231,7 +233,8 @@ def column_name(column: str) -> str:
     for prefix in PREFIXES:
         if column.startswith(prefix):
             return f"{PREFIX_NAMES[prefix]} {_base_name(column[len(prefix) :])}"
-    if column in COLUMN_NAMES and (metric_kind(column) or column.endswith("_uncapped")):
+    kind = metric_kind(column)
+    if column in COLUMN_NAMES and kind != "seconds" and (kind or column.endswith("_uncapped")):
         return f"Test {_base_name(column)}"
     name = _base_name(column)
     return name[:1].upper() + name[1:]
@@ -323,35 +326,44 @@ def difference_item(
     return item
 
 
-def verdict(row: pd.Series, is_baseline: bool = False) -> str:
-    """'better', 'worse' or 'no difference' from RMSE's paired 95 % interval (lower RMSE
-    is better); 'baseline' for the baseline, '–' without an interval."""
+#: What the marker column says where RMSE's paired interval cannot be had.
+NO_COMPARISON = "no comparison"
+
+
+def verdict(row: pd.Series, baseline: str = "fixed", is_baseline: bool = False) -> str:
+    """'better than fixed', 'worse than fixed' or 'no difference' from RMSE's paired 95 %
+    interval (lower RMSE is better: the interval excludes 0 on one side or contains it);
+    'baseline' for the baseline, 'no comparison' without an interval (too few pairs)."""
     if is_baseline:
         return "baseline"
     low = float(row.get("rmse_diff_low", math.nan))
     high = float(row.get("rmse_diff_high", math.nan))
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "–"
+        return NO_COMPARISON
     if high < 0:
-        return "better"
+        return f"better than {baseline}"
     if low > 0:
-        return "worse"
+        return f"worse than {baseline}"
     return "no difference"
 
 
-def verdict_item(row: pd.Series, is_baseline: bool = False) -> QTableWidgetItem:
+def verdict_item(
+    row: pd.Series, baseline: str = "fixed", is_baseline: bool = False
+) -> QTableWidgetItem:
     """The :func:`verdict` as a plain cell, so no one scrolls to the interval for it."""
-    text = verdict(row, is_baseline)
+    text = verdict(row, baseline, is_baseline)
     item = QTableWidgetItem(text)
     tips = {
-        "better": "RMSE's paired 95 % interval lies below 0: lower test RMSE than the baseline",
-        "worse": "RMSE's paired 95 % interval lies above 0: higher test RMSE than the baseline",
+        f"better than {baseline}": "RMSE's paired 95 % interval lies below 0: lower test RMSE "
+        f"than {baseline}",
+        f"worse than {baseline}": "RMSE's paired 95 % interval lies above 0: higher test RMSE "
+        f"than {baseline}",
         "no difference": "RMSE's paired 95 % interval contains 0: no difference shown "
         "with these seeds",
-        "–": "fewer than 2 runs paired by seed with the baseline: no interval",
+        NO_COMPARISON: f"fewer than 2 runs paired by seed with {baseline}: no interval",
     }
     item.setToolTip(tips.get(text, ""))
-    if text in ("better", "worse"):
+    if text.startswith(("better", "worse")):
         font = QFont()
         font.setBold(True)
         item.setFont(font)

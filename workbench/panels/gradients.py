@@ -14,10 +14,20 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
+from core.balance import balance_headline, balance_note
 from workbench.plotting.curves import GrowingSeries, SmoothedSeries
 from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import COSINE, EFFECTIVE_RATIO, HEALTH, MUTED, RATIO, RUL, pen
+from workbench.plotting.style import (
+    COSINE,
+    EFFECTIVE_RATIO,
+    HEALTH,
+    MUTED,
+    RATIO,
+    RUL,
+    pen,
+    set_title,
+)
 
 #: Probe key -> (plot, legend name, colour). The order is the legend order.
 QUANTITIES = {
@@ -37,6 +47,10 @@ PLOTS = {
 }
 #: Left axis width in pixels, the same for the three plots so their step axes line up.
 AXIS_WIDTH = 52
+#: Below this panel height (a laptop screen) the plots drop their titles, which would
+#: leave each a strip too low for its ticks; the legends and axis labels still name
+#: what is drawn, and the titles move to the plots' tooltip.
+COMPACT_HEIGHT = 380
 
 #: Default smoothing weight (TensorBoard-style; 0 = raw, 0.99 = very smooth).
 DEFAULT_SMOOTHING = 0.9
@@ -72,7 +86,31 @@ class GradientPanel(Panel):
         for key in QUANTITIES:
             self._make_curves(key)
         self.smoothing = self._make_smoothing_box()
+        #: What the balance means, in words (core.balance), from the probed steps so far.
+        self.balance = QLabel()
+        self.balance.setObjectName("balanceHeadline")
+        self._balance_rows: list[dict] = []
+        self.controls.addWidget(self.balance)
         checkbox_row(self.controls, QLabel("smoothing"), self.smoothing)
+        #: Whether the titles are dropped for room (see :data:`COMPACT_HEIGHT`).
+        self.compact = False
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.set_compact(event.size().height() < COMPACT_HEIGHT)
+
+    def set_compact(self, compact: bool) -> None:
+        """Drop the plot titles (into the tooltip) when the panel is low, restore them else."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for name, plot in self.plots.items():
+            if compact:
+                plot.setTitle(None)
+            else:
+                set_title(plot, PLOTS[name][0])
+        titles = "\n".join(title for title, _, _ in PLOTS.values())
+        self.graphics.setToolTip(titles if compact else "")
 
     def _make_plot(self, row: int, name: str) -> pg.PlotItem:
         title, unit, log = PLOTS[name]
@@ -113,6 +151,9 @@ class GradientPanel(Panel):
     def add_probe(self, record: dict) -> None:
         """Append one probe record (keys as in ``ProbeRecord.row()``)."""
         self.steps.append(record.get("step", len(self.steps)))
+        self._balance_rows.append(
+            {key: record.get(key) for key in ("epoch", "effective_ratio", "cosine")}
+        )
         for key, series in self.series.items():
             value = record.get(key, math.nan)
             series.append(math.nan if value is None else value)
@@ -130,6 +171,8 @@ class GradientPanel(Panel):
     def reset(self) -> None:
         """Clear every curve for a new run."""
         self.steps.clear()
+        self._balance_rows.clear()
+        self._show_balance()
         for series in self.series.values():
             series.clear()
         clear_items([*self.raw_curves.values(), *self.smooth_curves.values()])
@@ -148,7 +191,20 @@ class GradientPanel(Panel):
             data[f"{key}_smoothed"] = series.smooth.view().copy()
         return pd.DataFrame(data)
 
+    def _show_balance(self) -> None:
+        """The typical effective ratio and cosine in a few words; the sentence in the tooltip."""
+        self.balance.setText(balance_headline(self._balance_rows))
+        note = balance_note(self._balance_rows)
+        self.balance.setToolTip(
+            f"{note}\nEffective ratio: the RUL : health mix of the shared update after the "
+            "method's weights (median from epoch 3). Why it often matters little: "
+            "docs/balance.md."
+            if note
+            else ""
+        )
+
     def _redraw(self) -> None:
+        self._show_balance()
         steps = self.steps.view()
         for key, series in self.series.items():
             set_series(self.raw_curves[key], steps, series.raw.view())

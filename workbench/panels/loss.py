@@ -19,13 +19,14 @@ CURVES = {
     "val_loss_rul": ("rul", "validation", RUL, True),
     "train_loss_health": ("health", "train", HEALTH, False),
     "val_loss_health": ("health", "validation", HEALTH, True),
-    "train_loss_total": ("total", "train (weighted sum)", TOTAL, False),
+    # "train": the axis says it is the weighted sum; a longer entry widens the plot.
+    "train_loss_total": ("total", "train", TOTAL, False),
 }
 
 PLOTS = {
     "rul": ("RUL loss", "MSE (cycles²)"),
-    "health": ("Health-state loss", "cross-entropy (nats)"),
-    "total": ("Total training loss", "weighted sum λ·L"),
+    "health": ("Health loss", "cross-entropy (nats)"),
+    "total": ("Total loss", "weighted sum λ·L"),
 }
 
 
@@ -41,15 +42,27 @@ class LossPanel(Panel):
     empty_text = (
         "No run yet — press Train to see each task's training and validation loss, epoch by epoch."
     )
+    #: Shown while the run's first epoch trains: the other panels move already.
+    running_text = (
+        "First epoch running… step {step} of {steps}. Each task's training and validation "
+        "loss appears when the epoch ends."
+    )
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
         self.epochs = GrowingSeries()
+        #: (step within the epoch, steps per epoch) of the run's newest step, before its
+        #: first epoch ended; None without a run.
+        self.first_epoch_step: tuple[int, int] | None = None
         self.series = {key: GrowingSeries() for key in CURVES}
         self.plots = {
             name: self.add_plot(0, col, title, "epoch", unit)
             for col, (name, (title, unit)) in enumerate(PLOTS.items())
         }
+        # Three equal columns. Short titles: a title sets its plot's least width, and
+        # three wide ones cut the right-hand plot off in a narrow panel.
+        for col in range(len(self.plots)):
+            self.graphics.ci.layout.setColumnStretchFactor(col, 1)
         self.plots["health"].setXLink(self.plots["rul"])
         self.plots["total"].setXLink(self.plots["rul"])
         self.readouts = {name: self.add_readout(p, "epoch") for name, p in self.plots.items()}
@@ -84,6 +97,26 @@ class LossPanel(Panel):
             series.append(math.nan if value is None else value)
         self.mark_dirty()
 
+    def note_step(self, step: int, steps_per_epoch: int) -> None:
+        """A training step of the run on show (``step`` counted from 0 over the run).
+
+        Until the first epoch ends there is no loss to plot; the placeholder
+        then says the epoch is running instead of "No run yet".
+        """
+        if self.has_data():
+            return
+        steps = max(int(steps_per_epoch), 1)
+        self.first_epoch_step = (min(int(step), steps - 1) + 1, steps)
+        self.mark_dirty()
+
+    def placeholder_text(self) -> str | None:
+        if self.has_data():
+            return None
+        if self.first_epoch_step is not None:
+            step, steps = self.first_epoch_step
+            return self.running_text.format(step=step, steps=steps)
+        return self.empty_text
+
     def set_log_scale(self, on: bool) -> None:
         """Switch every loss axis between linear and logarithmic."""
         if self.log_scale.isChecked() != on:
@@ -95,6 +128,7 @@ class LossPanel(Panel):
     def reset(self) -> None:
         """Clear the curves for a new run (the log-scale choice is kept)."""
         self.epochs.clear()
+        self.first_epoch_step = None
         for series in self.series.values():
             series.clear()
         clear_items(self.curves.values())

@@ -85,6 +85,9 @@ class TrajectoryPanel(Panel):
         self.unit_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.unit_box.currentIndexChanged.connect(self._unit_changed)
         self.state_label = QLabel("no predictions yet")
+        # The headline gives way first in a narrow panel (its tooltip says it all).
+        self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.state_label.setMinimumWidth(0)
         self.cone_box = QCheckBox(f"α cone (±{100 * ALPHA:.0f} %)")
         self.cone_box.setChecked(True)
         self.cone_box.setToolTip(

@@ -14,6 +14,9 @@ from workbench.plotting.style import HEALTH_STATES, MUTED, STATE_COLOURS, brush,
 #: Far beyond any RUL, so the bands fill the view however it is zoomed.
 BAND_EDGE = 1e5
 BAND_ALPHA = 28
+#: Where along the plot's width each threshold's label sits: apart, so the two never
+#: overlap in a low plot, where the lines are a few pixels apart.
+LABEL_AT = {"degrading": 0.3, "critical": 0.7}
 
 
 class HealthBands:
@@ -21,7 +24,7 @@ class HealthBands:
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.bands = {state: _band(plot, state) for state in HEALTH_STATES}
-        self.lines = {name: _threshold_line(plot) for name in HEALTH_STATES[1:]}
+        self.lines = {name: _threshold_line(plot, LABEL_AT[name]) for name in HEALTH_STATES[1:]}
 
     def set_thresholds(self, degrading: float, critical: float) -> None:
         """Move the bands and lines to the health-state thresholds (RUL in cycles)."""
@@ -49,12 +52,12 @@ def _band(plot: pg.PlotItem, state: str) -> pg.LinearRegionItem:
     return band
 
 
-def _threshold_line(plot: pg.PlotItem) -> pg.InfiniteLine:
+def _threshold_line(plot: pg.PlotItem, position: float) -> pg.InfiniteLine:
     line = pg.InfiniteLine(
         angle=0,
         pen=pen(MUTED, 1, dashed=True),
         label="",
-        labelOpts={"position": 0.45, "color": MUTED, "anchors": [(0.5, 1), (0.5, 1)]},
+        labelOpts={"position": position, "color": MUTED, "anchors": [(0.5, 1), (0.5, 1)]},
     )
     plot.addItem(line, ignoreBounds=True)
     return line

@@ -34,7 +34,22 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--epochs", type=int, default=2, help="epochs of the --screenshot run (default 2)"
     )
+    parser.add_argument(
+        "--screen-size",
+        type=screen_size,
+        metavar="WxH",
+        help="fit the window to a screen area of this size, e.g. 1366x768 (how the window "
+        "looks on a small screen, with --screenshot)",
+    )
     return parser.parse_known_args(argv)
+
+
+def screen_size(text: str) -> tuple[int, int]:
+    """``'1366x768'`` -> (1366, 768)."""
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.strip().isdigit() and height.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1366x768, not {text!r}")
+    return int(width), int(height)
 
 
 def _no_display() -> bool:
@@ -55,17 +70,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, qt_args: list[str], stack: ExitStack) -> int:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from resources import ICON
     from workbench.common.background import wait_for_stragglers
     from workbench.shell.main_window import MainWindow, WorkbenchOptions
 
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
+    QApplication.setWindowIcon(QIcon(str(ICON)))  # every window and dialog, the main one too
     options = WorkbenchOptions(
         runs_dir=args.runs or default_runs_dir(), settings_file=args.settings
     )
+    if args.screen_size:
+        options.screen_area = QRect(0, 0, *args.screen_size)
     if args.screenshot:
         # A screenshot must not change the user's settings or fill their run store.
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rul-shot-")))

@@ -11,8 +11,8 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -26,15 +26,25 @@ from core.formats import count
 from core.runs import RunDir, RunStoreError
 from core.runs.location import default_runs_dir
 from core.training.events import EpochEvent, RefitEvent, StepEvent
+from resources import ICON, SampleFleet, sample_fleets
 from workbench.common.background import BackgroundTasks, Deadline
+from workbench.common.help_menu import add_help_menu
 from workbench.common.time_units import CYCLES, run_time_unit
+from workbench.common.window_fit import (
+    DockTabTips,
+    KeptDockHeight,
+    centred_in,
+    clamp_to,
+    first_size,
+)
 from workbench.data.csv_import import CsvImportDialog
 from workbench.data.data_dock import DataDock
 from workbench.experiment.experiment_dock import ExperimentDock
 from workbench.fleet.fleet_dock import import_csv, install_fleet
 from workbench.shell.error_report import ErrorHook, ErrorReporter
 from workbench.shell.report_export import ReportExport
-from workbench.shell.settings import WorkbenchSettings
+from workbench.shell.run_export import RunExport
+from workbench.shell.settings import LAYOUT_VERSION, WorkbenchSettings
 from workbench.shell.status import TrainingStatusBar
 from workbench.shell.toolbar import TrainingToolBar
 from workbench.training.comparison_feed import comparison_inputs
@@ -48,6 +58,9 @@ from workbench.training.training_controller import TrainingController
 from workbench.training.worker import warm_up_torch
 
 DEFAULT_SIZE = QSize(1600, 1000)
+#: The screen area the offscreen platform (tests, headless screenshots) pretends to have:
+#: its own screen is an arbitrary 800 × 800.
+OFFSCREEN_AREA = QRect(0, 0, 1920, 1080)
 #: What closing may take in all: the run's last step, a load or check in progress.
 CLOSE_BUDGET_S = 4.0
 
@@ -70,6 +83,9 @@ class WorkbenchOptions:
         Restore the remembered layout and settings.
     autoload
         Load the data as soon as the window shows, so Train is one click.
+    screen_area
+        The available screen area to fit the window into, instead of the screen's
+        (tests, ``--screen-size``).
     """
 
     runs_dir: Path = field(default_factory=default_runs_dir)
@@ -78,6 +94,7 @@ class WorkbenchOptions:
     error_hook: ErrorHook | None = None
     restore: bool = True
     autoload: bool = True
+    screen_area: QRect | None = None
 
 
 class MainWindow(QMainWindow):
@@ -87,6 +104,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.options = options or WorkbenchOptions()
         self.setWindowTitle("RUL workbench")
+        self.setWindowIcon(QIcon(str(ICON)))
         self.settings = WorkbenchSettings(self.options.settings_file)
         self.errors = ErrorReporter(self, self.options.error_hook)
         self.area = LiveArea()
@@ -100,6 +118,7 @@ class MainWindow(QMainWindow):
         self.status = TrainingStatusBar(self)
         self.setStatusBar(self.status)
         self._compare_timer = _single_shot(self, 150, self.refresh_comparison)
+        self.area.comparison.baselineChosen.connect(lambda _: self.refresh_comparison())
         self._train_after_load = False
         self._lay_out_docks()
         self._build_toolbar()
@@ -113,6 +132,8 @@ class MainWindow(QMainWindow):
             lambda path: self.status.showMessage(f"Report written: {path}", 15000)
         )
         self.report_export.refused.connect(lambda why: self.errors.report("No report", why))
+        self.run_export = RunExport(self)  # File ▸ Export model…; ended runs to MLflow
+        self.model_action.triggered.connect(self.run_export.export_model_as)
         self.warm_up = BackgroundTasks(self, "torch-warm-up")
         warm_up_torch(self.warm_up)
 
@@ -126,9 +147,26 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         for dock in (self.experiment_dock, self.data_dock):
-            dock.widget().setMinimumWidth(DOCK_WIDTH)  # forms stay readable in any layout
+            # Forms stay readable in any layout, and never need a sideways scroll bar.
+            form = dock.widget()
+            form.setMinimumWidth(max(DOCK_WIDTH, form.minimumSizeHint().width()))
+        #: The queue gets its height back when the window grows after shrinking.
+        self.queue_height = KeptDockHeight(self, self.queue_dock)
+        #: A dock tab with a shortened title (a long CSV path) shows the full one on hover.
+        self.tab_tips = DockTabTips(self)
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        """The docks' first sizes: forms their minimum width, the queue a few rows.
+
+        On a short screen (a 768-pixel laptop) the queue starts at its least
+        height: the live plots need every pixel, the status bar shows progress.
+        """
         self.resizeDocks([self.experiment_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.queue_dock], [190], Qt.Orientation.Vertical)
+        short = self.available_area().height() < TALL_SCREEN
+        queue = self.queue_dock.minimumSizeHint().height() if short else QUEUE_HEIGHT
+        self.resizeDocks([self.queue_dock], [queue], Qt.Orientation.Vertical)
+        self.queue_height.height = queue
 
     def _build_toolbar(self) -> None:
         buttons = [self.queue_dock.buttons[name] for name in ("pause", "resume", "stop")]
@@ -139,11 +177,20 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar()
         file = menu.addMenu("&File")
-        self.import_action = file.addAction("Import CSV…", self.import_csv)
+        self.import_action = file.addAction("Import CSV…", QKeySequence("Ctrl+I"), self.import_csv)
+        self.samples_menu = file.addMenu("Sample fleets")
+        for sample in sample_fleets():
+            action = self.samples_menu.addAction(f"{sample.name}…")
+            action.setStatusTip(sample.summary)
+            action.triggered.connect(lambda _checked=False, s=sample: self.open_sample(s))
+        self.samples_menu.setEnabled(not self.samples_menu.isEmpty())
         file.addAction("Load data", QKeySequence("Ctrl+L"), self.data_dock.load)
         file.addSeparator()
         file.addAction("Save screenshot…", self.save_screenshot_as)
-        self.report_action = file.addAction("Export report…", self.export_report_as)
+        self.report_action = file.addAction(
+            "Export report…", QKeySequence("Ctrl+E"), self.export_report_as
+        )
+        self.model_action = file.addAction("Export model…")  # connected once RunExport exists
         file.addSeparator()
         file.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         runs = menu.addMenu("&Runs")
@@ -152,9 +199,11 @@ class MainWindow(QMainWindow):
         runs.addAction("Compare selected runs", self.refresh_comparison)
         self.fleet_menu = menu.addMenu("F&leet")
         self.fleet_action = self.fleet_menu.addAction("Predict engines in service…")
+        self.fleet_action.setShortcut(QKeySequence("Ctrl+F"))
         self.view_menu = menu.addMenu("&View")
         for dock in (self.data_dock, self.experiment_dock, self.queue_dock):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.help_menu = add_help_menu(self)
 
     def install_dock(self, dock: QDockWidget, area=Qt.DockWidgetArea.RightDockWidgetArea) -> None:
         """Add a tool's dock (e.g. the fleet view) with its entry in the View menu.
@@ -170,6 +219,7 @@ class MainWindow(QMainWindow):
         self.controller.runEnded.connect(self._run_ended)
         self.controller.queueIdle.connect(self._queue_idle)
         self.controller.pausedChanged.connect(self.status.set_paused)
+        self.controller.runNote.connect(lambda _row, text: self.status.showMessage(text, 60_000))
         self.feed.stepped.connect(self._stepped)
         self.feed.epochEnded.connect(self._epoch_ended)
         self.feed.refitted.connect(self._refitted)
@@ -265,6 +315,7 @@ class MainWindow(QMainWindow):
             self.errors.report("A run failed", f"{label}: {message}", outcome.trace)
         elif outcome.status == "diverged":
             self.status.showMessage(f"{label} diverged: {outcome.detail}", 15_000)
+        self.run_export.run_ended(outcome.run_dir)  # to MLflow, when the setting is on
         self._compare_timer.start()
 
     def _queue_idle(self) -> None:
@@ -306,8 +357,13 @@ class MainWindow(QMainWindow):
 
     def refresh_comparison(self) -> None:
         """Show the chosen runs in the Comparison panel."""
-        inputs = comparison_inputs(self.comparison_rows(), self.comparison_scope())
         panel = self.area.comparison
+        rows, scope = self.comparison_rows(), self.comparison_scope()
+        inputs = comparison_inputs(rows, scope, panel.baseline)
+        methods = list(inputs.summary["method"]) if not inputs.summary.empty else []
+        if methods and panel.baseline not in methods:  # the chosen one left: fixed, else first
+            inputs = comparison_inputs(rows, scope, "fixed" if "fixed" in methods else methods[0])
+        panel.set_methods(methods, inputs.summary.attrs.get("baseline", "fixed"))
         panel.set_note(inputs.note, inputs.mixed)
         panel.shows = self.comparison_scope().split(" (")[0]
         panel.set_runs(inputs.runs)
@@ -344,23 +400,74 @@ class MainWindow(QMainWindow):
         """The CSV import dialog: preview, confirm columns, validate, then route the file."""
         import_csv(self, self.fleet_dock)
 
+    def open_sample(self, sample: SampleFleet) -> None:
+        """The import dialog on a sample fleet shipped with the workbench, already checked."""
+        import_csv(self, self.fleet_dock, sample.engines, sample.removals)
+
     # ------------------------------------------------------------ settings
     def _restore(self) -> None:
+        """Restore forms and layout; the window fits the screen it opens on either way.
+
+        A remembered geometry is clamped to the available screen area (it may
+        come from a bigger monitor); a remembered dock layout that leaves a live
+        panel under its readable size is dropped when the window first shows
+        (:meth:`_settle_layout`).
+        """
+        self._default_state = self.saveState(LAYOUT_VERSION)
         if self.options.restore:
             self.data_dock.restore(self.settings.section("data"))
             self.experiment_dock.restore(self.settings.section("experiment"))
-        if not (self.options.restore and self.settings.restore_window(self)):
-            self.resize(self._default_size())
+        self._restored = self.options.restore and self.settings.restore_window(self)
+        area = self.available_area()
+        if self._restored:
+            self.setGeometry(clamp_to(self.geometry(), area))
+        else:
+            self.setGeometry(centred_in(self._default_size(), area))
+        self._settled = False
 
-    def _default_size(self) -> QSize:
-        """1600 x 1000, or less on a smaller screen (offscreen keeps the full size)."""
+    def available_area(self) -> QRect:
+        """Where the window may lie: its screen's available geometry (less task bars).
+
+        The offscreen platform has no real screen and gets :data:`OFFSCREEN_AREA`;
+        :attr:`WorkbenchOptions.screen_area` overrides both.
+        """
+        if self.options.screen_area is not None:
+            return QRect(self.options.screen_area)
         screen = self.screen()
         if screen is None or QGuiApplication.platformName() == "offscreen":
-            return DEFAULT_SIZE
-        available = screen.availableGeometry().size()
-        return DEFAULT_SIZE.boundedTo(
-            QSize(available.width() * 95 // 100, available.height() * 95 // 100)
-        )
+            return QRect(OFFSCREEN_AREA)
+        return screen.availableGeometry()
+
+    def _default_size(self) -> QSize:
+        """1600 x 1000, or 95 % of the available area where that is smaller."""
+        return first_size(DEFAULT_SIZE, self.available_area())
+
+    def _settle_layout(self) -> None:
+        """Once shown: keep the frame on the screen; drop a restored layout that crushes panels."""
+        if self._settled:
+            return
+        self._settled = True
+        area = self.available_area()
+        if not self._restored:  # the size asked for before the window showed may have grown
+            self.setGeometry(centred_in(self._default_size(), area))
+            self._size_docks()
+        frame = self.frameGeometry()
+        if not area.contains(frame):
+            margins = frame.size() - self.geometry().size()
+            fitted = clamp_to(frame, area)
+            self.resize(fitted.size() - margins)
+            self.move(fitted.topLeft())
+        if not self._restored:
+            return
+        if self.area.isVisible() and not self.area.panels_readable():
+            self.restoreState(self._default_state, LAYOUT_VERSION)
+            self._size_docks()
+            self.status.showMessage(
+                "The remembered layout left the plots too small to read: default layout restored.",
+                10_000,
+            )
+        else:
+            self.queue_height.height = self.queue_dock.height()
 
     def save_settings(self) -> None:
         """Remember the layout and the forms."""
@@ -371,6 +478,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._settled:
+            QTimer.singleShot(0, self._settle_layout)
         if self.options.autoload and self.data_dock.data is None and not self.data_dock.loading:
             QTimer.singleShot(0, self.data_dock.load)
 
@@ -397,7 +506,8 @@ class MainWindow(QMainWindow):
 
     def export_report(self, path: Path) -> bool:
         """Write the report of the runs the Comparison tab shows (in the background)."""
-        return self.report_export.export(self.comparison_rows(), path)
+        baseline = self.area.comparison.baseline
+        return self.report_export.export(self.comparison_rows(), path, baseline)
 
     # ------------------------------------------------------------- closing
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -415,6 +525,7 @@ class MainWindow(QMainWindow):
         self.data_dock.shutdown(deadline.left_s())
         self.fleet_dock.shutdown(deadline.left_s())
         self.report_export.shutdown(deadline.left_s())
+        self.run_export.shutdown(deadline.left_s())
         # An import cannot be cut short: the window does not wait for it, the exit does.
         self.warm_up.shutdown(0)
         super().closeEvent(event)
@@ -428,6 +539,10 @@ class MainWindow(QMainWindow):
 
 
 DOCK_WIDTH = 330
+#: First height of the run queue dock: its buttons and about five rows.
+QUEUE_HEIGHT = 190
+#: Screens at least this tall (available pixels) give the run queue :data:`QUEUE_HEIGHT`.
+TALL_SCREEN = 900
 
 
 def _single_shot(parent: QWidget, ms: int, slot) -> QTimer:

@@ -33,7 +33,7 @@ class ReportExport(QObject):
         self.tasks.succeeded.connect(lambda path: self.written.emit(str(path)))
         self.tasks.failed.connect(lambda error: self.refused.emit(f"Report not written: {error}"))
 
-    def export(self, rows: list[QueueRow], path: str | Path) -> bool:
+    def export(self, rows: list[QueueRow], path: str | Path, baseline: str = "fixed") -> bool:
         """Start writing the report of ``rows``' finished runs to ``path``.
 
         Returns False (and says why through :attr:`refused`) when no row has
@@ -45,7 +45,7 @@ class ReportExport(QObject):
                 "No finished runs to report: train some, or select finished runs in the queue."
             )
             return False
-        self.tasks.submit(_write, runs, report_title(rows), Path(path))
+        self.tasks.submit(_write, runs, report_title(rows), Path(path), baseline)
         return True
 
     @property
@@ -62,5 +62,9 @@ def report_title(rows: list[QueueRow]) -> str:
     return ", ".join(sources) or "workbench runs"
 
 
-def _write(runs: list[Path], title: str, path: Path) -> Path:
-    return write_report(read_runs(runs, title), path)
+def _write(runs: list[Path], title: str, path: Path, baseline: str) -> Path:
+    """The report, pairing like the Comparison tab (``baseline``, when it has runs)."""
+    record = read_runs(runs, title)
+    if baseline in record.methods:
+        record.baseline = baseline
+    return write_report(record, path)

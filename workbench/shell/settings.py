@@ -22,8 +22,9 @@ from core.runs.location import APPLICATION, ORGANISATION
 
 #: Environment variable naming a settings file to use instead of the user's.
 SETTINGS_ENV = "RUL_WORKBENCH_SETTINGS"
-#: Bumped when the dock layout changes shape, so an old saved layout is not restored.
-LAYOUT_VERSION = 1
+#: Bumped when the dock layout changes shape, so an old saved layout is not restored
+#: (2: live panels got a readable minimum size; layouts saved before could crush them).
+LAYOUT_VERSION = 2
 
 
 def open_settings(file: str | Path | None = None) -> QSettings:

@@ -102,7 +102,9 @@ def validation_curve(run_dir: str | None) -> tuple[np.ndarray, np.ndarray] | Non
     return history["epoch"].to_numpy(float), history["val_rmse"].to_numpy(float)
 
 
-def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs:
+def comparison_inputs(
+    rows: list[QueueRow], scope: str = "", baseline: str = "fixed"
+) -> ComparisonInputs:
     """The panel's inputs for these rows (those without results are left out).
 
     ``scope`` says where the rows came from ("the 4 selected runs"); the note
@@ -128,7 +130,8 @@ def comparison_inputs(rows: list[QueueRow], scope: str = "") -> ComparisonInputs
         return ComparisonInputs(table, pd.DataFrame(), curves, levels, note, mixed)
     metrics = SUMMARISED if on_test else VALIDATION
     present = [m for m in metrics if complete[m].notna().any()]
-    summary = summarise(complete.drop(columns=["run", "status", "run_dir"]), metrics=present)
+    compared = complete.drop(columns=["run", "status", "run_dir"])
+    summary = summarise(compared, metrics=present, baseline=baseline)
     if on_test:
         cap = next((r.config.preprocess.rul_cap for r in rows if r.config is not None), 125.0)
         summary = add_ensembles(summary, complete, cap)

@@ -27,6 +27,15 @@ from workbench.panels import (
 from workbench.plotting.redraw import RedrawCoalescer
 
 LIVE_TAB, TEST_TAB, COMPARISON_TAB, BLOCKS_TAB = 0, 1, 2, 3
+#: Least (width, height) in pixels of each live panel, below which its titles, legends
+#: and ticks overlap: the losses put three plots side by side, the gradients stack three
+#: (they drop their titles when low). Together they fit a 1366 x 768 laptop screen.
+MIN_SIZES = {
+    "losses": (420, 170),
+    "weights": (300, 170),
+    "gradients": (300, 270),
+    "trajectory": (300, 180),
+}
 
 
 class LiveArea(QTabWidget):
@@ -61,12 +70,27 @@ class LiveArea(QTabWidget):
         self.addTab(self.blocks, "Blocks")
 
     def _live_grid(self) -> QSplitter:
-        """Losses | gradients over weights | trajectory; gradients get the most height."""
+        """Losses | gradients over weights | trajectory; gradients get the most height.
+
+        Each panel keeps a readable minimum size (:data:`MIN_SIZES`), and the
+        splitters share the room by the same proportions when the window grows
+        or shrinks, so shrinking and enlarging the window ends where it began.
+        """
+        for name, (width, height) in MIN_SIZES.items():
+            panel = getattr(self, name)  # never narrower than its toolbar row either
+            panel.setMinimumSize(max(width, panel.minimumSizeHint().width()), height)
         left = _splitter(Qt.Orientation.Vertical, self.losses, self.weights, sizes=(1, 1))
         right = _splitter(Qt.Orientation.Vertical, self.gradients, self.trajectory, sizes=(3, 2))
         grid = _splitter(Qt.Orientation.Horizontal, left, right, sizes=(1, 1))
         grid.setObjectName("live-grid")
         return grid
+
+    def panels_readable(self) -> bool:
+        """Whether every live panel has at least its readable minimum size."""
+        return all(
+            getattr(self, name).width() >= width and getattr(self, name).height() >= height
+            for name, (width, height) in MIN_SIZES.items()
+        )
 
     @property
     def live_panels(self) -> tuple[Panel, ...]:
@@ -116,10 +140,14 @@ class LiveArea(QTabWidget):
 
 
 def _splitter(orientation: Qt.Orientation, *widgets: QWidget, sizes: tuple[int, ...]) -> QSplitter:
+    """Widgets sharing the room as ``sizes`` say, at first and whenever it changes."""
     splitter = QSplitter(orientation)
     splitter.setChildrenCollapsible(False)
     for widget in widgets:
         splitter.addWidget(widget)
     for index, stretch in enumerate(sizes):
         splitter.setStretchFactor(index, stretch)
+    # Scaled to the real room when first laid out; without it the first split
+    # follows the panels' size hints (a wide toolbar row took most of the width).
+    splitter.setSizes([1000 * share for share in sizes])
     return splitter

@@ -107,6 +107,7 @@ class LiveFeed(QObject):
     def _on_step(self, event: StepEvent) -> None:
         weights = {"lambda_rul": event.weight_rul, "lambda_health": event.weight_health}
         self.area.weights.add_step(event.step, weights)
+        self.area.losses.note_step(event.step, event.steps_per_epoch)
 
     def _dispatch(self, row_id: int, event: object) -> None:
         if isinstance(event, ProbeEvent):

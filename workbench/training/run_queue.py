@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
+    QMessageBox,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.formats import count
 from core.runs import RunDir
 from core.training.resume import resumable
 from workbench.training.run_queue_model import (
@@ -58,6 +60,31 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.textVisible = True
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+def confirm_removal(parent: QWidget, rows: list[QueueRow]) -> bool:
+    """Ask before rows leave the list; what happens to each kind of row is said plainly."""
+    names = ", ".join(r.label for r in rows[:6]) + (" …" if len(rows) > 6 else "")
+    saved = sum(1 for r in rows if r.run_dir)
+    lines = [f"Take {count(len(rows), 'run')} off the list? {names}"]
+    if saved:
+        lines.append(
+            f"{count(saved, 'run folder')} stay{'s' if saved == 1 else ''} on disk: nothing is "
+            "deleted, and Runs ▸ Refresh from run store lists them again."
+        )
+    if saved < len(rows):
+        lines.append(
+            f"{count(len(rows) - saved, 'queued run')} not started yet will not run "
+            "(Train queues it again)."
+        )
+    answer = QMessageBox.question(
+        parent,
+        "Remove from the run queue",
+        "\n\n".join(lines),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def _button(text: str, tip: str, slot) -> QPushButton:
@@ -94,7 +121,11 @@ class RunQueueDock(QDockWidget):
             "pause": _button("Pause", "Hold the running row after its step", controller.pause),
             "resume": _button("Continue", "Continue the paused row", controller.resume),
             "stop": _button("Stop", "Stop the running row; it is saved as stopped", self.stop),
-            "remove": _button("Remove", "Take the selected rows off the list", self.remove),
+            "remove": _button(
+                "Remove",
+                "Take the selected rows off the list, after asking (run folders stay on disk)",
+                self.remove,
+            ),
             "rerun": _button("Re-run", "Queue the selected runs again", self.rerun),
             "resume_run": _button(
                 "Resume run",
@@ -121,6 +152,8 @@ class RunQueueDock(QDockWidget):
         view.verticalHeader().hide()
         view.verticalHeader().setDefaultSectionSize(22)
         view.setAlternatingRowColors(True)
+        # Header and two rows at least: on a laptop screen the height goes to the plots.
+        view.setMinimumHeight(view.horizontalHeader().sizeHint().height() + 2 * 22 + 4)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
@@ -177,9 +210,19 @@ class RunQueueDock(QDockWidget):
         """Stop the running row; the queue goes on with the next one."""
         self.controller.stop()
 
-    def remove(self) -> None:
-        """Take the selected, not running rows off the list (their folders stay on disk)."""
-        self.model.remove({row.row_id for row in self.selected_rows()})
+    def remove(self) -> int:
+        """Take the selected, not running rows off the list, once the user confirms.
+
+        Finished runs' folders stay on disk (Runs ▸ Refresh from run store lists
+        them again); a queued run not started yet is gone with its row, and the
+        question says so. Returns the number of rows taken off.
+        """
+        rows = [r for r in self.selected_rows() if r.status not in ("running", "paused")]
+        if not rows or not confirm_removal(self, rows):
+            return 0
+        before = len(self.model.rows)
+        self.model.remove({row.row_id for row in rows})
+        return before - len(self.model.rows)
 
     def rerun(self) -> None:
         """Queue the selected runs again with their saved configuration."""

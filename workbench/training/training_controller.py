@@ -61,6 +61,9 @@ class TrainingController(QObject):
     queueIdle = Signal()
     #: The running row was paused (True) or continued (False).
     pausedChanged = Signal(bool)
+    #: A sentence about a row's run as it starts (row id, text), e.g. cores oversubscribed;
+    #: also kept as the row's detail.
+    runNote = Signal(int, str)
 
     def __init__(self, model: RunQueueModel, runs_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -125,6 +128,7 @@ class TrainingController(QObject):
         worker.runFolder.connect(lambda row_id, folder: self.model.update(row_id, run_dir=folder))
         worker.runEvent.connect(self.runEvent)
         worker.runEnded.connect(self._on_ended)
+        worker.runNote.connect(self._on_note)
         self._thread = WorkerThread(worker, "training-worker")
 
     def _on_started(self, row_id: int) -> None:
@@ -132,6 +136,11 @@ class TrainingController(QObject):
             self.current.running.add(row_id)
             self.model.update(row_id, status="running", detail=self.executor_text())
         self.runStarted.emit(row_id)
+
+    def _on_note(self, row_id: int, text: str) -> None:
+        if self._owns(row_id):
+            self.model.update(row_id, detail=text)
+            self.runNote.emit(row_id, text)
 
     def executor_text(self) -> str:
         """Where batch rows train, for the queue's detail and the status bar."""

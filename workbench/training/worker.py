@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,13 @@ from core.data.prepare import PreparedData
 from core.errors import WorkbenchError
 from core.executors import RunOutcome, open_executor, run_tasks
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
+from core.runs.live import ThreadPlan, cpu_cores, plan_threads
+from core.runs.location import default_runs_dir
 from core.training.comparison_runs import experiment_key as key_of
 from core.training.comparison_runs import run_task
 from core.training.control import RunAbandoned, TrainingControl
 from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
-from core.training.experiment import load_data, run_experiment
+from core.training.experiment import ExperimentConfig, load_data, run_experiment
 from core.training.failure import data_key, describe_failure
 from core.training.resume import resume_run
 from core.training.trainer import TrainResult
@@ -114,6 +116,9 @@ class TrainingWorker(QObject):
     runEnded = Signal(object)
     #: A batch row's run folder in the store, as soon as its run began (row id, folder).
     runFolder = Signal(int, str)
+    #: What the user should know about a job's run as it starts (row id, sentence):
+    #: the cores are oversubscribed by the trainings live on this machine.
+    runNote = Signal(int, str)
 
     def __init__(self, store: RunStore) -> None:
         super().__init__()  # parentless: it is moved to the worker thread
@@ -215,7 +220,19 @@ class TrainingWorker(QObject):
         if progress.run is not None:
             return _resume(progress.run, forward, job, data), progress.run
         store = _FolderNoting(self.store.root, progress)
-        return run_experiment(job.config, store, data, forward, job.control)
+        config = self._settle_threads(job)
+        return run_experiment(config, store, data, forward, job.control)
+
+    def _settle_threads(self, job: TrainingJob) -> ExperimentConfig:
+        """The job's config with its torch threads settled beside the trainings live now.
+
+        Threads left at 0 ("auto") become a share of the cores, one core kept
+        for the GUI (:func:`gui_plan`); the count goes into the run's config.json.
+        """
+        plan = gui_plan(job.config.train.threads, self.store.root)
+        if plan.warning:
+            self.runNote.emit(job.row_id, f"{plan.warning}.")
+        return job.config.with_(train=replace(job.config.train, threads=plan.threads))
 
     def _data_for(self, job: TrainingJob) -> PreparedData:
         """The job's data, loading it once per source and preprocessing (seeds share it)."""
@@ -225,6 +242,17 @@ class TrainingWorker(QObject):
         elif self._cached is None or self._cached[0] != key:
             self._cached = (key, load_data(job.config))
         return self._cached[1]
+
+
+def gui_plan(requested: int, runs_dir: Path) -> ThreadPlan:
+    """torch threads for a run started here, beside the trainings live on this machine.
+
+    At most every core but one: torch's thread count is process-wide, and on a
+    two-core laptop two busy intra-op threads plus the GUI thread make the
+    plots stutter. Other trainings are looked for in this store and the default one.
+    """
+    cap = max(cpu_cores() - 1, 1)
+    return plan_threads(requested, [runs_dir, default_runs_dir()], cap=cap)
 
 
 def _batch_outcome(row_id: int, outcome: RunOutcome) -> JobOutcome:
