@@ -62,15 +62,15 @@ def balance_headline(rows: Iterable[Mapping]) -> str:
 #: Who the shared update belongs to, by the typical effective ratio: a sentence and a label.
 SHARE_WORDS = {
     "none": "the RUL task gets no share of the shared update (effective ratio 0)",
-    "rul": "the shared update stays RUL-dominated (effective ratio {ratio:.3g} : 1)",
-    "health": "the shared update is health-dominated (effective ratio 1 : {inverse:.3g})",
-    "even": "the two tasks share the shared update evenly (effective ratio {ratio:.2g})",
+    "rul": "the shared update stays RUL-dominated (effective ratio {ratio} : 1)",
+    "health": "the shared update is health-dominated (effective ratio 1 : {inverse})",
+    "even": "the two tasks share the shared update evenly (effective ratio {ratio})",
 }
 SHARE_SHORT = {
-    "none": "RUL gets no share",
-    "rul": "RUL-dominated {ratio:.3g} : 1",
-    "health": "health-dominated 1 : {inverse:.3g}",
-    "even": "balanced {ratio:.2g} : 1",
+    "none": "RUL gets no share of the shared update",
+    "rul": "shared update RUL-dominated {ratio} : 1",
+    "health": "shared update health-dominated 1 : {inverse}",
+    "even": "shared update balanced {ratio} : 1",
 }
 
 
@@ -82,7 +82,13 @@ def _share(words: dict[str, str], ratio: float) -> str:
         kind = "rul"
     else:
         kind = "health" if ratio <= 1 / BALANCED_WITHIN else "even"
-    return words[kind].format(ratio=ratio, inverse=1 / ratio if ratio > 0 else 0)
+    inverse = 1 / ratio if ratio > 0 else 0.0
+    return words[kind].format(ratio=_times(ratio), inverse=_times(inverse))
+
+
+def _times(value: float) -> str:
+    """A ratio as people read one: 30, 1,930 (not 1.93e+03), 4.5."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
 def _finite(value: object) -> bool:

@@ -25,6 +25,7 @@ def test_the_note_names_the_dominant_task_and_whether_the_tasks_agree():
     assert "the task gradients agree (cosine 0.60)" in gaba
     health = balance_note(rows([0.05] * 3, [-0.5] * 3))
     assert "health-dominated (effective ratio 1 : 20)" in health
+    assert "(effective ratio 1,930 : 1)" in balance_note(rows([1930.0] * 3, [0.5] * 3))
     assert "conflict (cosine -0.50), so the balance matters here" in health
     even = balance_note(rows([1.0] * 3, [0.0] * 3))
     assert "evenly (effective ratio 1)" in even and "nearly orthogonal" in even

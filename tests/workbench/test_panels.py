@@ -208,7 +208,11 @@ def test_gradient_panel_says_what_the_balance_means(make):
     for record in records:
         panel.add_probe(record)
     panel.flush()
-    assert panel.balance.text() == balance_headline(records) == "RUL-dominated 31 : 1 · cos 0.60"
+    assert (
+        panel.balance.text()
+        == balance_headline(records)
+        == ("shared update RUL-dominated 31 : 1 · cos 0.60")
+    )
     assert panel.balance.toolTip().startswith(balance_note(records))
     panel.reset()
     assert panel.balance.text() == "" and panel.balance.toolTip() == ""
