@@ -82,6 +82,9 @@ class ComparisonPanel(Panel):
             "The method every other is paired with, seed by seed: fixed, or fixed_tuned "
             "(constant weights tuned on validation), the stricter control"
         )
+        # as wide as the longest name ("fixed_tuned", "gaba · epochs=12"), within reason
+        self.pair_with.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.pair_with.setMaximumWidth(220)
         self.pair_with.textActivated.connect(self.baselineChosen.emit)
         checkbox_row(self.controls, QLabel("pair with"), self.pair_with)
         self.add_export_action(
