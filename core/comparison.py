@@ -149,6 +149,29 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
+#: Separates a method from the settings that set its variant apart: ``gaba · epochs=12``
+#: (:func:`core.variants.variant_suffixes`).
+VARIANT_MARK = " · "
+
+
+def partner(method: str, baseline: str, methods: set[str]) -> str | None:
+    """The entry ``method`` is paired with: like for like, or none.
+
+    A variant of the baseline's own method (``fixed · refit=True``) pairs with
+    the baseline: the setting is all that differs. Another method pairs with
+    the baseline's entry of the same settings (``gaba · epochs=12`` with
+    ``fixed · epochs=12``, plain ``gaba`` with plain ``fixed``), and with
+    nothing when there is none -- its difference from the baseline would
+    credit the method with the setting's effect.
+    """
+    if method == baseline:
+        return None
+    name, mark, settings = method.partition(VARIANT_MARK)
+    baseline_name = baseline.partition(VARIANT_MARK)[0]
+    twin = baseline if name == baseline_name else f"{baseline_name}{mark}{settings}"
+    return twin if twin in methods else None
+
+
 def _note(runs: pd.DataFrame, method: str, baseline: str, pairs: list[int]) -> str:
     """Why a method's row has no (or only partial) test results, in the user's words."""
     methods = set(runs["method"])
@@ -156,6 +179,14 @@ def _note(runs: pd.DataFrame, method: str, baseline: str, pairs: list[int]) -> s
         return "baseline"
     if baseline not in methods:
         return f"no comparison: baseline method '{baseline}' is not among the runs"
+    twin = partner(method, baseline, methods)
+    if twin is None:
+        return (
+            f"no comparison: no '{baseline}' runs with the same settings "
+            f"('{method.partition(VARIANT_MARK)[2]}') to pair with"
+        )
+    if twin != baseline:
+        baseline = twin  # the notes below name the entry it is paired with
     most = max(pairs, default=0)
     if most < 2:
         return f"no comparison: {most} seed(s) shared with baseline '{baseline}', need 2"
@@ -174,14 +205,14 @@ def _method_row(
 ) -> tuple[dict[str, Any], list[int]]:
     """Summary statistics of one method, and the seeds paired with the baseline."""
     own = runs[runs["method"] == method]
-    row: dict[str, Any] = {"method": method, "n": len(own)}
-    testable = method != baseline and baseline in set(runs["method"])
+    twin = partner(method, baseline, set(runs["method"]))
+    row: dict[str, Any] = {"method": method, "n": len(own), "paired_with": twin or ""}
     pairs: list[int] = []
     paired_seeds: set[int] = set()
     for metric in metrics:
         row[f"{metric}_mean"], row[f"{metric}_std"] = _spread(own[metric])
         row[f"{metric}_count"] = int(own[metric].notna().sum())
-        table = _pairs(runs, method, baseline, metric) if testable else pd.DataFrame()
+        table = _pairs(runs, method, twin, metric) if twin else pd.DataFrame()
         n = len(table)
         paired_seeds.update(int(seed) for seed in table.index)
         # One pair is no comparison (the GUI says so; the report must not print its difference).
@@ -208,12 +239,15 @@ def summarise(
         Metric columns to summarise; by default every numeric column other
         than ``method`` and ``seed``.
     baseline
-        Method the others are compared with (paired by seed).
+        Method the others are compared with (paired by seed, like for like:
+        :func:`partner`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``method``, ``n`` and, for each metric ``m``: ``m_mean``,
+        Columns ``method``, ``n``, ``paired_with`` (the entry its differences are
+        from, :func:`partner`: the baseline, the baseline's entry of the same
+        settings, or "" for none) and, for each metric ``m``: ``m_mean``,
         ``m_std`` (ddof=1, NaN when n=1), ``m_count`` (the runs that have the
         figure: fewer than ``n`` when older runs lack it); ``m_diff``, ``m_diff_low``,
         ``m_diff_high`` (mean paired difference method - baseline and its 95 %
@@ -239,7 +273,7 @@ def summarise(
         adjusted = holm([row[f"{metric}_wilcoxon_p"] for row in rows])
         for row, p in zip(rows, adjusted, strict=True):
             row[f"{metric}_wilcoxon_p_holm"] = p
-    columns = ["method", "n"]
+    columns = ["method", "n", "paired_with"]
     for m in chosen:
         columns += [f"{m}_mean", f"{m}_std", f"{m}_count"]
         columns += [f"{m}_diff", f"{m}_diff_low", f"{m}_diff_high"]

@@ -99,7 +99,9 @@ def paired_table(
     body = []
     for _, row in summary.iterrows():
         if row["method"] != baseline:
-            cells = [html.escape(str(row["method"]))]
+            twin = str(row.get("paired_with") or baseline)
+            name = row["method"] if twin == baseline else f"{row['method']} (− {twin})"
+            cells = [html.escape(str(name))]
             for metric, _ in pairs:
                 cells += _comparison_cells(row, metric)
             body.append(cells)

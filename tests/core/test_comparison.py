@@ -157,3 +157,31 @@ def test_summary_to_json_is_strict_json():
     assert gaba["method"] == "gaba" and gaba["rmse_std"] is None
     assert isinstance(gaba["n"], int)
     assert json.loads(text) == data
+
+
+def test_variants_are_paired_like_for_like():
+    """A variant of another method is paired with the baseline's same variant, or not at all:
+    its difference from plain fixed would credit the method with the setting's effect."""
+    from core.comparison import partner
+
+    def runs(method, rmses):
+        return [{"method": method, "seed": s, "rmse": r} for s, r in enumerate(rmses)]
+
+    table = pd.DataFrame(
+        runs("fixed", [20.0, 21.0]) + runs("gaba", [19.0, 20.5])
+        + runs("gaba · epochs=12", [12.0, 12.5]) + runs("fixed · refit=True", [19.0, 20.0])
+    )  # fmt: skip
+    summary = summarise(table, ["rmse"]).set_index("method")
+    assert summary.loc["gaba", "paired_with"] == "fixed"
+    assert summary.loc["gaba", "rmse_diff"] == pytest.approx(-0.75)
+    assert summary.loc["fixed · refit=True", "paired_with"] == "fixed"  # the setting's own effect
+    variant = summary.loc["gaba · epochs=12"]
+    assert variant["paired_with"] == "" and np.isnan(variant["rmse_diff"])
+    assert variant["wilcoxon_note"].startswith("no comparison: no 'fixed' runs with the same")
+    twin = pd.concat([table, pd.DataFrame(runs("fixed · epochs=12", [13.0, 13.0]))])
+    variant = summarise(twin, ["rmse"]).set_index("method").loc["gaba · epochs=12"]
+    assert variant["paired_with"] == "fixed · epochs=12"
+    assert variant["rmse_diff"] == pytest.approx(-0.75)
+    methods = {"fixed", "gaba · epochs=12"}
+    assert partner("gaba · epochs=12", "fixed", methods) is None
+    assert partner("fixed", "fixed", methods) is None

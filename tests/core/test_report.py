@@ -14,6 +14,7 @@ from core.cli.main import main
 from core.formats import format_metric
 from core.report import read_comparison, render
 from core.runs import RunDir
+from core.training.comparison_runs import comparison_summary
 
 pytestmark = pytest.mark.slow
 
@@ -217,6 +218,31 @@ def test_runs_with_other_epochs_are_not_said_to_share_them_nor_paired_on_one_see
     assert parsed.row("training")[1].startswith(f"up to {budget + 8} / {budget} epochs (differs")
     paired = [row for row in parsed.rows if row and row[0] == variant]
     assert paired and all("(n = 1)" not in cell for row in paired for cell in row)
+
+
+def test_a_method_trained_longer_on_every_seed_is_not_paired_with_shorter_fixed_runs(
+    comparison, tmp_path
+):
+    """Both gaba runs with 8 more epochs and no fixed run like them: the report prints no
+    difference for the variant (it would credit GABA with the epochs), as the GUI's tab says
+    'no comparison': both read core.comparison's like-for-like pairs."""
+    from workbench.panels.comparison_tables import NO_COMPARISON, verdict
+
+    copy = tmp_path / "copy"
+    shutil.copytree(comparison, copy)
+    for run in read_comparison(copy).runs_of("gaba"):
+        config = json.loads((run.path / "config.json").read_text())
+        config["train"]["epochs"] += 8
+        (run.path / "config.json").write_text(json.dumps(config))
+    record = read_comparison(copy)
+    [variant] = [m for m in record.methods if m.startswith("gaba · epochs=")]
+    parsed = Page(render(record))
+    paired = [row for row in parsed.rows if row and row[0] == variant and len(row) == 7]
+    assert paired and paired[0][1] == "–", "a difference printed for an unlike pair"
+    summary = comparison_summary(record.table, 125.0).set_index("method")
+    assert summary.loc[variant, "paired_with"] == ""
+    assert summary.loc["gbm", "paired_with"] == "fixed"
+    assert verdict(summary.loc[variant]) == NO_COMPARISON  # the Comparison tab's marker
 
 
 def test_runs_without_a_test_split_are_compared_on_validation_figures(comparison, tmp_path):

@@ -336,6 +336,7 @@ def verdict(row: pd.Series, baseline: str = "fixed", is_baseline: bool = False) 
     'baseline' for the baseline, 'no comparison' without an interval (too few pairs)."""
     if is_baseline:
         return "baseline"
+    baseline = str(row.get("paired_with") or baseline)  # a variant's twin: like for like
     low = float(row.get("rmse_diff_low", math.nan))
     high = float(row.get("rmse_diff_high", math.nan))
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -353,6 +354,7 @@ def verdict_item(
     """The :func:`verdict` as a plain cell, so no one scrolls to the interval for it."""
     text = verdict(row, baseline, is_baseline)
     item = QTableWidgetItem(text)
+    baseline = str(row.get("paired_with") or baseline)
     tips = {
         f"better than {baseline}": "RMSE's paired 95 % interval lies below 0: lower test RMSE "
         f"than {baseline}",
