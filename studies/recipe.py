@@ -151,6 +151,9 @@ def cell_command(cell: str, subset: str, args: argparse.Namespace) -> list[str]:
         "--patience",
         str(args.patience),
         *COMMON,
+        # the RUL output starting near 0, as every cell was trained before the start at the
+        # mean became the default (a cell's own --rul-bias-init, later on the line, wins)
+        *(["--no-rul-bias-init"] if code == "current" else []),
         *flags,
     ]
 
