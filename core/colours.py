@@ -7,6 +7,8 @@ to a maintenance review. Plain strings: no drawing library is imported here.
 
 from __future__ import annotations
 
+from collections import Counter
+
 #: The two tasks.
 RUL = "#e8710a"
 HEALTH = "#1a73e8"
@@ -30,9 +32,10 @@ PALETTE = (
 )
 
 # Known methods get a fixed colour, so "gaba" is the same green in every
-# session and every picture; unknown ones take the next free colour.
+# session and every picture; unknown ones take the palette colour fewest methods have.
 _METHOD_COLOURS: dict[str, str] = {
     "fixed": "#5f6368",
+    "fixed_tuned": "#ff9da7",
     "single_task": "#bab0ac",
     "amnl": "#9c755f",
     "gaba": "#59a14f",
@@ -52,6 +55,8 @@ DASHED_METHODS = frozenset({"gbm", "weibull"})
 def method_colour(method: str) -> str:
     """The colour of a balancing method, the same for the whole session."""
     if method not in _METHOD_COLOURS:
-        used = len(_METHOD_COLOURS)
-        _METHOD_COLOURS[method] = PALETTE[used % len(PALETTE)]
+        # the palette colour fewest methods have so far (the first such, in palette order):
+        # a new method never takes a colour already on screen while one is left unused
+        used = Counter(_METHOD_COLOURS.values())
+        _METHOD_COLOURS[method] = min(PALETTE, key=lambda colour: used[colour])
     return _METHOD_COLOURS[method]
