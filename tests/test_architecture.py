@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CORE = Path(__file__).resolve().parents[1] / "core"
 FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "workbench", "shiboken6")
 
@@ -30,6 +32,7 @@ def test_core_sources_import_no_qt():
     assert not {k: v for k, v in offenders.items() if v}
 
 
+@pytest.mark.slow
 def test_core_imports_with_qt_blocked():
     """Importing every core module works in a process where Qt cannot be imported."""
     modules = sorted(

@@ -69,6 +69,7 @@ def numbers(value, path: str = ""):
         yield path, value
 
 
+@pytest.mark.slow
 def test_without_cuda_every_gpu_part_is_skipped_quickly(no_cuda):
     report, stderr, seconds = no_cuda
     assert report["mode"] == "no-cuda"
@@ -80,6 +81,7 @@ def test_without_cuda_every_gpu_part_is_skipped_quickly(no_cuda):
     assert seconds < 60
 
 
+@pytest.mark.slow
 def test_smoke_has_the_same_shape_and_no_skips(no_cuda, smoke):
     assert smoke["mode"] == "cpu-smoke"
     assert smoke.keys() == no_cuda[0].keys()

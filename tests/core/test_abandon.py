@@ -39,6 +39,7 @@ def abandoned_run(small_data, tmp_path, when) -> tuple[RunDir, list[Event]]:
     return RunDir(info.path), events
 
 
+@pytest.mark.slow
 def test_an_epoch_whose_training_finished_is_kept_and_nothing_after_it_runs(small_data, tmp_path):
     def last_step_of_epoch_1(event: Event) -> bool:
         return isinstance(event, StepEvent) and event.step + 1 == event.steps_per_epoch

@@ -77,6 +77,7 @@ def test_summary_of_semicolon_decimal_comma_export(capsys, tmp_path):
     assert code == 0 and json.loads(out)["features"] == ["temp_b", "vib"]
 
 
+@pytest.mark.slow
 def test_bad_input_prints_message_not_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("unit,cycle,s1\n1,1,2\n1,2,oops\n")
@@ -117,6 +118,7 @@ def test_unknown_method_setting_is_a_clear_error(capsys, tmp_path):
     assert code == 2 and "lamda" in err and "lambda_rul" in err
 
 
+@pytest.mark.slow
 def test_train_with_refit_reports_the_refit(capsys, tmp_path):
     code, out, err = run_cli(capsys, "train", *SMALL, "--epochs", "2", "--refit", "--out",
                              tmp_path, "--json")  # fmt: skip
@@ -126,6 +128,7 @@ def test_train_with_refit_reports_the_refit(capsys, tmp_path):
     assert f"refit on training and validation units: epoch {epochs}/{epochs}" in err
 
 
+@pytest.mark.slow
 def test_compare_is_resumable(capsys, tmp_path):
     args = ["compare", *SMALL, "--epochs", "1", "--methods", "fixed,gaba", "--seeds", "0-1",
             "--out", tmp_path, "--json"]  # fmt: skip
@@ -140,6 +143,7 @@ def test_compare_is_resumable(capsys, tmp_path):
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == runs_before, "nothing redone"
 
 
+@pytest.mark.slow
 def test_compare_where_every_run_fails_says_so(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("RUL_WORKBENCH_CMAPSS", raising=False)
     code, _, err = run_cli(capsys, "compare", "--source", "cmapss:FD001", "--preset", "tiny",
@@ -207,6 +211,7 @@ def test_train_probes_in_representation_space_on_request(capsys, tmp_path):
     assert set(probe["probe_space"]) == {"representation"}
 
 
+@pytest.mark.slow
 def test_a_maintenance_export_trains_end_to_end_with_its_removals(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "data", "export", "--demo-units", "24", "--out", tmp_path)
     assert code == 0 and "failed" in out and "suspended" in out
@@ -232,6 +237,7 @@ def test_a_maintenance_export_trains_end_to_end_with_its_removals(capsys, tmp_pa
     assert json.loads(out)["unit_status"] == "24 units, all taken as run to failure"
 
 
+@pytest.mark.slow
 def test_a_removals_log_naming_an_unknown_unit_is_a_message(tmp_path):
     run_cli_export = [sys.executable, "-m", "core.cli.main", "data", "export", "--demo-units",
                       "6", "--out", str(tmp_path)]  # fmt: skip

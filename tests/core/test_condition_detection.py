@@ -20,6 +20,7 @@ def demo_csv(folder, conditions: int):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("regimes", [1, 3, 6])
 def test_the_number_of_regimes_is_detected_from_the_settings(tmp_path, regimes):
     data = prepare(load_source(SourceSpec.parse(f"csv:{demo_csv(tmp_path, regimes)}")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,6 +51,7 @@ def outcome(path, **kwargs) -> Fleet | DataError:
     return result
 
 
+@pytest.mark.slow
 @FUZZ
 @given(table=messy_tables(), choice=st.data())
 def test_messy_tables(tmp_path, table, choice):
@@ -62,6 +64,7 @@ def test_messy_tables(tmp_path, table, choice):
     outcome(path, mapping=mapping, run_to_failure=False)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=damaged(messy_tables().map(lambda table: table[0])))
 def test_damaged_bytes(tmp_path, data):
@@ -155,6 +158,7 @@ def _write_clean(draw, names: list[str], rows: list[list]) -> bytes:
     return "\n".join(lines).encode(draw(st.sampled_from(ENCODINGS)))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(table=clean_tables())
 def test_clean_tables_read_back_exactly(tmp_path, table):

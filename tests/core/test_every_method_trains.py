@@ -25,6 +25,7 @@ HEADLINE = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")
 QUICK = TrainConfig(epochs=2, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", balancing_methods())
 def test_two_tiny_epochs_finish_with_finite_metrics(name: str, small_data) -> None:
     # No skip for a missing solver: the test extras install every method's solver.

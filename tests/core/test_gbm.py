@@ -32,6 +32,7 @@ def test_window_features_are_last_mean_and_least_squares_slope():
     np.testing.assert_allclose(got[:, 6:], slopes.reshape(n, 3), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_a_gbm_run_leaves_a_run_folder_like_a_network_run(small_data, tmp_path):
     store = RunStore(tmp_path)
     result, run = run_experiment(small_experiment(method="gbm"), store, small_data)
@@ -46,6 +47,7 @@ def test_a_gbm_run_leaves_a_run_folder_like_a_network_run(small_data, tmp_path):
     assert again.metrics["rmse"] == result.metrics["rmse"], "deterministic: the same run twice"
 
 
+@pytest.mark.slow
 def test_gbm_stands_in_a_comparison_beside_the_networks(capsys, tmp_path):
     code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
                  "--preset", "tiny", "--epochs", "1", "--methods", "fixed,gbm", "--seeds", "0-1",
@@ -57,6 +59,7 @@ def test_gbm_stands_in_a_comparison_beside_the_networks(capsys, tmp_path):
     assert table["rmse"].notna().all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fixed", "gbm"])
 def test_in_service_units_without_truth_are_predicted_and_the_run_finishes(
     method, capsys, tmp_path
@@ -106,6 +109,7 @@ def test_the_comparison_reports_each_methods_seed_ensemble(capsys, tmp_path):
     assert row["ensemble_rmse"] == pytest.approx(rmse, rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_the_trees_are_fitted_on_the_runs_thread_count(threads, monkeypatch, small_data):
     """scikit-learn's OpenMP threads follow the run's setting, as torch's do for a network."""

@@ -53,6 +53,7 @@ def test_tied_predictions_leave_no_bin_empty():
     assert np.isfinite(lower).all() and (upper >= lower).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fixed", "gbm"])
 def test_a_run_writes_its_intervals_and_reports_their_test_coverage(method, small_data, tmp_path):
     result, run = run_experiment(small_experiment(method=method), RunStore(tmp_path), small_data)

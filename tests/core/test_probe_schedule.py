@@ -25,6 +25,7 @@ def history(method: str, probe_every: int, data, **params) -> dict:
     return {c: np.array([row[c] for row in result.history]) for c in COLUMNS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "params"),
     [("gaba", {"every": 20, "warmup_steps": 5}), ("rlw", {}), ("famo", {}), ("fixed", {})],
@@ -49,6 +50,7 @@ def test_probe_schedule_does_not_change_the_history(small_data, method, params):
             )
 
 
+@pytest.mark.slow
 def test_the_check_would_see_weights_updated_on_the_probe_schedule(small_data):
     """GABA measuring every 10 steps instead of 20 moves the weights far beyond 1e-4."""
     every_20 = history("gaba", 0, small_data, every=20, warmup_steps=5)

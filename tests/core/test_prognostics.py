@@ -180,6 +180,7 @@ def comparison(tmp_path_factory, small_data):
     return folder, table
 
 
+@pytest.mark.slow
 def test_every_run_records_validation_and_test_prognostic_figures(comparison):
     _, table = comparison
     assert len(table) == 4

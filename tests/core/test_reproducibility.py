@@ -23,6 +23,7 @@ def now() -> dict:
     return histories()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_same_seed_trains_the_same_history_as_before_optimisation(now, method):
     before = json.loads(GOLDEN.read_text())[method]

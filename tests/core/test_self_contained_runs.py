@@ -32,6 +32,7 @@ def two_runs(tmp_path_factory):
     return [r.path for r in runs], base
 
 
+@pytest.mark.slow
 def test_a_run_predicts_from_its_saved_preprocessing_exactly_as_from_its_source(two_runs):
     (run, _), base = two_runs
     fleet = load_source(base.source).test

@@ -195,6 +195,7 @@ def test_a_batch_with_no_certain_state_has_zero_health_loss() -> None:
 QUICK = TrainConfig(epochs=1, batch_size=512, probe_every=3, trajectories=False, device="cpu")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", balancing_methods())
 def test_every_method_trains_on_suspended_units(name: str, censored_data, exported) -> None:
     config = ExperimentConfig(source=_spec(exported), preset="tiny", method=name, train=QUICK)

@@ -27,6 +27,7 @@ def _without_time(history):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_history(small_data):
     config = small_experiment(method="gaba", method_params={"warmup_steps": 5})
     first = build_trainer(config, small_data).fit()
@@ -145,6 +146,7 @@ def test_demo_fleet_is_learnable_in_six_tiny_epochs():
     assert result.metrics["rmse"] < 0.65 * mean_rmse, (result.metrics["rmse"], mean_rmse)
 
 
+@pytest.mark.slow
 def test_gaba_shrinks_the_effective_ratio(small_data):
     """After warm-up GABA's weights cut the effective ratio >= 10x; fixed 0.5/0.5 leaves it."""
     train = TrainConfig(epochs=2, batch_size=64, probe_every=1, device="cpu")

@@ -21,6 +21,7 @@ def tuned(**params):
     return config.with_(train=replace(config.train, epochs=2, probe_every=0))
 
 
+@pytest.mark.slow
 def test_the_run_trains_with_the_lambda_of_the_best_validation_score(small_data, tmp_path):
     _, run = run_experiment(tuned(), RunStore(tmp_path), data=small_data)
     record = json.loads((run.path / FILE).read_text())
@@ -43,6 +44,7 @@ def test_the_run_trains_with_the_lambda_of_the_best_validation_score(small_data,
     assert scores[value] == pytest.approx(alone.history[0]["selection_score"], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_reuses_its_choice(small_data, tmp_path, monkeypatch):
     _, run = run_experiment(tuned(), RunStore(tmp_path), data=small_data)
     saved = json.loads((run.path / FILE).read_text())["lambda_rul"]

@@ -268,6 +268,7 @@ def test_suspended_training_units_enter_the_fit_censored(tmp_path):
     assert "suspended (right-censored" in result.detail
 
 
+@pytest.mark.slow
 def test_rulwb_train_and_compare_and_report_take_weibull(capsys, tmp_path):
     code = main(["train", "--source", "demo", "--demo-units", "24", "--window", "20",
                  "--method", "weibull", "--out", str(tmp_path / "runs"), "--json"])  # fmt: skip

@@ -226,6 +226,7 @@ def assert_model_never_sees_it(spiked: PreparedData, clean: PreparedData) -> Non
             assert np.isfinite(windows.rows).all() and np.abs(windows.rows).max() < 100
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reader", ["cmapss", "csv"])
 @pytest.mark.parametrize("spike", SPIKES)
 def test_one_absurd_cell_is_warned_replaced_and_kept_from_the_model(

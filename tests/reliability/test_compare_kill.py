@@ -97,6 +97,7 @@ def pair(info: RunInfo) -> tuple[str, int]:
     return info.config["method"], info.config["seed"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_compare_killed_midway_goes_on_with_only_the_unfinished_runs(tmp_path, capsys):
     out, epochs = tmp_path / "cmp", 3
@@ -135,6 +136,7 @@ def edit_json(path: Path, **changes) -> None:
     path.write_text(json.dumps(record))
 
 
+@pytest.mark.slow
 def test_compare_skips_damaged_runs_with_a_note_and_redoes_them(tmp_path, capsys):
     args = ["compare", *SMALL, "--epochs", "1", "--methods", "fixed", "--seeds", "0,1",
             "--out", str(tmp_path), "--json"]  # fmt: skip

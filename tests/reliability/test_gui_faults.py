@@ -99,6 +99,7 @@ def no_workbench_threads() -> list[str]:
 
 
 # ---------------------------------------------------------- 1. closing in training
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["mid_epoch", "epoch_end", "start"])
 def test_closing_during_training_is_quick_and_keeps_every_finished_epoch(
     qtbot, make_window, quick, tmp_path, moment
@@ -148,6 +149,7 @@ def big_csv(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_closing_during_a_csv_check_is_quick_and_leaves_nothing_running(
     qtbot, make_window, big_csv
 ):
@@ -178,6 +180,7 @@ def test_closing_during_a_csv_check_is_quick_and_leaves_nothing_running(
 
 
 # ---------------------------------------------------------- 3. closing in a comparison
+@pytest.mark.slow
 def test_closing_during_a_comparison_keeps_the_finished_runs(qtbot, make_window, quick, tmp_path):
     window = loaded(qtbot, make_window())
     quick(window, methods=("fixed", "gaba"), seeds="0,1", epochs=2)
@@ -206,6 +209,7 @@ def test_closing_during_a_comparison_keeps_the_finished_runs(qtbot, make_window,
 
 
 # ---------------------------------------------------------- 4. an exception in the worker
+@pytest.mark.slow
 def test_an_error_in_the_worker_shows_a_dialog_and_the_queue_goes_on(
     qtbot, make_window, quick, monkeypatch
 ):
@@ -257,6 +261,7 @@ def nan_gradient_at(monkeypatch, at: int) -> str:
     return "non-finite gradient"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("inject", [nan_loss_at, nan_gradient_at], ids=["loss", "gradient"])
 def test_a_non_finite_step_marks_the_run_diverged_at_its_step_and_the_next_runs(
     qtbot, make_window, quick, monkeypatch, errors, inject, artifacts
@@ -284,6 +289,7 @@ def test_a_non_finite_step_marks_the_run_diverged_at_its_step_and_the_next_runs(
 
 
 # ---------------------------------------------------------- 6. CUDA out of memory
+@pytest.mark.slow
 def test_out_of_memory_fails_the_run_with_advice_and_the_queue_goes_on(
     qtbot, make_window, quick, monkeypatch, errors
 ):
@@ -325,6 +331,7 @@ def resume_and_wait(qtbot, window, row) -> None:
         button.click()
 
 
+@pytest.mark.slow
 def test_resume_goes_on_from_the_last_epoch_in_the_same_folder(
     qtbot, make_window, quick, artifacts, errors
 ):
@@ -367,6 +374,7 @@ def as_if_killed(run_dir: str) -> None:
     path.write_text(json.dumps(record))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["stopped", "interrupted"])
 def test_a_run_from_the_store_resumes_in_a_new_window(
     qtbot, make_window, quick, errors, tmp_path, how
@@ -394,6 +402,7 @@ def test_a_run_from_the_store_resumes_in_a_new_window(
     assert len(RunStore(tmp_path / "runs").list_runs()) == 1  # the same folder went on
 
 
+@pytest.mark.slow
 def test_resume_is_offered_only_for_runs_that_can_go_on(qtbot, make_window, quick, monkeypatch):
     window = loaded(qtbot, make_window())
     fault_at_step(monkeypatch, "dwa", 1, RuntimeError("before the first epoch"))

@@ -106,6 +106,7 @@ def kill_midway(folder: Path, seed: int) -> tuple[RunDir, int]:
     return only_run(store), epochs_on_disk(store)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sigkilled_run_is_kept_listed_interrupted_and_resumes_to_the_same_end(
     tmp_path, reference, seed
@@ -142,6 +143,7 @@ def test_sigkilled_run_is_kept_listed_interrupted_and_resumes_to_the_same_end(
         assert metrics[key] == expected[key], key
 
 
+@pytest.mark.slow
 def test_resuming_a_finished_run_is_refused_with_a_reason(reference):
     refused = subprocess.run(
         rulwb("train", "--resume", str(reference.path), "--out", str(reference.path.parent)),

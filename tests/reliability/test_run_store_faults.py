@@ -398,6 +398,7 @@ def test_full_disk_while_creating_a_run_leaves_no_folder(make_disk, fail_at, fir
     assert len(runs.list_runs()) == len(earlier) + 1
 
 
+@pytest.mark.slow
 def test_training_that_fills_the_disk_in_epoch_two_keeps_epoch_one(disk):
     """A whole run: epoch 1 is saved, then the disk fills; a clear error, epoch 1 kept."""
 

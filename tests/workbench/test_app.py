@@ -53,6 +53,7 @@ def test_the_command_line_and_the_gui_share_one_run_store(qapp, monkeypatch):
     assert build_parser().parse_args(["train"]).out == app_data_folder() / "runs"
 
 
+@pytest.mark.slow
 def test_screenshot_mode_trains_then_saves_the_whole_window(qtbot, make_window, tmp_path):
     window = make_window()
     codes: list[int] = []

@@ -128,6 +128,7 @@ def test_csv_export_holds_every_block_figure_per_step(panel, tmp_path):
     assert panel.export_svg(tmp_path / "blocks.svg").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_ticking_per_block_probe_fills_the_blocks_tab_and_replays(
     qtbot, make_window, quick, errors
 ):

@@ -233,6 +233,7 @@ def two_seeds(qtbot, tmp_path):
     made.shutdown()  # the view's task thread must end before the view is freed
 
 
+@pytest.mark.slow
 def test_a_methods_seeds_are_offered_as_one_ensemble(qtbot, two_seeds):
     view, runs = two_seeds
     labels = [view.run_box.itemText(i) for i in range(view.run_box.count())]

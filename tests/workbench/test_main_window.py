@@ -52,6 +52,7 @@ def test_window_opens_on_the_demo_ready_to_train(qtbot, make_window):
     assert window.size().width() >= 1200
 
 
+@pytest.mark.slow
 def test_a_short_run_fills_every_live_panel(qtbot, make_window, quick, errors):
     window = loaded(qtbot, make_window())
     quick(window)
@@ -80,6 +81,7 @@ def test_a_short_run_fills_every_live_panel(qtbot, make_window, quick, errors):
     assert errors == []
 
 
+@pytest.mark.slow
 def test_stop_during_a_run_ends_it_within_5_s_and_keeps_finished_epochs(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, epochs=200)
@@ -94,6 +96,7 @@ def test_stop_during_a_run_ends_it_within_5_s_and_keeps_finished_epochs(qtbot, m
     assert len(RunDir(outcome.run_dir).read_history()) >= 1
 
 
+@pytest.mark.slow
 def test_closing_the_window_mid_run_returns_and_loses_no_epoch(qtbot, make_window, quick, tmp_path):
     window = loaded(qtbot, make_window())
     quick(window, epochs=200)
@@ -109,6 +112,7 @@ def test_closing_the_window_mid_run_returns_and_loses_no_epoch(qtbot, make_windo
     assert len(RunDir(info.path).read_history()) >= 1
 
 
+@pytest.mark.slow
 def test_pause_holds_the_run_and_resume_continues(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, epochs=200)
@@ -130,6 +134,7 @@ def test_pause_holds_the_run_and_resume_continues(qtbot, make_window, quick):
     qtbot.waitUntil(lambda: drawn(window, curve) > held, timeout=10_000)
 
 
+@pytest.mark.slow
 def test_two_methods_by_two_seeds_fill_the_comparison(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, methods=("fixed", "gaba"), seeds="0,1", epochs=1)
@@ -149,6 +154,7 @@ def test_two_methods_by_two_seeds_fill_the_comparison(qtbot, make_window, quick)
     assert len(panel.table()) == 2
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_reported_and_the_queue_goes_on(
     qtbot, make_window, quick, errors, monkeypatch
 ):
@@ -186,6 +192,7 @@ def test_training_on_a_missing_csv_says_so_and_keeps_the_data(qtbot, make_window
     assert window.data_dock.data is before
 
 
+@pytest.mark.slow
 def test_changed_data_settings_are_loaded_before_training(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, epochs=1)
@@ -222,6 +229,7 @@ def test_damaged_run_folders_are_listed_as_damaged(qtbot, make_window, tmp_path)
     assert "config.json" in tooltip and "not valid JSON" in tooltip
 
 
+@pytest.mark.slow
 def test_finished_runs_from_the_store_are_listed_on_start(qtbot, make_window, quick, tmp_path):
     window = loaded(qtbot, make_window())
     quick(window, epochs=1)
@@ -261,6 +269,7 @@ def _ini_value(path, key: str, group: str = "state"):
     return QSettings(str(path), QSettings.Format.IniFormat).value(f"{group}/{key}")
 
 
+@pytest.mark.slow
 def test_screenshot_of_the_window_during_a_short_run(qtbot, make_window, quick, artifacts):
     window = loaded(qtbot, make_window())
     quick(window, epochs=3)
@@ -272,6 +281,7 @@ def test_screenshot_of_the_window_during_a_short_run(qtbot, make_window, quick, 
     assert target.stat().st_size > 20_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["", "a,b", "3-1"])
 def test_bad_seeds_are_refused_with_a_message(qtbot, make_window, errors, text):
     window = make_window(autoload=False)
@@ -281,6 +291,7 @@ def test_bad_seeds_are_refused_with_a_message(qtbot, make_window, errors, text):
     assert not any(isinstance(t, QThread) for t in window.findChildren(QThread))
 
 
+@pytest.mark.slow
 def test_a_diverging_run_is_marked_and_the_next_one_runs(qtbot, make_window, quick, monkeypatch):
     real = TrainingStep.__call__
 
@@ -313,6 +324,7 @@ def test_a_cmapss_subset_loads_off_the_gui_thread(qtbot, make_window, cmapss):
     assert "cmapss:FD001" in window.windowTitle()
 
 
+@pytest.mark.slow
 def test_fleet_menu_predicts_engines_of_a_finished_run(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, epochs=1)
@@ -330,6 +342,7 @@ def test_fleet_menu_predicts_engines_of_a_finished_run(qtbot, make_window, quick
     assert table["pred_rul"].is_monotonic_increasing
 
 
+@pytest.mark.slow
 def test_a_refit_run_says_so_in_the_status_bar_and_records_it(qtbot, make_window, quick, errors):
     window = loaded(qtbot, make_window())
     quick(window, epochs=3)
@@ -356,6 +369,7 @@ def test_a_refit_run_says_so_in_the_status_bar_and_records_it(qtbot, make_window
     assert errors == []
 
 
+@pytest.mark.slow
 def test_export_report_writes_the_runs_the_comparison_shows(qtbot, make_window, quick, tmp_path):
     window = loaded(qtbot, make_window())
     assert window.report_action.text() == "Export report…"
@@ -382,6 +396,7 @@ def test_export_report_without_finished_runs_says_why(qtbot, make_window, errors
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_a_run_beside_a_live_training_says_the_cores_are_oversubscribed(
     qtbot, make_window, quick, tmp_path, monkeypatch
 ):

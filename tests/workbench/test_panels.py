@@ -215,7 +215,7 @@ def test_gradient_panel_says_what_the_balance_means(make):
     )
     assert panel.balance.toolTip().startswith(balance_note(records))
     panel.reset()
-    assert panel.balance.text() == "" and panel.balance.toolTip() == ""
+    assert panel.balance.full_text() == "" and panel.balance.toolTip() == ""
 
 
 # ---------------------------------------------------------------- task weights

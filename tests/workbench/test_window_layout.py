@@ -97,6 +97,7 @@ def clipped(panel: QWidget) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("screen", SCREENS, ids=list(SCREENS))
 def test_the_first_window_fits_the_screen_and_survives_a_shrink_and_enlarge(
     qtbot, make_window, screen
@@ -149,6 +150,7 @@ def test_a_geometry_remembered_on_a_bigger_screen_is_clamped(qtbot, make_window)
     check_fits(small, SCREENS["laptop"])
 
 
+@pytest.mark.slow
 def test_a_remembered_layout_with_crushed_panels_is_dropped(qtbot, make_window, monkeypatch):
     first = settled(qtbot, make_window(autoload=False))
     first.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, first.queue_dock)

@@ -144,6 +144,7 @@ def four_cores(monkeypatch):
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("four_cores")
 def test_a_job_beside_a_live_training_takes_a_share_and_warns(qtbot, worker, tmp_path):
     other = RunStore(tmp_path / "runs").create_run({"method": "fixed", "train": {"threads": 4}})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QComboBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QScrollArea, QSizePolicy, QWidget
 
 #: Characters a dock's list box shows at least; its drop-down list shows every choice whole.
 COMBO_CHARACTERS = 12
@@ -57,3 +57,32 @@ def _tip(combo: QComboBox, text: str) -> str:
     """The combo's own tooltip, led by the chosen text (which a narrow box may cut)."""
     own = str(combo.property("plainTip") or "")
     return f"{text}\n\n{own}" if own and text else own or text
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that never widens its row: cut with "…" to the room it gets.
+
+    For a sentence in a panel's toolbar (the gradients panel's balance), where
+    a plain QLabel's width would become the panel's least width; the full text
+    stays in :meth:`full_text` (and the caller's tooltip).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width())
+        super().setText(shown)

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
 from core.balance import balance_headline, balance_note
+from workbench.common.widgets import ElidedLabel
 from workbench.plotting.curves import GrowingSeries, SmoothedSeries
 from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
@@ -87,10 +88,10 @@ class GradientPanel(Panel):
             self._make_curves(key)
         self.smoothing = self._make_smoothing_box()
         #: What the balance means, in words (core.balance), from the probed steps so far.
-        self.balance = QLabel()
+        self.balance = ElidedLabel()
         self.balance.setObjectName("balanceHeadline")
         self._balance_rows: list[dict] = []
-        self.controls.addWidget(self.balance)
+        self.controls.addWidget(self.balance, 1)
         checkbox_row(self.controls, QLabel("smoothing"), self.smoothing)
         #: Whether the titles are dropped for room (see :data:`COMPACT_HEIGHT`).
         self.compact = False
