@@ -32,7 +32,7 @@ from core.training.config import TrainConfig
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent, Event, FailedEvent, RefitEvent
 from core.training.trainer import Trainer, TrainResult
-from core.training.tuning import save_tuning, saved_tuning, tune, tune_epochs
+from core.training.tuning import fixed_lambdas, save_tuning, saved_tuning, tune, tune_epochs
 
 
 @dataclass(frozen=True)
@@ -206,10 +206,6 @@ def tuned_config(
         if all(math.isfinite(score) for score in tuning.scores.values()):
             save_tuning(run, tuning)  # not a choice cut short by a stop: resuming tunes again
     return config.with_(method="fixed", method_params=fixed_lambdas(tuning.lambda_rul))
-
-
-def fixed_lambdas(lambda_rul: float) -> dict[str, float]:
-    return {"lambda_rul": lambda_rul, "lambda_health": round(1.0 - lambda_rul, 12)}
 
 
 def _tuning_run(

@@ -40,14 +40,18 @@ class Tuning:
             "criterion": self.criterion,
             "epochs_per_value": self.epochs,
             "grid": [{"lambda_rul": v, "best_score": s} for v, s in self.scores.items()],
-            "lambda_rul": self.lambda_rul,
-            "lambda_health": round(1.0 - self.lambda_rul, 12),
+            **fixed_lambdas(self.lambda_rul),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Tuning:
         scores = {float(row["lambda_rul"]): float(row["best_score"]) for row in data["grid"]}
         return cls(str(data["criterion"]), int(data["epochs_per_value"]), scores)
+
+
+def fixed_lambdas(lambda_rul: float) -> dict[str, float]:
+    """``fixed``'s settings for this RUL weight: the two weights sum to 1."""
+    return {"lambda_rul": lambda_rul, "lambda_health": round(1.0 - lambda_rul, 12)}
 
 
 def tune_epochs(requested: int, run_epochs: int) -> int:
