@@ -70,11 +70,21 @@ class ElidedLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str) -> None:
         self._full = text
+        self.updateGeometry()  # its wish (the whole text) changed
         self._elide()
+
+    def sizeHint(self) -> QSize:
+        """The whole text's width: what it gets when the row has room."""
+        width = self.fontMetrics().horizontalAdvance(self._full) + 4
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        """No width of its own: a short row cuts the text instead of growing."""
+        return QSize(0, super().minimumSizeHint().height())
 
     def full_text(self) -> str:
         return self._full
