@@ -55,6 +55,8 @@ COMMON = ["--preset", "compact", "--probe-every", "0"]
 #: setting explicitly, so a later change of defaults cannot change a cell.
 #: Round two's base: round one's default recipe with windows of 40 cycles.
 W40 = ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--window", "40"]
+#: Round two's winner and today's defaults: windows of 40, the RUL output starting at the mean.
+B40 = [*W40, "--rul-bias-init"]
 CELLS: dict[str, tuple[str, list[str]]] = {
     "before": ("before", []),
     # the dropout fix alone: dropout 0.2 between funnel layers, no longer on the representation
@@ -92,12 +94,15 @@ CELLS: dict[str, tuple[str, list[str]]] = {
     "window40-tiny-noise0.5": ("current", [*W40, "--input-noise", "0.5", "--preset", "tiny"]),
     # the RUL output starts at the mean training RUL instead of 1.0 (issue: a 3-epoch run
     # predicted worse than the constant mean)
-    "window40-bias": ("current", [*W40, "--rul-bias-init"]),
+    "window40-bias": ("current", B40),
+    # round two, second part: on top of window40-bias (today's defaults), one change each
     # inputs exponentially smoothed per unit (RVE smooths with alpha 0.1)
-    "window40-smooth0.3": ("current", [*W40, "--smoothing", "0.3"]),
-    "window40-smooth0.1": ("current", [*W40, "--smoothing", "0.1"]),
+    "window40-bias-smooth0.3": ("current", [*B40, "--smoothing", "0.3"]),
+    "window40-bias-smooth0.1": ("current", [*B40, "--smoothing", "0.1"]),
     # late predictions (RUL over-estimated) cost twice an early one, as NASA's score leans
-    "window40-late2": ("current", [*W40, "--late-weight", "2"]),
+    "window40-bias-late2": ("current", [*B40, "--late-weight", "2"]),
+    # stochastic weight averaging from epoch 3 (after the warm-up and one epoch) against the EMA
+    "window40-bias-swa3": ("current", [*B40, "--swa-from", "3"]),
     # why the methods hardly differ (studies/balance.py, docs/balance.md): GABA's floor caps its
     # reweighting at (1 - floor) / floor, 19x at the book's 0.05; lower floors let it reach an
     # effective ratio near 1. The same under SGD with momentum (clipped, as every run is).

@@ -122,7 +122,7 @@ class PreprocessConfig:
     """
 
     window: int = setting(
-        30, help="cycles per input window", label="Window (cycles)", minimum=1, maximum=500
+        40, help="cycles per input window", label="Window (cycles)", minimum=1, maximum=500
     )
     smoothing: float = setting(
         1.0,

@@ -59,6 +59,13 @@ class TrainConfig:
         Decay of the weight average used for evaluation. Early on the decay is
         ``min(ema_decay, (1 + t) / (10 + t))`` so the average is not dominated by
         the random initial weights in short runs.
+    swa_from
+        From this epoch on, the evaluated weights are the equal-weight mean of
+        every step's weights since that epoch began (stochastic weight
+        averaging) instead of the EMA; 0 keeps the EMA. Selection still picks
+        the best epoch, so an epoch's candidate is the mean from ``swa_from`` to
+        it. The learning rate keeps its schedule (SWA's constant rate is not
+        imitated).
     early_stopping_patience
         Stop after this many epochs without a better selection score (0 disables).
     select_on
@@ -201,8 +208,16 @@ class TrainConfig:
         maximum=0.999999,
         step=0.001,
     )
+    swa_from: int = setting(
+        0,
+        help="evaluate the equal-weight mean of every step's weights from this epoch on "
+        "(stochastic weight averaging) instead of the EMA (0: the EMA)",
+        label="SWA from epoch",
+        minimum=0,
+        maximum=10_000,
+    )
     early_stopping_patience: int = setting(
-        15,
+        8,
         help="early-stopping patience in epochs (0: off)",
         label="Early stopping",
         flag="--patience",

@@ -149,7 +149,6 @@ class Trainer:
             config.plateau_patience,
             min_lr=config.min_lr,
         )
-        self.ema = WeightAverage(self.model, config.ema_decay)
         self.step_fn = TrainingStep(
             self.model,
             method,
@@ -160,6 +159,8 @@ class Trainer:
             config.late_weight,
         )
         self.steps_per_epoch = steps_per_epoch(len(self.train_set), config.batch_size)
+        swa_after = (config.swa_from - 1) * self.steps_per_epoch if config.swa_from > 0 else None
+        self.ema = WeightAverage(self.model, config.ema_decay, swa_after)
         self.history: list[dict] = []
         self.step = 0
         self.epoch = 0  # last completed epoch

@@ -44,7 +44,7 @@ def test_data_summary_fd001(capsys, cmapss):
     code, out, _ = run_cli(capsys, "data", "summary", "--source", "cmapss:FD001",
                            "--cmapss-dir", cmapss, "--json")  # fmt: skip
     summary = json.loads(out)
-    assert code == 0 and summary["train_windows"] + summary["val_windows"] == 17731
+    assert code == 0 and summary["train_windows"] + summary["val_windows"] == 16731
     assert len(summary["features"]) == 14 and summary["test_windows"] == 100
 
 

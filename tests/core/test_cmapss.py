@@ -34,7 +34,8 @@ def test_subsets_load_with_published_counts(cmapss, subset):
 def test_fd001_protocol_figures(cmapss):
     data = prepare(load_cmapss("FD001", cmapss))
     assert data.train.n_units == 80 and data.val.n_units == 20
-    assert len(data.train) + len(data.val) == 17731
+    # one window per cycle from the 40th: 20631 rows - 100 units x 39 (17731 at the book's 30)
+    assert len(data.train) + len(data.val) == 16731
     assert len(data.test_last) == 100
     assert data.n_features == 14
     assert set(data.train.unit_ids).isdisjoint(data.val.unit_ids)
@@ -54,12 +55,12 @@ def test_fd002_short_test_units_are_padded(cmapss):
     data = prepare(load_cmapss("FD002", cmapss))
     assert len(data.test_last) == 259
     lengths = load_cmapss("FD002", cmapss).test.unit_lengths()
-    assert (lengths < 30).sum() == 6
-    assert any("6 unit(s) shorter" in str(w) for w in data.warnings)
-    short = int(np.flatnonzero(lengths < 30)[0])
+    assert (lengths < 40).sum() == 12  # 6 at the book's 30
+    assert any("12 unit(s) shorter" in str(w) for w in data.warnings)
+    short = int(np.flatnonzero(lengths < 40)[0])
     window = data.test_last.view(short)
-    assert window.shape == (30, 14)
-    pad = 30 - lengths[short]
+    assert window.shape == (40, 14)
+    pad = 40 - lengths[short]
     assert np.all(window[:pad] == window[pad]), "front padding repeats the first row"
 
 

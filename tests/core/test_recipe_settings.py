@@ -145,3 +145,26 @@ def test_only_the_mix_of_the_task_weights_reaches_the_update(small_data):
     assert _fixed(small_data, (0.05, 0.05), "sgd") == pytest.approx(clipped, rel=2e-3)
     unclipped = _fixed(small_data, (0.5, 0.5), "sgd", clip_norm=0.0, lr=1e-4)
     assert _fixed(small_data, (0.05, 0.05), "sgd", 0.0, 1e-4) != pytest.approx(unclipped, rel=1e-3)
+
+
+def test_swa_is_the_equal_weight_mean_of_the_steps_after_it_starts():
+    """Steps 1-2 follow the EMA; steps 3, 4, 5 are averaged with weight 1/3 each."""
+    from core.training.ema import WeightAverage
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    average = WeightAverage(model, decay=0.999, uniform_after=2)
+    seen = []
+    for value in (10.0, 20.0, 1.0, 2.0, 6.0):
+        model.weight.data.fill_(value)
+        average.update(model)
+        seen.append(value)
+    assert average.model.weight.item() == pytest.approx((1.0 + 2.0 + 6.0) / 3)
+
+
+def test_swa_from_changes_the_evaluated_weights_not_the_training(small_data):
+    ema = with_train(small_experiment(), epochs=2, swa_from=0)
+    swa = with_train(small_experiment(), epochs=2, swa_from=2)
+    runs = [run_experiment(config, data=small_data)[0].history for config in (ema, swa)]
+    assert runs[0][0]["val_rmse"] == runs[1][0]["val_rmse"]  # epoch 1: EMA in both
+    assert runs[0][1]["train_loss_rul"] == runs[1][1]["train_loss_rul"]
+    assert runs[0][1]["val_rmse"] != runs[1][1]["val_rmse"]

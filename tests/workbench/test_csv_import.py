@@ -454,7 +454,7 @@ def test_the_data_dock_summary_says_failed_suspended_and_the_time_unit(exported)
     )
     shown = summary_html(summarise(prepare(load_source(spec), PreprocessConfig())))
     assert "Training units: 20 units: 12 failed, 8 suspended" in shown
-    assert "RUL cap 125 hours" in shown and "Window 30 records" in shown
+    assert "RUL cap 125 hours" in shown and "Window 40 records" in shown
     one_file = FleetPair(train=FLEET.train, source="csv:export.csv")
     cycles = summary_html(summarise(prepare(one_file, PreprocessConfig())))
     assert "12 units, all taken as run to failure" in cycles and "RUL cap 125 cycles" in cycles
