@@ -54,11 +54,11 @@ from step_cost import MethodRunner, batches, time_rounds
 
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
+from core.experiment.run import ExperimentConfig, load_data, run_experiment
 from core.methods.aggregation import MissingSolverError
 from core.model import DualTaskModel
 from core.runs import RunStore
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, load_data, run_experiment
 
 PARTS = ("throughput", "step_cost", "training_run")
 #: Distinct batches the step timings cycle through (as step_cost.py).

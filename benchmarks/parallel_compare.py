@@ -22,12 +22,12 @@ from pathlib import Path
 import torch
 from common import machine, progress
 
+from core.comparisons.runner import ComparisonPlan, run_comparison
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
 from core.executors import ExecutorConfig
-from core.training.comparison_runs import ComparisonPlan, run_comparison
+from core.experiment.run import ExperimentConfig
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig
 
 FIGURES = ["rmse", "nasa_score", "macro_f1", "val_rmse"]
 

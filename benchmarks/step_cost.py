@@ -36,11 +36,11 @@ import time
 import torch
 
 from core.data.sources import SourceSpec
+from core.experiment import METHODS, balancing_methods, create_method
+from core.experiment.run import ExperimentConfig, load_data
 from core.methods.aggregation import MissingSolverError
-from core.methods.registry import METHODS, balancing_methods, create_method
 from core.model import DualTaskModel
 from core.training.batches import DeviceWindows
-from core.training.experiment import ExperimentConfig, load_data
 from core.training.step import TrainingStep
 
 

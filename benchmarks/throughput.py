@@ -47,11 +47,11 @@ from torch.utils.data import DataLoader, TensorDataset
 from core.data.prepare import PreparedData
 from core.data.sources import SourceSpec
 from core.data.windows import WindowSet
+from core.experiment.run import ExperimentConfig, build_trainer, load_data
 from core.methods.registry import create_method
 from core.model import DualTaskModel
 from core.training.config import TrainConfig
 from core.training.evaluation import predict
-from core.training.experiment import ExperimentConfig, build_trainer, load_data
 from core.training.trainer import Trainer, resolve_device
 
 SEED = 0

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import WorkbenchError
+from core.common.errors import WorkbenchError
 
 ROOT = Path(__file__).resolve().parent
 ICON = ROOT / "icon.svg"

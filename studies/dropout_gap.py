@@ -24,9 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.experiment.run import ExperimentConfig, load_data
 from core.model import DualTaskModel
 from core.training.batches import DeviceWindows
-from core.training.experiment import ExperimentConfig, load_data
 
 BANDS = ((0, 30), (30, 80), (80, 124.9), (124.9, 1e9))
 

@@ -28,11 +28,11 @@ import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from core.baseline.features import window_features
+from core.comparisons.runner import parse_seeds
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
-from core.metrics import nasa_score, rmse
-from core.training.comparison_runs import parse_seeds
-from core.training.experiment import ExperimentConfig, load_data, run_experiment
+from core.evaluation.metrics import nasa_score, rmse
+from core.experiment.run import ExperimentConfig, load_data, run_experiment
 
 REFERENCE = {"FD001": (13.09, 258), "FD002": (14.02, 1026), "FD003": (14.64, 658),
              "FD004": (14.72, 1193)}  # fmt: skip

@@ -5,7 +5,7 @@
 For each finished run with its ``trajectories.csv`` (validation predictions)
 and ``predictions.csv`` (one test prediction per engine), the intervals are
 calibrated on the validation windows exactly as a run does at its end
-(:func:`core.intervals.calibrate`) and scored on the test engines. Prints JSON
+(:func:`core.evaluation.intervals.calibrate`) and scored on the test engines. Prints JSON
 (per run, and per subset and method: mean ± std over seeds) and a markdown
 table on stderr. Needs no training: it reads what the runs saved.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.intervals import empirical
+from core.evaluation.intervals import empirical
 from core.runs import RunDir, RunStore
 from core.training.results import calibrate_from_trajectories
 

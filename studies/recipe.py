@@ -44,8 +44,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.comparison import paired_difference  # noqa: E402
-from core.metrics import rmse  # noqa: E402
+from core.evaluation.metrics import rmse  # noqa: E402
+from core.evaluation.statistics import paired_difference  # noqa: E402
 from core.training.selection import SELECT_ON, selection_score  # noqa: E402
 
 OUT = REPO / "studies" / "out" / "recipe"

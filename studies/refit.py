@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.comparison import paired_difference
+from core.comparisons.runner import finished_runs
 from core.data.sources import SourceSpec, load_source
+from core.evaluation.statistics import paired_difference
 from core.runs import RunStore
-from core.training.comparison_runs import finished_runs
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "studies" / "out" / "refit"

@@ -15,7 +15,7 @@ at any time: run it again and only the missing (method, seed) pairs train.
 ``table`` prints mean ± std over seeds of test RMSE, NASA score, health
 accuracy and macro-F1 per subset and method, with the number of seeds, the
 RMSE difference from fixed weights (95 % interval) and the seed ensemble's
-RMSE (core.ensemble), from whatever has finished. The C-MAPSS cap (125) is
+RMSE (core.evaluation.seed_ensembles), from whatever has finished. The C-MAPSS cap (125) is
 the study's.
 
 ``readme`` computes the same summaries once and writes them where they are
@@ -50,15 +50,15 @@ from pathlib import Path
 import pandas as pd
 
 from core.cli.train_cmd import HEADLINE
-from core.comparison import summarise, summary_to_json
-from core.ensemble import add_ensembles
-from core.formats import format_metric, format_metric_spread
-from core.methods import METHODS as REGISTERED
+from core.common.formats import format_metric, format_metric_spread
+from core.comparisons.runner import finished_runs, normalised_config
+from core.evaluation.seed_ensembles import add_ensembles
+from core.evaluation.statistics import summarise, summary_to_json
+from core.evaluation.variants import differing_settings
+from core.experiment import METHODS as REGISTERED
 from core.runs import RunDir, RunStore
 from core.runs.atomic import atomic_write_text
-from core.training.comparison_runs import finished_runs, normalised_config
 from core.training.selection import selection_score
-from core.variants import differing_settings
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "studies" / "out" / "reproduce"
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def fmt(row: dict, metric: str) -> str:
-    """Mean ± std as the workbench writes the metric (core/formats.py)."""
+    """Mean ± std as the workbench writes the metric (core/common/formats.py)."""
     return format_metric_spread(
         metric,
         row.get(f"{metric}_mean"),
@@ -109,7 +109,7 @@ def subset_summaries() -> Iterator[tuple[str, dict]]:
 
     Computed from the runs themselves rather than a summary.json, so runs added by
     separate ``compare`` calls (another method, more seeds) all count. Yields the
-    subset's name and :func:`core.comparison.summary_to_json` of its summary (with
+    subset's name and :func:`core.evaluation.statistics.summary_to_json` of its summary (with
     each method's seed ensemble).
     """
     for folder in sorted(p for p in OUT.iterdir() if (p / "runs").is_dir()):

@@ -41,9 +41,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.comparison import paired_difference  # noqa: E402
 from core.data.fleet_export import export_fleet  # noqa: E402
 from core.data.sources import SourceSpec, load_source  # noqa: E402
+from core.evaluation.statistics import paired_difference  # noqa: E402
 
 OUT = REPO / "studies" / "out" / "suspensions"
 FLEETS = OUT / "fleets"

@@ -108,3 +108,60 @@ def test_workbench_parts_are_small_and_say_what_they_hold():
         assert len(modules) <= 10, f"{package.name}: {len(modules)} modules, split it"
         docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
         assert docstring and "import" in docstring, f"{package.name}: say what it may import"
+
+
+# ------------------------------------------------------------ core's layers
+#: core's packages from the bottom up. A module may import its own package and any
+#: package of a LOWER layer, never one of its own layer or above, so no two
+#: packages can import each other (a cycle fails here, lazy imports included).
+CORE_LAYERS = (
+    ("common",),
+    ("model", "data", "runs"),
+    ("evaluation", "methods"),
+    ("probe",),
+    ("training",),
+    ("baseline",),
+    ("experiment",),
+    ("executors",),
+    ("comparisons",),
+    ("prediction",),
+    ("deploy", "report"),
+    ("cli",),
+)
+CORE_LAYER = {package: rank for rank, layer in enumerate(CORE_LAYERS) for package in layer}
+
+
+def _core_imports(path: Path) -> set[str]:
+    """The core packages ``path`` imports anywhere in it (``core.X...`` -> ``X``)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {n.split(".")[1] for n in names if n.startswith("core.")}
+
+
+def test_core_packages_import_only_lower_layers():
+    offenders = []
+    for path in sorted(CORE.rglob("*.py")):
+        parts = path.relative_to(CORE).parts
+        if len(parts) == 1:
+            continue
+        package = parts[0]
+        assert package in CORE_LAYER, f"core/{package}/ has no place in CORE_LAYERS"
+        for target in _core_imports(path) - {package}:
+            if CORE_LAYER.get(target, len(CORE_LAYERS)) >= CORE_LAYER[package]:
+                offenders.append(f"{path.relative_to(CORE.parent)} imports core.{target}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_core_top_level_holds_packages_only_each_saying_what_it_may_import():
+    loose = sorted(p.name for p in CORE.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert not loose, f"modules at core/'s top level, put them in a package: {loose}"
+    for package in sorted(p for p in CORE.iterdir() if (p / "__init__.py").exists()):
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert docstring and "may import" in docstring.lower(), (
+            f"core/{package.name}: say what it holds and what it may import"
+        )

@@ -1,8 +1,19 @@
 """Classical baselines a comparison can hold the networks against (docs/methods.md#gbm, #weibull).
 
-Importing any of them imports :mod:`core.methods` first, which registers every
-method and then the baselines in its own order (``gbm``, then ``weibull``):
-whichever baseline module is imported first, the registry lists them the same way.
+``gbm`` (gradient-boosted trees on window summaries) and ``weibull`` (a life
+distribution fitted to the training units' lives, suspensions censored) are
+comparison entries (:class:`core.methods.base.Entry`), not balancing methods:
+they train no network. Importing this package registers them after every
+balancing method (it imports :mod:`core.methods` first), so the registry lists
+the methods, then ``gbm``, then ``weibull``; :mod:`core.experiment` imports it,
+so whatever runs entries sees them.
+
+May import: core.common, core.data, core.runs, core.evaluation, core.methods
+(the registry and the entry base), core.training (run results and events).
 """
 
-import core.methods  # noqa: F401  (registers the methods, then the baselines, in order)
+# isort: off
+import core.methods
+import core.baseline.gbm
+import core.baseline.weibull  # noqa: F401
+# isort: on

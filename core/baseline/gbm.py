@@ -14,7 +14,7 @@ docs/reference_results.md).
 
 It registers with the balancing methods, so ``rulwb compare --methods
 fixed,gaba,gbm``, ``rulwb train --method gbm`` and the GUI's method list take
-it; :func:`core.training.experiment.run_experiment` sends it to
+it; :func:`core.experiment.run.run_experiment` sends it to
 :func:`core.baseline.run.run_baseline` instead of to the network trainer.
 Its run folder has config, metrics, predictions and trajectories, and no
 history, probe or checkpoints.
@@ -26,12 +26,12 @@ from typing import Any, ClassVar
 
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from core.methods.base import BalancingMethod, Hyperparameter
+from core.methods.base import Entry, Hyperparameter
 from core.methods.registry import register
 
 
 @register
-class GradientBoosting(BalancingMethod):
+class GradientBoosting(Entry):
     """Gradient-boosted trees on window summaries: a classical baseline, not a balancing method."""
 
     name = "gbm"

@@ -16,7 +16,7 @@ from core.baseline.weibull import WeibullLife
 from core.baseline.weibull_run import fit_and_evaluate_weibull
 from core.data.prepare import PreparedData
 from core.data.windows import WindowSet
-from core.methods.base import BalancingMethod
+from core.methods.base import Entry
 from core.runs import RunDir, RunStatus
 from core.training.events import Event, FinishedEvent
 from core.training.results import record_results
@@ -24,7 +24,7 @@ from core.training.trainer import TrainResult
 
 
 def run_baseline(
-    method: BalancingMethod,
+    method: Entry,
     data: PreparedData,
     seed: int,
     select_on: str,

@@ -59,7 +59,7 @@ import numpy as np
 from scipy import special, stats
 
 from core.data.windows import WindowSet
-from core.methods.base import BalancingMethod
+from core.methods.base import Entry
 from core.methods.registry import register
 
 #: Above this ``(t/λ)^k`` the conditional mean residual life uses the incomplete gamma
@@ -68,7 +68,7 @@ _ASYMPTOTIC = 600.0
 
 
 @register
-class WeibullLife(BalancingMethod):
+class WeibullLife(Entry):
     """A Weibull fitted to the training units' lives: RUL from age alone, no sensors."""
 
     name = "weibull"

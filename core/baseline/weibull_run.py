@@ -21,7 +21,7 @@ import numpy as np
 from core.baseline.weibull import WeibullFit, fit_weibull, training_lives
 from core.data.prepare import PreparedData
 from core.data.windows import WindowSet
-from core.intervals import empirical
+from core.evaluation.intervals import empirical
 from core.runs import RunDir
 from core.runs.atomic import atomic_write_text
 from core.training.results import INTERVALS, has_truth, record_results
@@ -86,7 +86,7 @@ def interval_bounds(fit: WeibullFit, age: np.ndarray, cap: float, coverage: floa
 
 
 def intervals_table(fit: WeibullFit, ages: np.ndarray, cap: float, coverage: float) -> dict:
-    """``intervals.json`` in :class:`core.intervals.RulIntervals`'s format, from the Weibull.
+    """``intervals.json`` in the RulIntervals format (core.evaluation.intervals), from the Weibull.
 
     The bounds depend on the age, not on the prediction, so they are tabulated
     as offsets by predicted RUL over the ages predicted: exact for every

@@ -12,7 +12,7 @@ from core.cli.mlflow_cmd import add_mlflow_arguments, log_ended, require_mlflow
 from core.cli.options import add_preprocess_arguments, add_source_arguments
 from core.cli.progress import ProgressLine
 from core.cli.train_cmd import add_training_arguments, experiment_from_args
-from core.formats import format_metric_spread
+from core.common.formats import format_metric_spread
 
 if TYPE_CHECKING:  # pandas, torch and the training stack load when the command runs
     import pandas as pd
@@ -86,15 +86,15 @@ def method_params(pairs: list[str], methods: list[str]) -> dict[str, dict[str, s
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from core.comparison import summary_to_json
-    from core.executors import ExecutorConfig
-    from core.runs.atomic import atomic_write_text
-    from core.training.comparison_runs import (
+    from core.comparisons.runner import (
         ComparisonPlan,
         comparison_summary,
         parse_seeds,
         run_comparison,
     )
+    from core.evaluation.statistics import summary_to_json
+    from core.executors import ExecutorConfig
+    from core.runs.atomic import atomic_write_text
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     seeds = parse_seeds(args.seeds)

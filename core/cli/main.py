@@ -26,7 +26,7 @@ from core.cli import (
     tensorboard_cmd,
     train_cmd,
 )
-from core.errors import WorkbenchError
+from core.common.errors import WorkbenchError
 
 COMMANDS = (
     data_cmd,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from core.common.settings import add_arguments, from_args, names
 from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig
 from core.data.time_axis import PER_CYCLE_RULES, TIME_UNITS
-from core.settings import add_arguments, from_args, names
 
 if TYPE_CHECKING:
     from core.data.sources import SourceSpec
@@ -21,7 +21,7 @@ def method_name(name: str) -> str:
     only when one is parsed, keeps ``--help`` free of that import (argparse
     would read ``choices`` to format any help text).
     """
-    from core.methods.registry import METHODS
+    from core.experiment import METHODS
 
     if name not in METHODS:
         raise argparse.ArgumentTypeError(

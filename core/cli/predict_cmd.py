@@ -11,7 +11,7 @@ from core.cli.options import add_source_arguments, source_from_args
 
 if TYPE_CHECKING:  # the model stack (torch) loads when the command runs
     from core.data.fleet import Fleet
-    from core.fleet_ensemble import FleetEnsemble
+    from core.prediction.ensemble import FleetEnsemble
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,8 +44,8 @@ def _engines(args: argparse.Namespace, predictor: FleetEnsemble) -> Fleet:
     need not be where it was (the run is self-contained).
     """
     from core.data.sources import column_mapping
-    from core.fleet_prediction import InServiceData, in_service_fleet
-    from core.inference import source_fleet
+    from core.prediction.fleet import InServiceData, in_service_fleet
+    from core.prediction.inference import source_fleet
 
     spec = source_from_args(args)
     if spec.kind != "csv" or spec.test_csv:
@@ -56,8 +56,8 @@ def _engines(args: argparse.Namespace, predictor: FleetEnsemble) -> Fleet:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from core.fleet_ensemble import FleetEnsemble
-    from core.inference import source_fleet
+    from core.prediction.ensemble import FleetEnsemble
+    from core.prediction.inference import source_fleet
 
     predictor = FleetEnsemble.from_runs(args.run)
     if args.source is None:

@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_probe(args: argparse.Namespace) -> int:
-    from core.training.experiment import load_data
-    from core.training.initial_probe import probe_at_initialisation
+    from core.experiment.initial_probe import probe_at_initialisation
+    from core.experiment.run import load_data
 
     config = experiment_from_args(args)
     result = probe_at_initialisation(config, load_data(config), args.batches)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.formats import count
+from core.common.formats import count
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

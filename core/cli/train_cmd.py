@@ -18,13 +18,13 @@ from core.cli.options import (
     source_from_args,
 )
 from core.cli.progress import ProgressLine
+from core.common.settings import add_arguments, from_args
 from core.model import PRESETS
 from core.runs.location import default_runs_dir
-from core.settings import add_arguments, from_args
 from core.training.config import TrainConfig
 
 if TYPE_CHECKING:  # torch and the training stack are imported by the commands that train
-    from core.training.experiment import ExperimentConfig
+    from core.experiment.run import ExperimentConfig
 
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
 
@@ -109,7 +109,7 @@ def experiment_from_args(
     ``method_params`` replaces the ``--param K=V`` settings of ``rulwb train``;
     ``rulwb compare`` passes each method's own.
     """
-    from core.training.experiment import ExperimentConfig
+    from core.experiment.run import ExperimentConfig
 
     if args.config is not None:
         try:
@@ -129,7 +129,7 @@ def experiment_from_args(
 
 
 def run_methods(args: argparse.Namespace) -> int:
-    from core.methods.registry import describe_methods
+    from core.experiment import describe_methods
 
     described = describe_methods()
     if args.json:
@@ -169,9 +169,9 @@ def settle_threads(config: ExperimentConfig, out: Path, resumed: bool = False) -
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from core.experiment.resume import resume_run
+    from core.experiment.run import read_run_config, run_experiment
     from core.runs import RunStore
-    from core.training.experiment import read_run_config, run_experiment
-    from core.training.resume import resume_run
 
     require_mlflow(args)
     if args.resume is not None:

@@ -1,1 +1,4 @@
-"""Data sources (C-MAPSS, user CSV, demo fleet), preprocessing and windows."""
+"""Data sources (C-MAPSS, user CSV, demo fleet), preprocessing and windows.
+
+May import: core.common (and pandas, numpy, scipy, scikit-learn, h5py).
+"""

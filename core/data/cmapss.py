@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.config import CMAPSS_INFORMATIVE_SENSORS
 from core.data.csv_table import show_number
 from core.data.fleet import CYCLE, UNIT, Fleet, FleetPair
 from core.data.number_text import NumberTable, read_number_table
 from core.data.outliers import repair_absurd
-from core.errors import DataError
 
 SUBSETS = ("FD001", "FD002", "FD003", "FD004")
 SETTINGS = ("setting_1", "setting_2", "setting_3")

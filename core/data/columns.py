@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.csv_format import MISSING_TOKENS
 from core.data.time_axis import AGE_HINTS, CYCLES, HOUR_WORDS, HOURS, looks_like_dates
-from core.errors import DataError
 
 UNIT_HINTS = ("unit", "engine", "esn", "serial", "asset", "machine", "id")
 TIME_HINTS = (

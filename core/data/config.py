@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core.settings import check, from_dict, setting
+from core.common.settings import check, from_dict, setting
 
 CMAPSS_INFORMATIVE_SENSORS: tuple[str, ...] = (
     "s2",

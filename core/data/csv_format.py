@@ -5,7 +5,7 @@ semicolon or tab separated, decimal commas in European locales, UTF-8 with or
 without a byte-order mark, UTF-16, or Windows-1252. This module turns the raw
 bytes into a :class:`CsvText` (header plus data lines, each with its line
 number in the file) so the reader can point at the exact line of any problem.
-Every failure is a :class:`~core.errors.DataError`.
+Every failure is a :class:`~core.common.errors.DataError`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DataError
+from core.common.errors import DataError
 
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}

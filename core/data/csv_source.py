@@ -4,8 +4,8 @@ A file needs a header row, a unit id column, a numeric time/cycle column and
 numeric sensor columns; operating settings and ignored columns are optional
 and columns may come in any order. Roles are detected from names (see
 :mod:`core.data.columns`) unless the user maps them. Everything wrong with the
-file is a :class:`~core.errors.DataError` naming file, line and column;
-survivable oddities become :class:`~core.errors.DataWarning` on the fleet
+file is a :class:`~core.common.errors.DataError` naming file, line and column;
+survivable oddities become :class:`~core.common.errors.DataWarning` on the fleet
 (absurd readings such as 1e30 are also replaced, see :mod:`core.data.outliers`).
 """
 
@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError, DataWarning
 from core.data.columns import (
     NUMERIC,
     ROW_ORDER,
@@ -47,7 +48,6 @@ from core.data.fleet import CYCLE, UNIT, Fleet
 from core.data.outliers import repair_absurd
 from core.data.time_axis import PER_CYCLE_RULES, TIME_UNITS, looks_like_dates
 from core.data.time_rows import reduce_per_cycle, timestamp_hours
-from core.errors import DataError, DataWarning
 
 __all__ = [
     "FILE_NAME_UNIT",

@@ -14,9 +14,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.columns import is_number_dtype
 from core.data.csv_format import DELIMITER_NAMES, MISSING_TOKENS, CsvText, field_count
-from core.errors import DataError
 
 _INTEGER_TEXT = r"[+-]?(?:0|[1-9]\d{0,17})"
 _MAX_EXACT_FLOAT = 2.0**53

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.csv_format import (
     DELIMITERS,
     MISSING_TOKENS,
@@ -25,7 +26,6 @@ from core.data.csv_format import (
 )
 from core.data.csv_table import show_id
 from core.data.fleet import UNIT, Fleet
-from core.errors import DataError
 
 _INTEGER_TEXT = re.compile(r"[+-]?\d+")
 _FORMS = "use a header line 'unit,rul' and one line per unit, or one RUL number per line"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.errors import DataWarning
+from core.common.errors import DataWarning
 
 UNIT = "unit"
 CYCLE = "cycle"

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError, DataWarning
 from core.data.columns import ColumnMapping, unit_column
 from core.data.csv_format import PARQUET_SUFFIXES, CsvText, read_csv_text, split_line
 from core.data.csv_source import (
@@ -28,7 +29,6 @@ from core.data.csv_source import (
 )
 from core.data.csv_table import show_id
 from core.data.fleet import UNIT, Fleet
-from core.errors import DataError, DataWarning
 
 #: File name endings a fleet folder is read from.
 FLEET_SUFFIXES = (".csv", ".txt", ".tsv", *PARQUET_SUFFIXES)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.config import PreprocessConfig
 from core.data.fleet import CYCLE, UNIT, Fleet, FleetPair
-from core.errors import DataError
 
 #: A held-out unit keeps this share of its life, drawn uniformly (the demo's in-service range).
 KEPT_SHARE = (0.25, 0.97)

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.fleet import CYCLE, UNIT, Fleet, FleetPair
-from core.errors import DataError
 
 RULES = ("mean", "last")
 SPLITS = ("dev", "test")

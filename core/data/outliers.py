@@ -16,8 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataWarning
 from core.data.csv_table import show_id
-from core.errors import DataWarning
 
 ABSURD_MAGNITUDE = 1e12
 ABSURD_DEVIATIONS = 1e6

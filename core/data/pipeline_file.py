@@ -7,7 +7,7 @@ feature, and the protocol (window, RUL cap, health thresholds, ...) are saved
 when the run begins, as plain numbers (no pickle, readable by any tool), and
 loaded back into a :class:`~core.data.prepare.FittedPipeline` that windows a
 new fleet exactly as the training windows were made. Runs made before this
-file existed are rebuilt from their source instead (see :mod:`core.inference`).
+file existed are rebuilt from their source instead (see :mod:`core.prediction.inference`).
 
 Format (``"format": "rul-workbench preprocessing"``, ``"version": 1``):
 ``config`` (the preprocessing settings), ``features`` (``used``; ``dropped``
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from core.common.errors import WorkbenchError
 from core.data.config import PreprocessConfig
 from core.data.prepare import FittedPipeline
 from core.data.preprocess import ConditionNormaliser, FeatureChoice, OperatingConditions
-from core.errors import WorkbenchError
 
 FILE = "preprocessing.json"
 FORMAT = "rul-workbench preprocessing"

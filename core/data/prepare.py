@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from core.common.errors import DataError, DataWarning
 from core.data import health_indicators
 from core.data.config import HealthThresholds, PreprocessConfig
 from core.data.fleet import UNIT, Fleet, FleetPair
@@ -23,7 +24,6 @@ from core.data.preprocess import (
     validation_units,
 )
 from core.data.windows import WindowSet, build_windows
-from core.errors import DataError, DataWarning
 
 #: Training standard deviations beyond the training range that make a sensor value unfamiliar.
 BEYOND_RANGE = 6.0

@@ -14,10 +14,10 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from core.common.errors import DataError
 from core.data.config import PreprocessConfig
 from core.data.fleet import CYCLE, UNIT, Fleet
 from core.data.health_indicators import rank_sensors, scores_record, sensor_scores
-from core.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.columns import NUMERIC, UNIT_HINTS, column_kind, hint_score, name_tokens
 from core.data.csv_format import CsvText, read_csv_text
 from core.data.csv_table import check_field_counts, parse_rows, show_id, show_number, to_numbers
 from core.data.fleet import CYCLE, UNIT, Fleet
-from core.errors import DataError
 
 #: Words of a removal reason that mean the unit failed (checked before the suspension words,
 #: so "unscheduled" is a failure although it contains "scheduled").

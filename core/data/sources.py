@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from core.common.errors import DataError
 from core.data.cmapss import SUBSETS, load_cmapss
 from core.data.csv_source import (
     ColumnMapping,
@@ -25,7 +26,6 @@ from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet import Fleet, FleetPair
 from core.data.fleet_files import columns_as_read, fleet_files, is_many_files, read_fleet_files
 from core.data.removals import apply_removals, read_removals
-from core.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from core.common.errors import DataError
 from core.data.csv_format import CsvText
 from core.data.csv_table import show_id, show_number
 from core.data.time_axis import PER_CYCLE_RULES, parse_dates
-from core.errors import DataError
 
 
 def timestamp_hours(column: pd.Series, units: pd.Series, text: CsvText, name: str) -> np.ndarray:

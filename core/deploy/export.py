@@ -1,6 +1,6 @@
 """Export a run's selected model, with its normalisation, as ONNX or TorchScript.
 
-What a run predicts with is :meth:`core.inference.FleetPredictor.from_run`:
+What a run predicts with is :meth:`core.prediction.inference.FleetPredictor.from_run`:
 the run's ``best.pt`` (the weights kept on validation, or the refit model when
 the run refitted) and its fitted preprocessing. The exported graph is that
 model *behind* the preprocessing's arithmetic, so it takes **raw readings**:
@@ -46,15 +46,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from core.common.errors import WorkbenchError
 from core.data.config import HealthThresholds
 from core.data.fleet import Fleet
 from core.data.pipeline_file import FILE as PREPROCESSING
 from core.data.pipeline_file import pipeline_to_dict
 from core.data.prepare import FittedPipeline
 from core.data.preprocess import unit_codes
-from core.errors import WorkbenchError
-from core.inference import FleetPredictor
 from core.model import DualTaskModel
+from core.prediction.inference import FleetPredictor
 
 FORMATS = ("onnx", "torchscript")
 MODEL_FILES = {"onnx": "model.onnx", "torchscript": "model.pt"}

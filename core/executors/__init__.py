@@ -11,6 +11,9 @@ worker died is resumed from the ``last.pt`` already sent back
 (:mod:`core.executors.driver`). The executor changes where a run happens,
 never what it computes: a run's configuration, seed and thread count decide
 its metrics.
+
+May import: core.common, core.data, core.runs, core.training (events, control)
+and core.experiment (what a worker runs).
 """
 
 from core.executors.base import Executor, ExecutorError

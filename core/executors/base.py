@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from core.common.errors import WorkbenchError
 from core.data.prepare import PreparedData
-from core.errors import WorkbenchError
 from core.executors.reports import Report, RunTask
 
 

@@ -129,8 +129,8 @@ def _work(task: RunTask, reports, board) -> Ended:
     import os
 
     from core.executors.worker_run import execute
-    from core.training.experiment import ExperimentConfig, load_data
-    from core.training.failure import data_key
+    from core.experiment.failure import data_key
+    from core.experiment.run import ExperimentConfig, load_data
 
     if task.cuda_index is not None:
         import torch

@@ -28,8 +28,8 @@ from core.data.prepare import PreparedData
 from core.executors.base import Executor, ExecutorError
 from core.executors.config import GPU_SHARE, ExecutorConfig, cpu_cores
 from core.executors.reports import Ended, Lost, Report, RunTask, Started
-from core.training.experiment import ExperimentConfig
-from core.training.failure import data_key
+from core.experiment.failure import data_key
+from core.experiment.run import ExperimentConfig
 
 #: Seconds to wait for the report queue and stop board actors to start (each is a new Python
 #: process; on a loaded two-core machine 60 s was seen to be too short).

@@ -26,7 +26,7 @@ class RunTask:
     label
         What the user reads, e.g. ``gaba s3``.
     config
-        The run's ``config.json`` (an :class:`~core.training.experiment.ExperimentConfig`).
+        The run's ``config.json`` (an :class:`~core.experiment.run.ExperimentConfig`).
     version
         The driver's workbench version; a worker with another refuses the task.
     attempt

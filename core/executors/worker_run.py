@@ -24,12 +24,12 @@ from core import __version__
 from core.data.prepare import PreparedData
 from core.executors.reports import Ended, Progress, Report, RunTask, Started
 from core.executors.transfer import FolderWatch, read_folder, write_files
+from core.experiment.failure import describe_failure
+from core.experiment.resume import resume_run
+from core.experiment.run import ExperimentConfig, load_data, run_experiment
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent, Event, FinishedEvent, StepEvent
-from core.training.experiment import ExperimentConfig, load_data, run_experiment
-from core.training.failure import describe_failure
-from core.training.resume import resume_run
 
 #: The status of a task stopped before it began: no run, no outcome.
 CANCELLED = "cancelled"

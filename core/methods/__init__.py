@@ -3,14 +3,16 @@
 Importing this package registers every method: each module below decorates
 its classes with :func:`core.methods.registry.register`. The import order is
 the listing order: the book's methods first, then the wider family
-(gradient aggregation, then loss-level and hybrid balancing), then the
-classical baselines ``gbm`` (:mod:`core.baseline.gbm`) and ``weibull``
-(:mod:`core.baseline.weibull`), which take a method's place in comparisons.
+(gradient aggregation, then loss-level and hybrid balancing). The classical
+baselines (``gbm``, ``weibull``) share the registry but live a layer up, in
+:mod:`core.baseline`, which registers them after these.
+
+May import: :mod:`core.common` and torch/torchjd; nothing else of core.
 """
 
 # isort: off
 from core.methods.registry import METHODS, create_method, describe_methods, register
-from core.methods.base import TASKS, BalancingMethod, Hyperparameter
+from core.methods.base import TASKS, BalancingMethod, Entry, Hyperparameter
 from core.methods.fixed import (
     AMNL,
     FixedWeights,
@@ -38,8 +40,6 @@ from core.methods.conflict_free import ConFIG
 from core.methods.db_mtl import DBMTL
 from core.methods.famo import FAMO
 from core.methods.rlw import RandomLossWeighting
-import core.baseline.gbm  # registers the classical baseline, after the methods
-import core.baseline.weibull  # noqa: F401  (the age-only Weibull life model, after gbm)
 # isort: on
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "ConFIG",
     "DualProj",
     "DynamicWeightAverage",
+    "Entry",
     "FixedWeights",
     "GradNorm",
     "GradVac",

@@ -19,7 +19,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from core.errors import WorkbenchError
+from core.common.errors import WorkbenchError
 from core.methods.base import BalancingMethod
 
 F64 = torch.float64
@@ -69,7 +69,7 @@ class GradientAggregation(BalancingMethod):
     #: probe is set to, the shared parameters by default) or "representation"
     #: (always the shared features, see
     #: :class:`core.methods.torchjd_family.MGDAUpperBound` and
-    #: :mod:`core.representation_probe`).
+    #: :mod:`core.probe.representation`).
     gradient_space: ClassVar[str] = "shared"
 
     def weigh(self, gram: Tensor, losses: Tensor) -> Tensor:

@@ -141,11 +141,13 @@ def _parse(text: str, kind: type) -> float | int | bool:
     return _convert(number, kind)
 
 
-class BalancingMethod:
-    """Base class: fixed loss weights, MSE for RUL, no learnable parameters.
+class Entry:
+    """Anything a comparison can hold: a balancing method or a classical baseline.
 
-    Subclasses set the class attributes, override the rules that differ,
-    and keep whatever state they need in :meth:`state_dict`.
+    What every entry has, so that the registry, ``rulwb methods``, the GUI's
+    method list and the run configuration treat them alike: a registry name,
+    a title, a description and named settings (:class:`Hyperparameter`), parsed
+    and checked once here.
 
     Parameters
     ----------
@@ -161,8 +163,8 @@ class BalancingMethod:
     hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
     needs_gradients: ClassVar[bool] = False
     trains_health: ClassVar[bool] = True
-    #: A classical baseline (``gbm``) that takes a method's place in a comparison but
-    #: trains no network: :func:`core.training.experiment.run_experiment` runs it.
+    #: A classical baseline (``gbm``, ``weibull``: :mod:`core.baseline`) that takes a
+    #: method's place in a comparison but trains no network.
     baseline: ClassVar[bool] = False
     #: Its constant weights are chosen on validation before the run trains
     #: (``fixed_tuned``; :mod:`core.training.tuning`).
@@ -170,7 +172,6 @@ class BalancingMethod:
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = self._resolve(params)
-        self._weights = torch.full((K,), 1.0 / K, dtype=torch.float64)
 
     @classmethod
     def _resolve(cls, given: dict[str, Any]) -> dict[str, Any]:
@@ -186,6 +187,22 @@ class BalancingMethod:
             h.name: h.coerce(given[h.name], cls.name) if h.name in given else h.default
             for h in cls.hyperparameters
         }
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({settings})"
+
+
+class BalancingMethod(Entry):
+    """Balancing methods' base: fixed loss weights, MSE for RUL, no learnable parameters.
+
+    Subclasses set the class attributes, override the rules that differ,
+    and keep whatever state they need in :meth:`state_dict`.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._weights = torch.full((K,), 1.0 / K, dtype=torch.float64)
 
     # ------------------------------------------------------------------ losses
     def rul_loss(self, pred: Tensor, target: Tensor) -> Tensor:
@@ -279,10 +296,6 @@ class BalancingMethod:
                 f"{self.name}: saved settings {state['params']} differ from {self.params}"
             )
         self._weights = state["weights"].detach().clone().to(torch.float64)
-
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"{type(self).__name__}({settings})"
 
 
 def gram_norms(gram: Tensor) -> Tensor:

@@ -1,8 +1,11 @@
-"""Every balancing method by name, for the trainer, the CLI and the GUI.
+"""Every comparison entry by name (balancing methods, then baselines), for the CLI and the GUI.
 
-Methods register where they are defined: a method module decorates its
-class with :func:`register`, and :mod:`core.methods` imports every method
-module, so importing anything from ``core.methods`` fills :data:`METHODS`.
+Entries register where they are defined: a module decorates its class with
+:func:`register`. :mod:`core.methods` imports every balancing method module,
+so importing anything from ``core.methods`` registers the methods;
+:mod:`core.baseline` registers the classical baselines after them, and
+:mod:`core.experiment` (what runs an entry) imports both, so every layer that
+can run a comparison sees the whole list in one order.
 A new method is one module plus one import line in ``core/methods/__init__.py``;
 it then appears in ``rulwb methods``, the GUI's method list and every
 comparison, with its settings described for ``rulwb methods --json``.
@@ -13,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.methods.base import BalancingMethod
+from core.methods.base import Entry
 
 #: Name -> class, in registration order (the order ``core/methods/__init__.py``
 #: imports the method modules), which is the order the CLI and GUI list them.
-METHODS: dict[str, type[BalancingMethod]] = {}
+METHODS: dict[str, type[Entry]] = {}
 
 
-def register(method: type[BalancingMethod]) -> type[BalancingMethod]:
-    """Add a method class under its ``name``; usable as a class decorator.
+def register(method: type[Entry]) -> type[Entry]:
+    """Add an entry class under its ``name``; usable as a class decorator.
 
     Raises
     ------
@@ -35,8 +38,8 @@ def register(method: type[BalancingMethod]) -> type[BalancingMethod]:
     return method
 
 
-def create_method(name: str, **params: Any) -> BalancingMethod:
-    """A new method object by registry name, with settings (strings are parsed).
+def create_method(name: str, **params: Any) -> Entry:
+    """A new entry (method or baseline) by registry name, with settings (strings are parsed).
 
     Raises
     ------

@@ -79,7 +79,7 @@ class MGDAUpperBound(MGDA):
 
     The training step sees :attr:`gradient_space` ``"representation"`` and
     hands this method the Gram of the representation gradients whatever
-    ``TrainConfig.probe_space`` says (:mod:`core.representation_probe`): two
+    ``TrainConfig.probe_space`` says (:mod:`core.probe.representation`): two
     head-only backwards for the task gradients, then one trunk backward of
     ``sum_k w_k g_k^z`` for the update.
     """

@@ -3,6 +3,8 @@
 The network (and so torch) is imported on first use of :class:`DualTaskModel`
 and its companions, so that reading the presets (``rulwb --help`` lists them)
 costs no torch import (benchmarks/cli_startup.py).
+
+May import: nothing of core (torch only).
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from core.comparisons.runner import finished_runs, normalised_config
+from core.evaluation.variants import variant_suffixes
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import read_json
-from core.training.comparison_runs import finished_runs, normalised_config
-from core.variants import variant_suffixes
 
 
 @dataclass
@@ -40,7 +40,7 @@ class RunRecord:
         One row per test engine (empty when the run has no test split).
     variant
         What sets the run apart from the others of its comparison beyond method
-        and seed (``" · refit=True"``; ``core.variants``); empty for most runs.
+        and seed (``" · refit=True"``; ``core.evaluation.variants``); empty for most runs.
     """
 
     path: Path

@@ -22,9 +22,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from core.colours import DASHED_METHODS, HEALTH, HEALTH_STATES, RUL, method_colour
-from core.formats import format_metric
-from core.prognostics import ALPHA, alpha_cone
+from core.common.colours import DASHED_METHODS, HEALTH, HEALTH_STATES, RUL, method_colour
+from core.common.formats import format_metric
+from core.evaluation.prognostics import ALPHA, alpha_cone
 from core.report.collect import ComparisonRecord, RunRecord
 from core.runs import RunDir, RunStoreError
 

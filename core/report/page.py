@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
-from core.balance import balance_note
-from core.formats import format_metric
+from core.common.formats import format_metric
+from core.comparisons.runner import comparison_summary, normalised_config
+from core.evaluation.balance import balance_note
+from core.evaluation.variants import differing_settings, settings_rows
 from core.report import figures
 from core.report.collect import ComparisonRecord
 from core.report.environment import run_environments, this_machine
@@ -38,9 +40,7 @@ from core.report.tables import (
 )
 from core.report.weibull import weibull_section
 from core.runs.atomic import atomic_write_text
-from core.training.comparison_runs import comparison_summary, normalised_config
 from core.training.selection import LABELS
-from core.variants import differing_settings, settings_rows
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #3c4043;
@@ -125,7 +125,7 @@ def _section(title: str, body: str) -> str:
 
 
 def _gradient_section(record: ComparisonRecord) -> str:
-    """The ratio and weights figure, and per method what its balance means (core.balance)."""
+    """The ratio and weights figure, and per method what its balance means (evaluation.balance)."""
     svg = figures.gradient_figure(record)
     if not svg:
         return ""

@@ -13,11 +13,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from core.common.errors import WorkbenchError
 from core.data.config import PreprocessConfig
 from core.data.health_indicators import SCORES, format_score
 from core.data.prepare import prepare
 from core.data.sources import SourceSpec, load_source
-from core.errors import WorkbenchError
 from core.report.tables import html_table
 
 TITLE = "Sensor health indicators"

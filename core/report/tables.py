@@ -1,9 +1,9 @@
 """The report's tables as HTML: results per method, protocol, configuration, machine.
 
 Every figure in the results table comes from the same summary ``rulwb
-compare`` writes (:func:`core.training.comparison_runs.comparison_summary`),
+compare`` writes (:func:`core.comparisons.runner.comparison_summary`),
 so the report and ``summary.csv`` never disagree. Numbers are formatted
-as the GUI writes them (:mod:`core.formats`).
+as the GUI writes them (:mod:`core.common.formats`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.comparison import MIN_PAIRS
-from core.formats import MISSING, format_metric, format_metric_spread, metric_kind
+from core.common.formats import MISSING, format_metric, format_metric_spread, metric_kind
+from core.evaluation.statistics import MIN_PAIRS
 
 #: (metric, column title): test figures, then uncertainty and validation.
 TEST_COLUMNS = (
@@ -33,7 +33,7 @@ OTHER_COLUMNS = (
 )
 #: The figures a method is compared with the baseline on (paired by seed).
 PAIRED = (("rmse", "RMSE"), ("macro_f1", "macro-F1"))
-#: Prognostic figures on the trajectories (core.prognostics): test, then validation ones.
+#: Prognostic figures on the trajectories (core.evaluation.prognostics): test, then validation ones.
 PROGNOSTIC_COLUMNS = (
     ("alpha_lambda", "α-λ accuracy"),
     ("alpha_lambda_fraction", "α-λ fraction"),

@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from core.baseline.weibull import WeibullFit, probability_plot_points
 from core.baseline.weibull_run import FIT_FILE
-from core.formats import format_value
+from core.common.formats import format_value
 from core.report.collect import ComparisonRecord, RunRecord
 from core.report.figures import _style, to_svg
 from core.report.tables import html_table

@@ -2,7 +2,9 @@
 
 The trainer writes through :class:`RunDir`; the GUI and CLI list and open runs
 through :class:`RunStore`. Problems with the disk surface as
-:class:`RunStoreError` (a :class:`core.errors.WorkbenchError`) naming the file.
+:class:`RunStoreError` (a :class:`core.common.errors.WorkbenchError`) naming the file.
+
+May import: core.common.
 """
 
 from core.runs.atomic import RunStoreError

@@ -33,7 +33,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from core.errors import WorkbenchError
+from core.common.errors import WorkbenchError
 
 
 class RunStoreError(WorkbenchError):

@@ -49,10 +49,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import WorkbenchError
+from core.common.errors import WorkbenchError
+from core.common.settings import check, setting
 from core.runs.status import RunStatus
 from core.runs.store import HISTORY, METRICS, PROBE, RunDir, runs_in
-from core.settings import check, setting
 
 #: The tag that names the workbench run an MLflow run was logged from (its folder's name).
 RUN_TAG = "rulwb.run"

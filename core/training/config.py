@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from core.settings import check, from_dict, setting
+from core.common.settings import check, from_dict, setting
 from core.training.selection import SELECT_ON
 
 LR_SCHEDULES = ("plateau", "cosine")

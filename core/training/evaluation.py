@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from core.data.config import HealthThresholds
 from core.data.windows import WindowSet
-from core.metrics import evaluate, regression_metrics
+from core.evaluation.metrics import evaluate, regression_metrics
 from core.training.batches import DeviceWindows
 from core.training.control import TrainingControl
 
@@ -84,7 +84,8 @@ def prediction_table(last: WindowSet, rul: np.ndarray, logits: np.ndarray) -> pd
     """predictions.csv: one row per test unit."""
     names = np.array(HealthThresholds.NAMES)
     pred_health = logits.argmax(axis=1)
-    # The health-state probabilities, so a seed ensemble can average them (core.ensemble).
+    # The health-state probabilities, so a seed ensemble can average them
+    # (core.evaluation.seed_ensembles).
     probability = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=1).numpy()
     return pd.DataFrame(
         {

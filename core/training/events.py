@@ -27,7 +27,7 @@ class StepEvent:
 
 @dataclass(frozen=True)
 class ProbeEvent:
-    """The gradient probe's record of a step (see :class:`core.probe.ProbeRecord`)."""
+    """The gradient probe's record of a step (see :class:`core.probe.gradients.ProbeRecord`)."""
 
     record: dict
 

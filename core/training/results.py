@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from core.data.prepare import PreparedData
-from core.intervals import RulIntervals, calibrate, empirical
-from core.metrics import majority_baseline
-from core.prognostics import prognostic_metrics
+from core.evaluation.intervals import RulIntervals, calibrate, empirical
+from core.evaluation.metrics import majority_baseline
+from core.evaluation.prognostics import prognostic_metrics
 from core.runs import RunDir
 from core.runs.atomic import atomic_write_text
 from core.training.evaluation import (
@@ -29,7 +29,7 @@ from core.training.evaluation import (
 )
 from core.training.selection import selection_score
 
-#: The run folder's calibrated RUL intervals (core.intervals.RulIntervals.to_dict).
+#: The run folder's calibrated RUL intervals (core.evaluation.intervals.RulIntervals.to_dict).
 INTERVALS = "intervals.json"
 #: The kept model's validation figures that metrics.json and the comparison report.
 SELECTED_FIGURES = ("val_rmse", "val_mae", "val_accuracy", "val_macro_f1")
@@ -54,7 +54,7 @@ def record_results(
 
     ``val`` and ``test`` are the predictions of every validation and test window.
     RUL intervals at ``coverage`` are calibrated on the validation windows
-    (:mod:`core.intervals`), saved as ``intervals.json`` and added to the
+    (:mod:`core.evaluation.intervals`), saved as ``intervals.json`` and added to the
     predictions; their empirical test coverage and width go into the metrics.
     """
     cap = data.config.rul_cap
@@ -67,7 +67,8 @@ def record_results(
         "selection_score": selection_score(figures, select_on, cap),
         **{k: figures[k] for k in SELECTED_FIGURES},
     }
-    # prognostic figures (core.prognostics) need a known failure time: not a suspended unit's
+    # prognostic figures (core.evaluation.prognostics) need a known failure time:
+    # not a suspended unit's
     failed = tables[0][~tables[0]["unit"].isin(list(data.suspended))]
     metrics.update(prognostic_metrics(failed, prefix="val_"))
     if test is not None:

@@ -27,8 +27,14 @@ from torch import Tensor
 
 from core.methods.base import BalancingMethod
 from core.model import DualTaskModel
-from core.probe import TaskGradients, block_statistics, probe_record, task_gradients, write_update
-from core.representation_probe import (
+from core.probe.gradients import (
+    TaskGradients,
+    block_statistics,
+    probe_record,
+    task_gradients,
+    write_update,
+)
+from core.probe.representation import (
     PROBE_SPACES,
     RepresentationGradients,
     representation_gradients,

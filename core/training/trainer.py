@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.common.formats import count
 from core.data.prepare import PreparedData
-from core.formats import count
 from core.methods.base import BalancingMethod
 from core.model import DualTaskModel
 from core.runs import BEST_CHECKPOINT, RunDir, RunStatus

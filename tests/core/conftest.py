@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.training.experiment import load_data
+from core.experiment.run import load_data
 from tests.helpers.experiments import small_experiment
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from core.experiment.run import run_experiment
 from core.model import DualTaskModel
 from core.runs import RunDir, RunStore
 from core.training.batches import DeviceWindows
@@ -17,7 +18,6 @@ from core.training.config import TrainConfig
 from core.training.control import RunAbandoned, TrainingControl
 from core.training.evaluation import predict
 from core.training.events import Event, PredictionsEvent, StepEvent
-from core.training.experiment import run_experiment
 from tests.helpers.experiments import small_experiment
 
 TRAIN = TrainConfig(epochs=3, batch_size=128, probe_every=0, device="cpu", trajectories=True)

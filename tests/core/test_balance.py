@@ -1,8 +1,8 @@
-"""core.balance: a run's effective ratio and task agreement, in words."""
+"""core.evaluation.balance: a run's effective ratio and task agreement, in words."""
 
 from __future__ import annotations
 
-from core.balance import balance_note, typical_balance
+from core.evaluation.balance import balance_note, typical_balance
 
 
 def rows(ratios, cosines, start=1):

@@ -156,7 +156,7 @@ def test_compare_where_every_run_fails_says_so(capsys, tmp_path, monkeypatch):
 
 def test_compare_without_a_test_split_prints_validation_figures():
     from core.cli.compare_cmd import _format
-    from core.comparison import summarise
+    from core.evaluation.statistics import summarise
 
     runs = pd.DataFrame({"method": ["fixed", "fixed", "gaba", "gaba"], "seed": [0, 1, 0, 1],
                          "val_rmse": [20.0, 21.0, 19.0, 18.0],

@@ -9,9 +9,9 @@ import zipfile
 import numpy as np
 import pytest
 
+from core.common.errors import DataError
 from core.data.cmapss import load_cmapss
 from core.data.prepare import prepare
-from core.errors import DataError
 
 PUBLISHED = {  # subset: (train rows, train units, test rows, test units)
     "FD001": (20631, 100, 13096, 100),

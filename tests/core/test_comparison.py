@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 from scipy.stats import ttest_rel, wilcoxon
 
-from core.comparison import MIN_PAIRS, holm, paired_difference, summarise, summary_to_json
+from core.evaluation.statistics import (
+    MIN_PAIRS,
+    holm,
+    paired_difference,
+    summarise,
+    summary_to_json,
+)
 
 BASE = [10.0, 11.0, 12.0, 9.0, 10.5, 11.5, 10.2]
 GABA = [9.0, 10.2, 11.9, 8.1, 10.6, 10.0, 9.9]
@@ -162,7 +168,7 @@ def test_summary_to_json_is_strict_json():
 def test_variants_are_paired_like_for_like():
     """A variant of another method is paired with the baseline's same variant, or not at all:
     its difference from plain fixed would credit the method with the setting's effect."""
-    from core.comparison import partner
+    from core.evaluation.statistics import partner
 
     def runs(method, rmses):
         return [{"method": method, "seed": s, "rmse": r} for s, r in enumerate(rmses)]

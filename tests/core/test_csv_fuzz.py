@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.common.errors import DataError
 from core.data.csv_source import (
     ColumnMapping,
     preview_csv,
@@ -16,7 +17,6 @@ from core.data.csv_source import (
     validate_csv,
 )
 from core.data.fleet import CYCLE, UNIT, Fleet
-from core.errors import DataError
 from tests.helpers.csv_tables import (
     DELIMITERS,
     ENCODINGS,

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.common.errors import DataError
 from core.data.columns import ROW_ORDER, ColumnMapping
 from core.data.csv_source import preview_csv, read_fleet_csv
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.sources import SourceSpec, load_source
-from core.errors import DataError
 
 TRAIN = make_demo_fleet(DemoConfig(train_units=4, test_units=2)).train.frame
 SETTINGS = ["setting_1", "setting_2", "setting_3"]

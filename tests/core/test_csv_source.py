@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.common.errors import DataError
 from core.data.cmapss import load_cmapss
 from core.data.columns import hint_score, name_tokens
 from core.data.csv_source import (
@@ -19,7 +20,6 @@ from core.data.csv_source import (
     validate_csv,
 )
 from core.data.fleet import CYCLE, UNIT
-from core.errors import DataError
 
 CLEAN = (
     "unit,cycle,setting_1,s1,s2\n1,1,0.5,10.0,20\n1,2,0.5,11.0,21\n2,1,0.7,12.5,22\n2,2,0.7,13,23\n"

@@ -12,10 +12,10 @@ import math
 
 import pytest
 
+from core.experiment.run import build_trainer
 from core.methods.registry import balancing_methods
 from core.runs import RunStatus
 from core.training.config import TrainConfig
-from core.training.experiment import build_trainer
 from tests.helpers.experiments import small_experiment
 
 HEADLINE = ("val_rmse", "rmse", "nasa_score", "mae", "accuracy", "macro_f1")

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from core.cli.main import main
+from core.common.errors import WorkbenchError
 from core.data.sources import load_source
 from core.deploy import export_model, raw_windows
-from core.errors import WorkbenchError
+from core.experiment.run import read_run_config
 from core.runs import RunDir
-from core.training.experiment import read_run_config
 
 pytestmark = pytest.mark.slow
 

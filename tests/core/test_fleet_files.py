@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.common.errors import DataError
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet_export import export_fleet
 from core.data.fleet_files import FleetFilesError, fleet_files, read_fleet_files
 from core.data.sources import SourceSpec, load_source
-from core.errors import DataError
 
 DEMO = DemoConfig(train_units=12, test_units=6)
 

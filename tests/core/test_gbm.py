@@ -11,8 +11,8 @@ import pytest
 from core.baseline.features import window_features
 from core.cli.main import main
 from core.data.windows import WindowSet
+from core.experiment.run import run_experiment
 from core.runs import RunDir, RunStore
-from core.training.experiment import run_experiment
 from tests.helpers.experiments import small_experiment
 
 
@@ -85,7 +85,7 @@ def test_in_service_units_without_truth_are_predicted_and_the_run_finishes(
 
 
 def test_the_comparison_reports_each_methods_seed_ensemble(capsys, tmp_path):
-    from core.ensemble import ensemble_predictions
+    from core.evaluation.seed_ensembles import ensemble_predictions
 
     code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
                  "--preset", "tiny", "--epochs", "1", "--methods", "fixed", "--seeds", "0-2",

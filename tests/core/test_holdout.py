@@ -7,13 +7,13 @@ import argparse
 import numpy as np
 import pytest
 
+from core.common.errors import DataError
+from core.common.settings import add_arguments, from_args
 from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet import CYCLE, UNIT, FleetPair
 from core.data.holdout import count_test_units, hold_out_test
 from core.data.prepare import NO_TEST_SPLIT, prepare
-from core.errors import DataError
-from core.settings import add_arguments, from_args
 
 DEMO = make_demo_fleet(DemoConfig(train_units=20, test_units=4))
 #: A user's export: run-to-failure units only, no test fleet.

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from core.intervals import RulIntervals, calibrate, empirical
+from core.evaluation.intervals import RulIntervals, calibrate, empirical
+from core.experiment.run import run_experiment
 from core.runs import RunStore
-from core.training.experiment import run_experiment
 from tests.helpers.experiments import small_experiment
 
 

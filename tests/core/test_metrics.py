@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.metrics import (
+from core.evaluation.metrics import (
     evaluate,
     health_metrics,
     mae,

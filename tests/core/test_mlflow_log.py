@@ -21,7 +21,7 @@ import pytest
 
 from core.cli import mlflow_cmd
 from core.cli.main import main
-from core.errors import WorkbenchError
+from core.common.errors import WorkbenchError
 from core.runs import RunDir, RunStatus, mlflow_log
 from core.runs.mlflow_log import COMPLETE_TAG, RUN_TAG, log_run, sqlite_uri
 

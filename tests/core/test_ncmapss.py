@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.common.errors import DataError
 from core.data.ncmapss import load_ncmapss
-from core.errors import DataError
 
 h5py = pytest.importorskip("h5py")
 

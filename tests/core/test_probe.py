@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from core.methods.registry import create_method
-from core.probe import block_statistics, gram_statistics, task_gradients
+from core.probe.gradients import block_statistics, gram_statistics, task_gradients
 from core.training.step import TrainingStep
 from tests.core.probe_setup import first_batch, model_and_step
 

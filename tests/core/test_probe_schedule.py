@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.training.experiment import run_experiment
+from core.experiment.run import run_experiment
 from tests.helpers.experiments import small_experiment
 
 COLUMNS = ("train_loss_rul", "train_loss_health", "val_rmse", "weight_rul", "weight_health")

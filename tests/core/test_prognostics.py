@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.prognostics import (
+from core.comparisons.runner import ComparisonPlan, comparison_summary, run_comparison
+from core.evaluation.prognostics import (
     KEYS,
     alpha_cone,
     engine_figures,
@@ -17,7 +18,6 @@ from core.prognostics import (
     prognostic_metrics,
 )
 from core.runs import RunDir
-from core.training.comparison_runs import ComparisonPlan, comparison_summary, run_comparison
 from core.training.config import TrainConfig
 from tests.helpers.experiments import small_experiment
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 import torch
 
+from core.experiment.run import ExperimentConfig, build_trainer, run_experiment
 from core.model import resolve_preset
 from core.runs import RunStore
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
 from tests.helpers.experiments import small_experiment
 
 

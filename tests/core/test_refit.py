@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 
 from core.data.sources import load_source
-from core.inference import FleetPredictor
+from core.experiment.resume import resume_run
+from core.experiment.run import load_data, run_experiment
+from core.prediction.inference import FleetPredictor
 from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
 from core.training.events import RefitEvent
-from core.training.experiment import load_data, run_experiment
-from core.training.resume import resume_run
 from core.training.trainer import SELECTED_CHECKPOINT, Trainer
 from tests.helpers.experiments import small_experiment
 

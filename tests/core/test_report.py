@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from core.cli.main import main
-from core.formats import format_metric
+from core.common.formats import format_metric
+from core.comparisons.runner import comparison_summary
 from core.report import read_comparison, render
 from core.runs import RunDir
-from core.training.comparison_runs import comparison_summary
 
 pytestmark = pytest.mark.slow
 
@@ -225,7 +225,7 @@ def test_a_method_trained_longer_on_every_seed_is_not_paired_with_shorter_fixed_
 ):
     """Both gaba runs with 8 more epochs and no fixed run like them: the report prints no
     difference for the variant (it would credit GABA with the epochs), as the GUI's tab says
-    'no comparison': both read core.comparison's like-for-like pairs."""
+    'no comparison': both read core.evaluation.statistics's like-for-like pairs."""
     from workbench.panels.comparison_tables import NO_COMPARISON, verdict
 
     copy = tmp_path / "copy"
@@ -307,7 +307,7 @@ def test_the_gradient_section_says_what_each_methods_balance_means(page, compari
 
     import pandas as pd
 
-    from core.balance import balance_note
+    from core.evaluation.balance import balance_note
 
     text, _ = page
     for method in ("fixed", "gaba"):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from core.experiment.run import build_trainer, run_experiment
 from core.methods.registry import create_method
-from core.probe import gram_statistics
-from core.representation_probe import representation_gradients
+from core.probe.gradients import gram_statistics
+from core.probe.representation import representation_gradients
 from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
-from core.training.experiment import build_trainer, run_experiment
 from core.training.step import TrainingStep
 from tests.core.probe_setup import first_batch, model_and_step
 from tests.helpers.experiments import small_experiment

@@ -33,7 +33,7 @@ def test_same_seed_trains_the_same_history_as_before_optimisation(now, method):
 
 def test_the_reference_is_sensitive_to_a_changed_seed():
     """The check above would notice a change: another seed moves the figures far beyond 1e-4."""
-    from core.training.experiment import run_experiment
+    from core.experiment.run import run_experiment
     from tests.data import write_golden_history as golden
 
     result, _ = run_experiment(golden.golden_config("fixed").with_(seed=4))

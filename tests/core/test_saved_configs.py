@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.comparisons.runner import normalised_config
+from core.experiment import run as experiment
+from core.experiment.run import ExperimentConfig
 from core.methods.aggregation import MissingSolverError
-from core.training import experiment
-from core.training.comparison_runs import normalised_config
-from core.training.experiment import ExperimentConfig
 
 
 def test_a_setting_a_saved_file_lacks_is_read_as_its_default():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.training.comparison_runs import parse_seeds
+from core.comparisons.runner import parse_seeds
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from core.experiment.run import run_experiment
 from core.runs import RunStore
 from core.training.config import TrainConfig
-from core.training.experiment import run_experiment
 from core.training.selection import SELECT_ON, selection_score
 from tests.helpers.experiments import small_experiment
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from core.cli.main import main
+from core.common.errors import WorkbenchError
 from core.data.demo import DemoConfig
 from core.data.pipeline_file import FILE, pipeline_from_dict
 from core.data.sources import SourceSpec, load_source
-from core.errors import WorkbenchError
-from core.fleet_ensemble import FleetEnsemble
-from core.inference import FleetPredictor
+from core.experiment.run import load_data, run_experiment
+from core.prediction.ensemble import FleetEnsemble
+from core.prediction.inference import FleetPredictor
 from core.runs import RunStore
-from core.training.experiment import load_data, run_experiment
 from tests.helpers.experiments import small_experiment
 
 

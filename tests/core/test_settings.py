@@ -15,10 +15,10 @@ import pytest
 
 from core.cli.main import build_parser
 from core.cli.train_cmd import experiment_from_args
+from core.common.settings import check, declared, is_settings
 from core.data.config import PreprocessConfig
-from core.settings import check, declared, is_settings
+from core.experiment.run import ExperimentConfig
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig
 from tests.helpers.settings_values import SETTINGS_CLASSES, cli_words, flat, other_value, read
 
 SECTION = {"TrainConfig": "train", "PreprocessConfig": "preprocess"}
@@ -70,5 +70,5 @@ def test_the_command_line_keeps_its_own_defaults_where_declared():
     [*SETTINGS_CLASSES, *(d.base for d in [*declared(PreprocessConfig)] if is_settings(d.base))],
 )
 def test_every_field_of_a_settings_class_is_declared(cls):
-    """A field added without :func:`core.settings.setting` would miss the CLI and the GUI."""
+    """A field added without :func:`core.common.settings.setting` would miss the CLI and the GUI."""
     assert {f.name for f in dataclasses.fields(cls)} == {d.name for d in declared(cls)}

@@ -17,16 +17,16 @@ import pandas as pd
 import pytest
 import torch
 
+from core.common.errors import DataError
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet_export import export_fleet
 from core.data.prepare import prepare
 from core.data.removals import apply_removals, read_removals
 from core.data.sources import SourceSpec, load_source
-from core.errors import DataError
+from core.experiment.run import ExperimentConfig, build_trainer
 from core.methods.registry import balancing_methods, create_method
 from core.runs import RunStatus
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, build_trainer
 from core.training.step import censored_losses
 
 DEMO = DemoConfig(train_units=24, test_units=8)

@@ -81,11 +81,11 @@ def test_a_resumed_run_tells_tensorboard_to_drop_the_events_after_its_epoch(tmp_
     # a fast machine resumes within the second the first attempt opened its file in
     monkeypatch.setattr(event_file_writer, "time", _SameSecond())
 
+    from core.experiment.resume import resume_run
+    from core.experiment.run import load_data, run_experiment
     from core.runs import RunStore
     from core.training.control import TrainingControl
     from core.training.events import EpochEvent
-    from core.training.experiment import load_data, run_experiment
-    from core.training.resume import resume_run
     from tests.helpers.experiments import small_experiment
 
     config = small_experiment()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from core.experiment.run import ExperimentConfig, build_trainer, run_experiment
 from core.methods.fixed import FixedWeights
 from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
@@ -19,7 +20,6 @@ from core.training.events import (
     ProbeEvent,
     StepEvent,
 )
-from core.training.experiment import ExperimentConfig, build_trainer, run_experiment
 from tests.helpers.experiments import small_experiment
 
 
@@ -139,7 +139,7 @@ def test_demo_fleet_is_learnable_in_six_tiny_epochs():
     """
     config = small_experiment(source=small_experiment().source.__class__())
     config = config.with_(train=config.train.__class__(epochs=6, device="cpu", trajectories=False))
-    trainer = build_trainer(config, data := __import__("core.training.experiment",
+    trainer = build_trainer(config, data := __import__("core.experiment.run",
                             fromlist=["load_data"]).load_data(config))  # fmt: skip
     result = trainer.fit()
     mean_rmse = float(np.sqrt(np.mean((data.test_last.rul - data.train.rul.mean()) ** 2)))

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from core.experiment import run as experiment
+from core.experiment.run import run_experiment, tuned_config
 from core.methods.fixed import TUNING_GRID
 from core.runs import RunStore
-from core.training import experiment
-from core.training.experiment import run_experiment, tuned_config
 from core.training.tuning import FILE, Tuning
 from tests.helpers.experiments import small_experiment
 

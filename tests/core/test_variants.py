@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.variants import MISSING, differing_settings, variant_suffixes
+from core.evaluation.variants import MISSING, differing_settings, variant_suffixes
 
 
 def config(method="fixed", seed=0, refit=False, epochs=30, **more):

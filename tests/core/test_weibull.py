@@ -34,10 +34,10 @@ from core.data.fleet import CYCLE, UNIT
 from core.data.fleet_export import export_fleet
 from core.data.prepare import prepare
 from core.data.sources import SourceSpec, load_source
-from core.intervals import RulIntervals
+from core.evaluation.intervals import RulIntervals
+from core.experiment.run import run_experiment
 from core.methods.registry import METHODS, describe_methods
 from core.runs import RunDir, RunStore
-from core.training.experiment import run_experiment
 from tests.helpers.experiments import small_experiment
 
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
+from core.experiment.run import ExperimentConfig, load_data, run_experiment
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig, load_data, run_experiment
 
 GOLDEN = Path(__file__).with_name("golden_history.json")
 METHODS = ("fixed", "gaba", "pcgrad", "uncertainty")

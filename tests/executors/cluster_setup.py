@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.training.comparison_runs import ComparisonPlan, run_comparison
+from core.comparisons.runner import ComparisonPlan, run_comparison
 from core.training.config import TrainConfig
 from tests.helpers.experiments import small_experiment
 

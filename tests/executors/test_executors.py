@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.common.formats import count
+from core.comparisons.runner import ComparisonPlan, run_comparison
 from core.data.sources import SourceSpec
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.executors.transfer import write_files
-from core.formats import count
 from core.runs import RunStatus, RunStore
-from core.training.comparison_runs import ComparisonPlan, run_comparison
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent
 from tests.executors.cluster_setup import (
@@ -183,7 +183,7 @@ def test_files_from_a_worker_never_land_outside_the_run_folder(tmp_path):
 
 
 def _tasks(plan) -> list[RunTask]:
-    from core.training.comparison_runs import run_task
+    from core.comparisons.runner import run_task
 
     return [run_task(c) for c in plan.experiments()]
 
@@ -249,7 +249,7 @@ def test_runs_on_a_worker_node_of_a_two_node_cluster_land_in_the_drivers_store(t
         # a fresh driver process: Ray cannot switch clusters within one (see ray_cluster._USED)
         script = (
             "import sys; from pathlib import Path; from core.executors import ExecutorConfig; "
-            "from core.training.comparison_runs import run_comparison; "
+            "from core.comparisons.runner import run_comparison; "
             "from tests.executors.cluster_setup import tiny_plan; "
             "run_comparison(tiny_plan(), Path(sys.argv[1]), "
             "executor=ExecutorConfig('ray', address=sys.argv[2]))"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
+from core.experiment.run import ExperimentConfig
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig
 
 SMALL_DEMO = DemoConfig(train_units=24, test_units=8)
 

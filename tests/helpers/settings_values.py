@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.common.settings import Declared, declared, is_settings
 from core.data.config import PreprocessConfig
-from core.settings import Declared, declared, is_settings
 from core.training.config import TrainConfig
 
 SETTINGS_CLASSES = (TrainConfig, PreprocessConfig)

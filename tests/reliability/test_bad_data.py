@@ -21,13 +21,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from core.common.errors import DataError, DataWarning
 from core.data.cmapss import COLUMNS, READINGS, load_cmapss
 from core.data.csv_source import read_fleet_csv
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet import UNIT, Fleet, FleetPair
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
-from core.errors import DataError, DataWarning
 from tests.helpers.csv_tables import check_fleet, messy_tables
 from tests.reliability.cmapss_reference import (
     SPIKES,

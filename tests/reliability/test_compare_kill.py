@@ -20,7 +20,7 @@ import pytest
 
 from core.cli import compare_cmd
 from core.cli.main import main
-from core.formats import count
+from core.common.formats import count
 from core.runs import RunInfo, RunStatus, RunStore
 from core.training.events import FinishedEvent
 from tests.reliability import full_disk

@@ -23,10 +23,10 @@ import pytest
 
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
+from core.experiment.run import ExperimentConfig
 from core.model import DualTaskModel
 from core.runs import RunDir, RunStatus, RunStore
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 

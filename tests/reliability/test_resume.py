@@ -14,13 +14,13 @@ from dataclasses import replace
 import pytest
 import torch
 
+from core.experiment.resume import ResumeError, resumable, resume_run
+from core.experiment.run import load_data, run_experiment
 from core.methods.registry import balancing_methods
 from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent
-from core.training.experiment import load_data, run_experiment
-from core.training.resume import ResumeError, resumable, resume_run
 from core.training.step import TrainingStep
 from core.training.trainer import LAST_CHECKPOINT
 from tests.helpers.experiments import small_experiment

@@ -19,13 +19,13 @@ import pytest
 import torch
 
 from core.cli.main import main
+from core.common.errors import WorkbenchError
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
-from core.errors import WorkbenchError
+from core.experiment.run import ExperimentConfig, run_experiment
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.training.config import TrainConfig
 from core.training.events import EpochEvent
-from core.training.experiment import ExperimentConfig, run_experiment
 from tests.reliability import full_disk
 from tests.reliability.store_writers import PAYLOAD, hammer
 

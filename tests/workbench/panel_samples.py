@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.comparison import summarise
+from core.evaluation.statistics import summarise
 from core.training.events import PredictionsEvent
 
 LOSS_KEYS = ("train_loss_rul", "val_loss_rul", "train_loss_health", "val_loss_health")

@@ -9,9 +9,9 @@ import pytest
 from panel_samples import predictions_event
 from PySide6.QtCore import Qt
 
-from core.formats import format_difference as signed
-from core.formats import format_metric, format_metric_spread
-from core.prognostics import alpha_cone
+from core.common.formats import format_difference as signed
+from core.common.formats import format_metric, format_metric_spread
+from core.evaluation.prognostics import alpha_cone
 from core.training.events import PredictionsEvent
 from workbench.panels import ComparisonPanel, TrajectoryPanel
 from workbench.panels.comparison_tables import PROGNOSTIC_METRICS

@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt
 
 from core.data.columns import ColumnMapping
 from core.data.demo import make_demo_fleet
-from core.inference import FleetPredictor
+from core.experiment.run import run_experiment
+from core.prediction.inference import FleetPredictor
 from core.runs import RunInfo, RunStatus, RunStore
-from core.training.experiment import run_experiment
 from tests.helpers.experiments import SMALL_DEMO, small_experiment
 from workbench.fleet.fleet_table import COLUMNS
 from workbench.fleet.fleet_view import FleetView
@@ -209,7 +209,7 @@ def test_both_heads_are_shown_and_their_disagreement_is_marked(view, qtbot, expe
 
 
 def test_a_run_predicting_one_constant_is_flagged(view, qtbot, monkeypatch):
-    from core.inference import FleetPredictor
+    from core.prediction.inference import FleetPredictor
 
     real_raw = FleetPredictor.raw
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from PySide6.QtCore import QSettings, Qt, QThread
 
-from core.formats import count
+from core.common.formats import count
 from core.runs import RunDir, RunStore
 from core.training.step import Diverged, TrainingStep
 from workbench.training import worker as worker_module

@@ -17,12 +17,12 @@ import pytest
 from panel_samples import prediction_frame
 from PySide6.QtCore import Qt
 
-from core.comparison import summarise
-from core.formats import (
+from core.common.formats import (
     format_metric,
     format_metric_spread,
     metric_kind,
 )
+from core.evaluation.statistics import summarise
 from core.runs import RunInfo
 from workbench.fleet.fleet_view import _run_label
 from workbench.panels import ComparisonPanel, TestResultsPanel

@@ -197,7 +197,7 @@ def test_gradient_panel_tolerates_infinite_and_missing_values(make):
 
 def test_gradient_panel_says_what_the_balance_means(make):
     """The toolbar names the typical effective ratio and cosine; the tooltip the sentence."""
-    from core.balance import balance_headline, balance_note
+    from core.evaluation.balance import balance_headline, balance_note
 
     panel = make(GradientPanel)
     assert panel.balance.text() == ""

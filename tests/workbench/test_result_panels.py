@@ -51,7 +51,7 @@ def test_confusion_from_the_table_when_metrics_lack_it(make):
 def test_a_new_method_never_takes_a_colour_in_use_while_one_is_free():
     """However many methods a session has drawn, a new one gets an unused colour if any is
     left (it used to cycle through the palette onto gaba's green)."""
-    from core import colours
+    from core.common import colours
 
     for i in range(len(colours.PALETTE) + 2):
         taken = set(colours._METHOD_COLOURS.values())

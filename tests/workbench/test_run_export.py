@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 
 from core.data.sources import load_source
 from core.deploy import raw_windows
+from core.experiment.run import read_run_config
 from core.runs import RunDir
 from core.runs.mlflow_log import RUN_TAG, sqlite_uri
-from core.training.experiment import read_run_config
 from workbench.shell.run_export import ExportModelDialog
 
 pytestmark = pytest.mark.slow

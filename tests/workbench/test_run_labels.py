@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.fleet_prediction import seed_ensembles
+from core.prediction.fleet import seed_ensembles
 from core.runs import RunInfo, RunStatus
 from core.training.config import TrainConfig
 from tests.helpers.experiments import small_experiment

@@ -23,8 +23,8 @@ from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig, make_demo_fleet
 from core.data.fleet_export import ExportedFleet, export_fleet
 from core.data.sources import SourceSpec
+from core.experiment.run import run_experiment
 from core.runs import RunDir, RunStore
-from core.training.experiment import run_experiment
 from tests.helpers.experiments import small_experiment
 from workbench.common.time_units import run_time_unit
 from workbench.fleet.fleet_view import FleetView

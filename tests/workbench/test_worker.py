@@ -10,11 +10,11 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
+from core.experiment.failure import describe_failure
+from core.experiment.run import ExperimentConfig
 from core.runs import RunDir, RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, StepEvent
-from core.training.experiment import ExperimentConfig
-from core.training.failure import describe_failure
 from workbench.training.jobs import JobOutcome, TrainingJob
 from workbench.training.worker import TrainingWorker
 

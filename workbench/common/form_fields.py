@@ -1,7 +1,7 @@
 """Form fields built from a setting's declaration: range, value, tooltip and label in one place.
 
 :class:`SettingsEditors` makes one editor per field of a settings class
-declared with :func:`core.settings.setting` (``TrainConfig``,
+declared with :func:`core.common.settings.setting` (``TrainConfig``,
 ``PreprocessConfig``), reads the class back from them and remembers their
 values; a dock lays the editors out. A new setting therefore appears in the
 GUI without touching any dock: docks place the settings they want in view
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.settings import Declared, declared, is_settings, names
+from core.common.settings import Declared, declared, is_settings, names
 
 #: Qt spin boxes hold 32-bit ints.
 INT_LIMIT = 2**31 - 1
@@ -38,7 +38,7 @@ class SettingsEditors:
     Parameters
     ----------
     cls
-        A settings dataclass whose fields are declared with :func:`core.settings.setting`.
+        A settings dataclass whose fields are declared with :func:`core.common.settings.setting`.
     custom
         Editors a dock builds itself for some fields (e.g. a device list limited
         to this machine); they are read the same way as generated ones.

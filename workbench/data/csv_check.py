@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.common.errors import DataError, DataWarning
 from core.data.columns import ROW_ORDER, ColumnMapping, detect_roles, resolve_columns
 from core.data.config import PreprocessConfig
 from core.data.csv_source import (
@@ -38,7 +39,6 @@ from core.data.fleet_files import (
 from core.data.holdout import hold_out_test
 from core.data.prepare import NO_TEST_SPLIT, short_unit_warnings
 from core.data.sources import SourceSpec, read_fleet, read_in_service, read_training_fleet
-from core.errors import DataError, DataWarning
 from workbench.data.gui_hints import gui_wording
 from workbench.plotting.style import MUTED, STATE_COLOURS, WARNING
 

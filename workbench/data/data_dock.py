@@ -1,7 +1,7 @@
 """The Data dock: choose a fleet and the preprocessing, load it off the GUI thread, check it.
 
 Loading never blocks the window and never loses what was loaded: a bad
-folder or file shows its :class:`~core.errors.DataError` message (file, row,
+folder or file shows its :class:`~core.common.errors.DataError` message (file, row,
 column) in the dock, and the previously loaded data stays in use.
 """
 
@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.common.errors import DataError
 from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
 from core.data.summary import summarise
-from core.errors import DataError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.common.widgets import scrollable
 from workbench.common.window_fit import FULL_TITLE, elide_middle

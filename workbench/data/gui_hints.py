@@ -1,6 +1,6 @@
 """The engine's hints in the GUI's words: "tick it under Ignored", not "--ignore-cols".
 
-Messages and hints of :class:`~core.errors.DataError` are written once in
+Messages and hints of :class:`~core.common.errors.DataError` are written once in
 ``core/`` and shared by the command line and the GUI, so they name ``rulwb``
 flags. A GUI user has no flags; each flag phrase is rewritten here to the
 control that does the same thing. A flag no phrase covers still never reaches
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
+from core.common.settings import declared, is_settings
 from core.data.columns import ROW_ORDER
 from core.data.config import PreprocessConfig
-from core.settings import declared, is_settings
 
 #: Flag phrases of core's data hints and what a GUI user does instead, most specific first.
 GUI_PHRASES: tuple[tuple[str, str], ...] = (

@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.comparisons.runner import ComparisonPlan, parse_seeds
 from core.data.config import PreprocessConfig
 from core.data.sources import SourceSpec
 from core.executors import ExecutorConfig
+from core.experiment.run import ExperimentConfig
 from core.model.presets import PRESETS
 from core.runs.mlflow_log import TrackingConfig
-from core.training.comparison_runs import ComparisonPlan, parse_seeds
 from core.training.config import TrainConfig
-from core.training.experiment import ExperimentConfig
 from core.training.selection import LABELS as SELECTION_LABELS
 from core.training.selection import SELECT_ON
 from workbench.common.form_fields import SettingsEditors

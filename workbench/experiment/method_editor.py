@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.methods.registry import describe_methods
+from core.experiment import describe_methods
 
 #: Stand-in bound for a setting the registry leaves open.
 OPEN_BOUND = 1e9

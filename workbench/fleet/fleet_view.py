@@ -33,17 +33,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.common.errors import WorkbenchError
+from core.common.formats import format_metric
 from core.data.columns import ColumnMapping
-from core.errors import WorkbenchError
-from core.fleet_ensemble import FleetEnsemble
-from core.fleet_prediction import (
+from core.prediction.ensemble import FleetEnsemble
+from core.prediction.fleet import (
     FleetResult,
     InServiceData,
     predict_fleet,
     seed_ensembles,
     usable_runs,
 )
-from core.formats import format_metric
 from core.runs import RunDir, RunInfo, RunStore, RunStoreError
 from workbench.common.background import CLOSE_WAIT_S, BackgroundTasks
 from workbench.common.time_units import CYCLES, run_time_unit, time_unit

@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.baseline.weibull import WeibullFit
-from core.formats import format_value
+from core.common.formats import format_value
 from workbench.common.time_units import CYCLES, time_unit
 from workbench.life_data.data_views import WeibullPlotData
 from workbench.plotting.hover import nearest_point

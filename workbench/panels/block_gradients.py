@@ -18,8 +18,8 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from core.formats import format_value
-from core.settings import declared
+from core.common.formats import format_value
+from core.common.settings import declared
 from core.training.config import TrainConfig
 from workbench.plotting.curves import GrowingSeries
 from workbench.plotting.panel import Panel

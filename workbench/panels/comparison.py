@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.formats import format_metric, format_value
+from core.common.formats import format_metric, format_value
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
 from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import nearest_point
@@ -158,7 +158,7 @@ class ComparisonPanel(Panel):
         self.pair_with.blockSignals(False)
 
     def set_summary(self, summary: pd.DataFrame) -> None:
-        """Per-method statistics from ``core.comparison.summarise``."""
+        """Per-method statistics from ``core.evaluation.statistics.summarise``."""
         self.summary = summary.copy()
         self.summary_table.show_summary(self.summary)
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from core.formats import (
+from core.common.formats import (
     PREFIXES,
     format_difference,
     format_metric,
@@ -31,7 +31,7 @@ SUMMARY_METRICS = {
     "interval_width": "interval width",
     "seconds": "time (s)",  # the same one-decimal format as the runs table's "Time (s)"
 }
-#: Test prognostic figures (core.prognostics) with their paired difference from the
+#: Test prognostic figures (core.evaluation.prognostics) with their paired difference from the
 #: baseline: column stem -> (header, short name for the difference's header, what it is).
 #: Higher is better for all of them, unlike RMSE.
 PROGNOSTIC_METRICS = {
@@ -134,7 +134,7 @@ class SummaryTable(QTableWidget):
         return cls()
 
     def show_summary(self, summary: pd.DataFrame) -> None:
-        """Fill from ``core.comparison.summarise`` output: mean ± std per metric, p vs baseline.
+        """Fill from ``evaluation.statistics.summarise``: mean ± std per metric, p vs baseline.
 
         Columns: method, the RMSE verdict against the baseline (:func:`verdict_item`),
         runs, each metric's mean ± std, the ensemble RMSE, RMSE's paired difference,
@@ -271,7 +271,7 @@ def fill_table(table: QTableWidget, frame: pd.DataFrame, first: tuple[str, ...])
 def cell(column: str, value) -> QTableWidgetItem:
     """A table cell for one value: methods coloured, numbers formatted and sortable.
 
-    Metrics take their fixed format (``core.formats``), so a run's
+    Metrics take their fixed format (``core.common.formats``), so a run's
     RMSE reads the same here as in the queue and the test results.
     """
     if column == "method":

@@ -14,7 +14,7 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
-from core.balance import balance_headline, balance_note
+from core.evaluation.balance import balance_headline, balance_note
 from workbench.common.widgets import ElidedLabel
 from workbench.plotting.curves import GrowingSeries, SmoothedSeries
 from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
@@ -87,7 +87,7 @@ class GradientPanel(Panel):
         for key in QUANTITIES:
             self._make_curves(key)
         self.smoothing = self._make_smoothing_box()
-        #: What the balance means, in words (core.balance), from the probed steps so far.
+        #: What the balance means, in words (core.evaluation.balance), from the probed steps so far.
         self.balance = ElidedLabel()
         self.balance.setObjectName("balanceHeadline")
         self._balance_rows: list[dict] = []

@@ -7,7 +7,7 @@ import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from core.formats import format_metric, format_value
+from core.common.formats import format_metric, format_value
 from workbench.common.time_units import CYCLES, rul_label, time_unit
 from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, clear_items

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSizePolicy, QToolButton, QWidget
 
-from core.formats import count, format_value
-from core.prognostics import ALPHA, LAMBDA, alpha_cone, engine_figures
+from core.common.formats import count, format_value
+from core.evaluation.prognostics import ALPHA, LAMBDA, alpha_cone, engine_figures
 from core.training.events import PredictionsEvent
 from workbench.common.time_units import CYCLES, HOURS, rul_label, time_axis_label, time_unit
 from workbench.plotting.health_bands import HealthBands, state_markers

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 
-from core.formats import format_value
+from core.common.formats import format_value
 from workbench.plotting.style import MUTED, pen
 
 #: Mouse moves are sampled at most this often; faster is invisible and costs time.

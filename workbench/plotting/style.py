@@ -23,7 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 # The colours that name tasks, health states and methods are shared with the HTML report.
-from core.colours import (  # noqa: F401  (re-exported for the panels)
+from core.common.colours import (  # noqa: F401  (re-exported for the panels)
     HEALTH,
     HEALTH_STATES,
     PALETTE,

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.common.errors import DataError
+from core.common.formats import count
 from core.data.demo import DemoConfig
-from core.errors import DataError
-from core.formats import count
 from core.runs import RunDir, RunStoreError
 from core.runs.location import default_runs_dir
 from core.training.events import EpochEvent, RefitEvent, StepEvent

@@ -14,7 +14,7 @@ import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from core.formats import format_metric
+from core.common.formats import format_metric
 from core.training.events import RefitEvent, StepEvent
 
 
@@ -28,7 +28,7 @@ def device_text() -> str:
 def result_text(metrics: dict) -> str:
     """`` · test RMSE 12.34 · accuracy 85.0 %``; the validation RMSE without a test split.
 
-    Numbers as everywhere else in the workbench (``core.formats``).
+    Numbers as everywhere else in the workbench (``core.common.formats``).
     """
     rmse = "rmse" if format_metric("rmse", metrics.get("rmse"), missing="") else "val_rmse"
     named = ((rmse, "test RMSE" if rmse == "rmse" else "val RMSE"), ("accuracy", "accuracy"))

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.comparison import summarise
-from core.ensemble import add_ensembles
-from core.formats import count
-from core.methods.registry import METHODS
+from core.common.formats import count
+from core.comparisons.runner import RESULT_COLUMNS, normalised_config
+from core.evaluation.seed_ensembles import add_ensembles
+from core.evaluation.statistics import summarise
+from core.evaluation.variants import differing_settings, variant_suffixes
+from core.experiment import METHODS
 from core.runs import RunDir, RunStoreError
-from core.training.comparison_runs import RESULT_COLUMNS, normalised_config
-from core.variants import differing_settings, variant_suffixes
 from workbench.training.run_queue_model import COMPARABLE, QueueRow
 
 #: Metrics carried into the run table, in the order the panel shows them: comparison.csv's,

@@ -15,8 +15,8 @@ import pandas as pd
 
 from core.data.prepare import PreparedData
 from core.executors import ExecutorConfig
+from core.experiment.run import ExperimentConfig
 from core.training.control import TrainingControl
-from core.training.experiment import ExperimentConfig
 
 
 @dataclass

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.formats import count
+from core.common.formats import count
+from core.experiment.resume import resumable
 from core.runs import RunDir
-from core.training.resume import resumable
 from workbench.training.run_queue_model import (
     PROGRESS_COLUMN,
     QueueRow,

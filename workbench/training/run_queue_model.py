@@ -17,14 +17,14 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from core.common.formats import format_metric
 from core.data.demo import DemoConfig
 from core.data.prepare import PreparedData
 from core.data.sources import SourceSpec
-from core.formats import format_metric
+from core.evaluation.variants import variant_suffixes
+from core.experiment.run import ExperimentConfig
 from core.runs import RunDir, RunInfo, RunStoreError
-from core.training.experiment import ExperimentConfig
 from core.training.selection import LABELS as SELECTION_LABELS
-from core.variants import variant_suffixes
 
 #: Statuses of a row that will not change any more.
 ENDED = ("finished", "stopped", "diverged", "failed", "interrupted", "damaged")

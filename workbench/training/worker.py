@@ -21,19 +21,19 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.common.errors import WorkbenchError
+from core.comparisons.runner import experiment_key as key_of
+from core.comparisons.runner import run_task
 from core.data.prepare import PreparedData
-from core.errors import WorkbenchError
 from core.executors import RunOutcome, open_executor, run_tasks
+from core.experiment.failure import data_key, describe_failure
+from core.experiment.resume import resume_run
+from core.experiment.run import ExperimentConfig, load_data, run_experiment
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.live import ThreadPlan, cpu_cores, plan_threads
 from core.runs.location import default_runs_dir
-from core.training.comparison_runs import experiment_key as key_of
-from core.training.comparison_runs import run_task
 from core.training.control import RunAbandoned, TrainingControl
 from core.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, StepEvent
-from core.training.experiment import ExperimentConfig, load_data, run_experiment
-from core.training.failure import data_key, describe_failure
-from core.training.resume import resume_run
 from core.training.trainer import TrainResult
 from workbench.common.background import BackgroundTasks
 from workbench.training.jobs import BatchJob, JobOutcome, TrainingJob

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 from scipy.special import softmax
 
+from core.common.errors import WorkbenchError
 from core.data.config import HealthThresholds
 from core.data.fleet import Fleet
 from core.data.pipeline_file import FILE as PREPROCESSING
@@ -23,13 +24,12 @@ from core.data.pipeline_file import pipeline_from_dict
 from core.data.prepare import FittedPipeline, PreparedData
 from core.data.sources import SourceSpec, load_source
 from core.data.windows import WindowSet
-from core.errors import WorkbenchError
-from core.intervals import RulIntervals
+from core.evaluation.intervals import RulIntervals
+from core.experiment.run import ExperimentConfig, load_data, read_run_config
 from core.model import DualTaskModel, ModelPreset
 from core.runs import BEST_CHECKPOINT, RunDir, RunStoreError
 from core.training.batches import DeviceWindows
 from core.training.evaluation import predict
-from core.training.experiment import ExperimentConfig, load_data, read_run_config
 from core.training.results import INTERVALS, calibrate_from_trajectories, with_bounds
 
 HEALTH_NAMES = np.array(HealthThresholds.NAMES)

@@ -6,7 +6,7 @@ same per-task gradients are reused to form the update, so a probed step costs
 two backward passes, never three.
 
 A cheaper mode measures the gradients with respect to the shared
-representation instead (:mod:`core.representation_probe`); each record says
+representation instead (:mod:`core.probe.representation`); each record says
 which space it measured in (``probe_space``).
 """
 

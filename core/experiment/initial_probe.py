@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from core.data.prepare import PreparedData
-from core.probe import gram_statistics, task_gradients
+from core.experiment.run import ExperimentConfig, build_trainer
+from core.probe.gradients import gram_statistics, task_gradients
 from core.training.batches import DeviceWindows
-from core.training.experiment import ExperimentConfig, build_trainer
 
 
 def probe_at_initialisation(config: ExperimentConfig, data: PreparedData, batches: int) -> dict:

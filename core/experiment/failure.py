@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from core.errors import DataError, WorkbenchError
+from core.common.errors import DataError, WorkbenchError
+from core.experiment.run import ExperimentConfig
 from core.runs import RunStoreError
-from core.training.experiment import ExperimentConfig
 
 
 def data_key(config: ExperimentConfig) -> str:

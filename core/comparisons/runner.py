@@ -5,7 +5,7 @@ finished with the same configuration is not redone, so a comparison killed
 midway and started again continues where it stopped. A run that was
 interrupted or stopped after a completed epoch goes on from that epoch in its
 own folder (the same figures as if it had never stopped, see
-:mod:`core.training.resume`), so a study longer than a working session still
+:mod:`core.experiment.resume`), so a study longer than a working session still
 ends. A run whose files are damaged or were edited into something a comparison
 cannot use is reported through ``notice`` and its pair is redone.
 """
@@ -22,19 +22,19 @@ from pathlib import Path
 import pandas as pd
 
 from core import __version__
-from core.comparison import summarise
+from core.common.formats import count
 from core.data.prepare import PreparedData
-from core.ensemble import add_ensembles
+from core.evaluation.prognostics import KEYS as PROGNOSTIC_KEYS
+from core.evaluation.seed_ensembles import add_ensembles
+from core.evaluation.statistics import summarise
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.executors.worker_run import resumable_copy
-from core.formats import count
-from core.prognostics import KEYS as PROGNOSTIC_KEYS
+from core.experiment.resume import resumable, resume_run
+from core.experiment.run import ExperimentConfig, load_data, run_experiment
 from core.runs import RunDir, RunInfo, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write, atomic_write_json, describe_os_error
 from core.training.control import TrainingControl
 from core.training.events import Event
-from core.training.experiment import ExperimentConfig, load_data, run_experiment
-from core.training.resume import resumable, resume_run
 
 RESULT_COLUMNS = (
     "rmse",
@@ -48,7 +48,7 @@ RESULT_COLUMNS = (
     "val_macro_f1",
     "interval_coverage",
     "interval_width",
-    # prognostic figures on the trajectories (core.prognostics), test then validation
+    # prognostic figures on the trajectories (core.evaluation.prognostics), test then validation
     *PROGNOSTIC_KEYS,
     *(f"val_{key}" for key in PROGNOSTIC_KEYS),
     "seconds",

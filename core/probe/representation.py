@@ -1,6 +1,6 @@
 """The representation-level probe: task gradients on the shared features, not the weights.
 
-In parameter mode (:mod:`core.probe`) each task's gradient is taken on every
+In parameter mode (:mod:`core.probe.gradients`) each task's gradient is taken on every
 shared parameter, which costs one backward pass through the whole trunk per
 task: two trunk backwards per probed step. Here each task's gradient is taken
 with respect to the shared representation ``z = model.representation(x)``
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from core.probe import GramNorms, gram_matrix
+from core.probe.gradients import GramNorms, gram_matrix
 
 #: The two spaces a probe can measure in (``TrainConfig.probe_space``).
 PROBE_SPACES = ("parameters", "representation")

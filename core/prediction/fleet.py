@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.common.errors import WorkbenchError
+from core.comparisons.runner import experiment_key
 from core.data.columns import ColumnMapping
 from core.data.csv_source import ReadOptions, read_truth_csv
 from core.data.fleet import Fleet
 from core.data.sources import read_fleet
-from core.errors import WorkbenchError
-from core.fleet_ensemble import FleetEnsemble
-from core.inference import FleetPrediction
+from core.evaluation.variants import variant_suffixes
+from core.experiment.run import ExperimentConfig
+from core.prediction.ensemble import FleetEnsemble
+from core.prediction.inference import FleetPrediction
 from core.runs import BEST_CHECKPOINT, RunInfo, RunStatus
-from core.training.comparison_runs import experiment_key
-from core.training.experiment import ExperimentConfig
-from core.variants import variant_suffixes
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def predict_fleet(
 ) -> FleetResult:
     """Load the runs (unless ``predictor`` is them, loaded before) and predict the engines.
 
-    Several runs predict together: their mean (a seed ensemble, core.fleet_ensemble).
+    Several runs predict together: their mean (a seed ensemble, core.prediction.ensemble).
     """
     predictor = predictor or FleetEnsemble.from_runs(list(runs))
     fleet = in_service_fleet(predictor, data)

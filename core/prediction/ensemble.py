@@ -2,7 +2,7 @@
 
 The runs of one method over several seeds disagree engine by engine; their
 mean is more accurate than a typical member (the comparison reports both,
-``core.ensemble``). Here the members each window the fleet with their own
+``core.evaluation.seed_ensembles``). Here the members each window the fleet with their own
 saved preprocessing, predict, and the ensemble averages the RUL and the
 health-state probabilities. Its interval is calibrated for the ensemble
 itself: split-conformal on the members' mean validation predictions (each
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.common.errors import WorkbenchError
 from core.data.fleet import Fleet
-from core.errors import WorkbenchError
-from core.inference import FleetPrediction, FleetPredictor, fleet_tables
-from core.intervals import RulIntervals
+from core.evaluation.intervals import RulIntervals
+from core.prediction.inference import FleetPrediction, FleetPredictor, fleet_tables
 from core.runs import RunDir
 from core.training.results import calibrate_from_trajectories
 

@@ -150,7 +150,7 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 
 #: Separates a method from the settings that set its variant apart: ``gaba · epochs=12``
-#: (:func:`core.variants.variant_suffixes`).
+#: (:func:`core.evaluation.variants.variant_suffixes`).
 VARIANT_MARK = " · "
 
 

@@ -24,6 +24,7 @@ from core.data.pipeline_file import FILE as PREPROCESSING
 from core.data.pipeline_file import pipeline_to_dict
 from core.data.prepare import PreparedData, prepare
 from core.data.sources import SourceSpec, load_source
+from core.methods.base import BalancingMethod
 from core.methods.registry import create_method
 from core.model import DualTaskModel, ModelPreset, resolve_preset
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
@@ -178,7 +179,7 @@ def build_trainer(
     seed_everything(config.seed)
     model = DualTaskModel(data.n_features, config.model_preset())
     method = create_method(config.method, **config.method_params)
-    if method.baseline:
+    if not isinstance(method, BalancingMethod):
         raise ValueError(f"'{config.method}' is a baseline, not a network: use run_experiment")
     trainer = Trainer(data, method, model, config.train, config.seed, run, on_event, control)
     if config.train.refit:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.common.errors import WorkbenchError
 from core.data.prepare import PreparedData
-from core.errors import WorkbenchError
+from core.experiment.run import build_trainer, load_data, read_run_config
 from core.runs import RunDir, RunStatus, RunStoreError
 from core.training.control import TrainingControl
 from core.training.events import Event
-from core.training.experiment import build_trainer, load_data, read_run_config
 from core.training.trainer import LAST_CHECKPOINT, Trainer, TrainResult
 
 #: Runs that ended for good: a finished run has nothing left, a diverged one would diverge again.

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.config import HealthThresholds
-from core.metrics import evaluate
+from core.evaluation.metrics import evaluate
 from core.runs import RunDir, RunStoreError
 
 PROBABILITIES = tuple(f"p_{name}" for name in HealthThresholds.NAMES)

@@ -48,7 +48,7 @@ METRIC_KINDS = {
     "accuracy": "percent",
     "interval_coverage": "percent",
     "macro_f1": "ratio",
-    # prognostic figures (core.prognostics): shares of engines or of life, time, ratios
+    # prognostic figures (core.evaluation.prognostics): shares of engines or of life, time, ratios
     "alpha_lambda": "percent",
     "alpha_lambda_fraction": "percent",
     "prognostic_horizon": "cycles",
