@@ -41,7 +41,7 @@ shape is +9.5 % high on average, as much as with lives drawn from the fitted
 Weibull itself: the export cuts each engine at a share of *its own* life, while
 the censored likelihood assumes removals independent of lives; with removal ages
 drawn independently of the lives it recovers both (``studies/weibull_suspensions.py``,
-tests/core/test_weibull.py, docs/methods.md#weibull).
+tests/core/baseline/test_weibull.py, docs/methods.md#weibull).
 
 Everything here is Qt-free and independent of the run machinery, so the GUI can
 draw the probability plot (:func:`probability_plot_points`, :func:`fit_weibull`)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pandas, torch and the training stack load when the command 
     import pandas as pd
 
 #: core.executors.EXECUTORS, written out: that package imports the training stack, and
-#: `rulwb --help` must not (tests/core/test_cli_startup.py checks the two agree).
+#: `rulwb --help` must not (tests/core/cli/test_startup.py checks the two agree).
 EXECUTORS = ("serial", "local", "ray")
 
 

@@ -2,7 +2,7 @@
 
 Command modules import the training stack (torch, pandas's heavier users,
 scikit-learn, matplotlib) inside their handlers, so `rulwb --help` answers
-without it (tests/core/test_cli_startup.py, benchmarks/cli_startup.py).
+without it (tests/core/cli/test_startup.py, benchmarks/cli_startup.py).
 
 Every command catches the workbench's own errors and prints their message
 (file, line, column, what to do) instead of a traceback, exiting non-zero.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from core.runs.mlflow_log import LoggedRun
 
-#: core.runs.mlflow_log.EXPERIMENT (tests/core/test_mlflow_log.py checks they agree).
+#: core.runs.mlflow_log.EXPERIMENT (tests/core/runs/test_mlflow_log.py checks they agree).
 EXPERIMENT = "rul-workbench"
 
 

@@ -11,7 +11,7 @@ A settings dataclass (:class:`core.training.config.TrainConfig`,
   :func:`declared`).
 
 So a new setting is one field: it appears on the command line, in every run's
-``config.json`` and in the GUI, and ``tests/core/test_settings.py`` walks
+``config.json`` and in the GUI, and ``tests/core/common/test_settings.py`` walks
 every field through all three.
 """
 

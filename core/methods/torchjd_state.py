@@ -8,7 +8,7 @@ private attributes and does not expose through ``state_dict``:
 * Nash-MTL's warm start (``prvs_alpha``, a NumPy array).
 
 Both are pinned to the TorchJD version in ``pyproject.toml`` (``<0.19``);
-``tests/core/test_torchjd_state.py`` checks them against the installed
+``tests/core/methods/test_torchjd_state.py`` checks them against the installed
 version, so an upgrade that renames them fails there, not in a resumed run.
 """
 

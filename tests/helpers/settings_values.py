@@ -1,8 +1,8 @@
 """A valid value other than the default for every declared setting, and how to type it.
 
 Shared by the test that walks every setting through the command line and
-config.json (tests/core/test_settings.py) and the one that walks it through
-the GUI's forms (tests/workbench/test_settings_forms.py).
+config.json (tests/core/common/test_settings.py) and the one that walks it through
+the GUI's forms (tests/workbench/experiment/test_settings_forms.py).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def stop_after_first_epoch(control):
 
 
 # fixed_tuned trains as fixed once its choice is made; that a resumed run reuses the choice
-# (tuning.json) is tests/core/test_tuning.py's, which keeps five tuning runs out of this test.
+# (tuning.json) is tests/core/training/test_tuning.py's; it keeps five tuning runs out of this one.
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [m for m in balancing_methods() if m != "fixed_tuned"])
 def test_stopped_and_resumed_run_ends_like_an_uninterrupted_one(name, small_data, tmp_path):

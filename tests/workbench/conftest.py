@@ -16,9 +16,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from gui_support import SMALL_DEMO, TEST_WINDOW, ThreadWatch, quick_settings
 from PySide6.QtCore import QSettings
 
+from tests.helpers.gui_support import SMALL_DEMO, TEST_WINDOW, ThreadWatch, quick_settings
 from workbench.plotting.redraw import RedrawCoalescer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from panel_samples import prediction_frame
 from PySide6.QtCore import Qt
 
 from core.common.formats import (
@@ -24,6 +23,7 @@ from core.common.formats import (
 )
 from core.evaluation.statistics import summarise
 from core.runs import RunInfo
+from tests.helpers.panel_samples import prediction_frame
 from workbench.fleet.fleet_view import _run_label
 from workbench.panels import ComparisonPanel, TestResultsPanel
 from workbench.shell.status import TrainingStatusBar

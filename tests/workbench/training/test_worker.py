@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from gui_support import SMALL_DEMO
 from PySide6.QtCore import QObject, QThread, Signal
 
 from core.data.config import PreprocessConfig
@@ -15,6 +14,7 @@ from core.experiment.run import ExperimentConfig
 from core.runs import RunDir, RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.events import EpochEvent, PredictionsEvent, ProbeEvent, StepEvent
+from tests.helpers.gui_support import SMALL_DEMO
 from workbench.training.jobs import JobOutcome, TrainingJob
 from workbench.training.worker import TrainingWorker
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from gui_support import ThreadWatch
 from PySide6.QtCore import QThread
+
+from tests.helpers.gui_support import ThreadWatch
 
 
 def test_a_running_qthread_is_reported_until_it_ends(monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 
 from core.cli.main import EXAMPLES, build_parser
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: Packages that cost seconds to import and that no help text needs.
 HEAVY = ("torch", "sklearn", "scipy", "matplotlib", "torchjd")
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from panel_samples import predictions_event
 from PySide6.QtCore import Qt
 
 from core.common.formats import format_difference as signed
 from core.common.formats import format_metric, format_metric_spread
 from core.evaluation.prognostics import alpha_cone
 from core.training.events import PredictionsEvent
+from tests.helpers.panel_samples import predictions_event
 from workbench.panels import ComparisonPanel, TrajectoryPanel
 from workbench.panels.comparison_tables import PROGNOSTIC_METRICS
 from workbench.training.comparison_feed import comparison_inputs

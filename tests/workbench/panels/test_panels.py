@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 import pytest
-from panel_samples import (
+
+from core.training.events import PredictionsEvent
+from tests.helpers.panel_samples import (
     LOSS_KEYS,
     comparison_data,
     loss_rows,
@@ -18,8 +20,6 @@ from panel_samples import (
     predictions_event,
     probe_records,
 )
-
-from core.training.events import PredictionsEvent
 from workbench.panels import (
     ComparisonPanel,
     GradientPanel,

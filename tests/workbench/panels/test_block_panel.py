@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from panel_samples import probe_records
 
+from tests.helpers.panel_samples import probe_records
 from workbench.panels import BlockGradientPanel
 from workbench.panels.block_gradients import BLOCKS, EMPTY_TEXT, FIGURES
 from workbench.plotting.redraw import RedrawCoalescer

@@ -22,7 +22,7 @@ from core.executors.transfer import write_files
 from core.runs import RunStatus, RunStore
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent
-from tests.executors.cluster_setup import (
+from tests.helpers.cluster_setup import (
     figures,
     free_port,
     ray_sockets_off_loopback,
@@ -33,7 +33,7 @@ from tests.executors.cluster_setup import (
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +250,7 @@ def test_runs_on_a_worker_node_of_a_two_node_cluster_land_in_the_drivers_store(t
         script = (
             "import sys; from pathlib import Path; from core.executors import ExecutorConfig; "
             "from core.comparisons.runner import run_comparison; "
-            "from tests.executors.cluster_setup import tiny_plan; "
+            "from tests.helpers.cluster_setup import tiny_plan; "
             "run_comparison(tiny_plan(), Path(sys.argv[1]), "
             "executor=ExecutorConfig('ray', address=sys.argv[2]))"
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from panel_samples import comparison_data, prediction_frame
 
+from tests.helpers.panel_samples import comparison_data, prediction_frame
 from workbench.panels import ComparisonPanel, TestResultsPanel
 from workbench.plotting.style import method_colour
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_support import SMALL_DEMO
 from PySide6.QtCore import Qt
 
 from core.baseline.weibull import fit_weibull, probability_plot_points, training_lives
@@ -25,6 +24,7 @@ from core.data.fleet_export import export_fleet
 from core.data.health_indicators import SCORES, rank_sensors, sensor_scores
 from core.data.prepare import PreparedData
 from core.data.sources import SourceSpec, load_source
+from tests.helpers.gui_support import SMALL_DEMO
 from workbench.data.data_dock import DataDock
 from workbench.data.data_form import SENSORS_BY_OFF
 from workbench.life_data.sensor_table import COLUMNS, SORT_ROLE

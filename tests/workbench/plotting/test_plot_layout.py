@@ -13,7 +13,8 @@ import itertools
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from panel_samples import (
+
+from tests.helpers.panel_samples import (
     comparison_data,
     loss_rows,
     prediction_frame,
@@ -21,7 +22,6 @@ from panel_samples import (
     probe_records,
     weight_steps,
 )
-
 from workbench.panels import (
     BlockGradientPanel,
     ComparisonPanel,

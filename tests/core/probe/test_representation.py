@@ -16,8 +16,8 @@ from core.probe.representation import representation_gradients
 from core.runs import RunStatus, RunStore
 from core.training.config import TrainConfig
 from core.training.step import TrainingStep
-from tests.core.probe_setup import first_batch, model_and_step
 from tests.helpers.experiments import small_experiment
+from tests.helpers.probe_setup import first_batch, model_and_step
 
 
 def _representation_step(model, method, lr=0.01):

@@ -11,7 +11,7 @@ import torch
 from core.methods.registry import create_method
 from core.probe.gradients import block_statistics, gram_statistics, task_gradients
 from core.training.step import TrainingStep
-from tests.core.probe_setup import first_batch, model_and_step
+from tests.helpers.probe_setup import first_batch, model_and_step
 
 
 def _slow_norms(model, losses, shared):
