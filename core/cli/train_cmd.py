@@ -110,12 +110,20 @@ def experiment_from_args(
     ``rulwb compare`` passes each method's own.
     """
     from core.experiment.run import ExperimentConfig
+    from core.runs import RunStoreError
+    from core.runs.run_format import current_config
 
     if args.config is not None:
         try:
-            return ExperimentConfig.from_dict(json.loads(args.config.read_text(encoding="utf-8")))
+            saved = json.loads(args.config.read_text(encoding="utf-8"))
+            if not isinstance(saved, dict):
+                raise ValueError(f"expected a JSON object, found {type(saved).__name__}")
+            # a run's config.json of any format, read as the run trained
+            return ExperimentConfig.from_dict(current_config(saved))
         except (OSError, ValueError) as exc:  # JSON and Unicode errors are ValueErrors
             raise ValueError(f"{args.config}: cannot use the run config ({exc})") from None
+        except RunStoreError as exc:  # a newer format
+            raise ValueError(f"{args.config}: cannot use the run config ({exc.reason})") from None
     return ExperimentConfig(
         source=source_from_args(args),
         preprocess=preprocess_from_args(args),

@@ -33,6 +33,7 @@ from core.experiment.resume import resumable, resume_run
 from core.experiment.run import ExperimentConfig, load_data, run_experiment
 from core.runs import RunDir, RunInfo, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import atomic_write, atomic_write_json, describe_os_error
+from core.runs.run_format import stamped
 from core.training.control import TrainingControl
 from core.training.events import Event
 
@@ -106,11 +107,13 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def normalised_config(config: dict) -> dict:
-    """A saved config as the current code writes it (the file itself when it cannot be read).
+    """A run's config (as ``RunDir.read_config`` gives it) as the current code writes it.
 
-    Read back through :class:`ExperimentConfig`, so a run made before a setting
-    existed has that setting's default rather than a gap. A method this
-    installation cannot create (Nash-MTL without its solver) keeps the file's
+    Read back through :class:`ExperimentConfig`: the method's settings resolved,
+    the model section from the preset. (A setting an older config.json lacks is
+    filled with its value from before it existed when the file is read,
+    :mod:`core.runs.run_format`.) A method this installation cannot create
+    (Nash-MTL without its solver), or a config it cannot read, keeps the file's
     settings.
     """
     with contextlib.suppress(ValueError, ImportError):
@@ -121,9 +124,8 @@ def normalised_config(config: dict) -> dict:
 def _identity(config: dict) -> str:
     """What makes two runs the same experiment (everything but library versions).
 
-    A run made before a setting existed matches a plan that uses that
-    setting's default (:func:`normalised_config`), so a resumed comparison
-    does not train it again.
+    Compared as the current code writes configs (:func:`normalised_config`), so
+    a run matches a plan with the same settings whatever format its file has.
     """
     config = normalised_config(config)
     return json.dumps({k: v for k, v in config.items() if k != "versions"}, sort_keys=True)
@@ -221,7 +223,7 @@ def _row(config: dict, metrics: dict, path: Path) -> dict:
         "seed": config["seed"],
         "run_dir": str(path),
         "status": metrics.get("status"),
-        "select_on": metrics.get("select_on", "rul"),  # runs from before select_on: RMSE
+        "select_on": metrics.get("select_on"),
     }
     row.update({k: metrics.get(k) for k in RESULT_COLUMNS})
     return row
@@ -366,7 +368,7 @@ def _write_plan(plan: ComparisonPlan, executor: ExecutorConfig, folder: Path) ->
         "seeds": plan.seeds,
         "method_params": plan.params,
         "baseline": plan.baseline,
-        "base": plan.base.to_dict(),
+        "base": stamped(plan.base.to_dict()),  # config.json's layout, and its format
         "executor": executor.to_dict(),
     }
     atomic_write_json(folder / "comparison.json", record)

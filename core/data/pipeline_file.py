@@ -17,11 +17,12 @@ with reasons; with ``sensors_by``, ``ranked_by`` and the health-indicator
 ``reach``), ``normaliser`` (``eps``, ``mean`` and ``std``: k × features) and
 ``range`` (``low``, ``high``: per feature, normalised units) and ``time_unit``
 (``cycles`` or ``hours``: the unit of every RUL the run predicts; a file
-without it is from a run of cycles).
+without it is from a run of cycles, :func:`run_time_unit`).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from core.common.errors import WorkbenchError
 from core.data.config import PreprocessConfig
 from core.data.prepare import FittedPipeline
 from core.data.preprocess import ConditionNormaliser, FeatureChoice, OperatingConditions
+from core.data.time_axis import CYCLES, HOURS
 
 FILE = "preprocessing.json"
 FORMAT = "rul-workbench preprocessing"
@@ -92,8 +94,23 @@ def pipeline_from_dict(data: Any, file: Path | str = FILE) -> FittedPipeline:
         _check_shapes(features, conditions, normaliser, low, high)
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise WorkbenchError(f"{file}: the saved preprocessing cannot be used ({error})") from None
-    time_unit = str(data.get("time_unit", "cycles"))
+    time_unit = str(data.get("time_unit", CYCLES))  # see run_time_unit
     return FittedPipeline(config, features, conditions, normaliser, low, high, time_unit)
+
+
+def run_time_unit(run_dir: str | Path) -> str:
+    """``cycles`` or ``hours``: the unit of a run's RUL, from its ``preprocessing.json``.
+
+    ``cycles`` where the file does not say: it was written before time units
+    existed (1a0830e), the run predates the file (41a51ba) -- every such run is
+    of cycles -- or the file cannot be read.
+    """
+    try:
+        saved = json.loads((Path(run_dir) / FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return CYCLES
+    unit = saved.get("time_unit") if isinstance(saved, dict) else None
+    return HOURS if str(unit or "").strip().lower() == HOURS else CYCLES
 
 
 def _features_record(features: FeatureChoice) -> dict[str, Any]:

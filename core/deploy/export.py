@@ -392,6 +392,8 @@ def _signature(run: Path, predictor: FleetPredictor, format: str) -> dict[str, A
 def _write_notes(folder: Path, run: Path, predictor: FleetPredictor, signature: dict) -> None:
     """``preprocessing.json`` (copied, or made for a run that predates it), model.json, README."""
     saved = run / PREPROCESSING
+    # the run's own file, byte for byte; without one, the pipeline the predictor
+    # rebuilt (core.prediction.inference reads runs made before the file existed)
     if saved.is_file():
         shutil.copyfile(saved, folder / PREPROCESSING)
     else:

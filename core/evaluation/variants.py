@@ -49,10 +49,11 @@ def _shared(config: dict[str, Any]) -> dict[str, str]:
 def differing_settings(configs: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     """Settings (other than method and seed) whose value is not the same in every run.
 
-    ``configs`` are the runs' ``config.json`` contents; each setting comes
-    with its values, ``"False / True"``. A setting one run's file lacks (it
-    was written before the setting existed, or leaves it at the preset's)
-    counts as :data:`MISSING` there.
+    ``configs`` are the runs' ``config.json`` contents (as ``RunDir.read_config``
+    gives them: a setting an older file lacks is already filled in,
+    :mod:`core.runs.run_format`); each setting comes with its values,
+    ``"False / True"``. A setting one run's config lacks (``dropout``, which
+    is absent where the run keeps the preset's) counts as :data:`MISSING` there.
     """
     values = _values([_shared(c) for c in configs])
     return [(k, " / ".join(sorted(v))) for k, v in values.items() if len(v) > 1]

@@ -72,7 +72,7 @@ class ExperimentConfig:
             "seed": self.seed,
             "versions": versions(),
         }
-        if self.dropout is not None:  # absent otherwise, so older runs keep their identity
+        if self.dropout is not None:  # absent otherwise: the preset's
             data["dropout"] = list(self.dropout)
         return data
 
@@ -109,28 +109,19 @@ class ExperimentConfig:
 
 
 def _saved_dropout(data: dict) -> tuple[float, float] | None:
-    """The (BiLSTM, funnel) dropout a saved configuration asks for, if not the preset's.
+    """The (BiLSTM, funnel) dropout a saved configuration asks for; None: the preset's.
 
-    ``dropout`` is one number (both) or two; a config.json written before the
-    presets dropped dropout has none, but its ``model`` section says what the run
-    used, and that is honoured, so ``--config`` and resume rebuild the same model.
+    ``dropout`` is one number (both) or two. (A config.json written when the
+    presets had dropout says it in its ``model`` section: ``RunDir.read_config``
+    turns that into ``dropout``, :mod:`core.runs.run_format`.)
     """
     given = data.get("dropout")
-    if given is not None:
-        values = [given, given] if _number(given) else given
-        if not isinstance(values, list) or len(values) != 2 or not all(map(_number, values)):
-            raise ValueError(f"'dropout' must be a number or two numbers, found {given!r}")
-        return float(values[0]), float(values[1])
-    model = data.get("model")
-    if not isinstance(model, dict):
+    if given is None:
         return None
-    lstm, funnel = model.get("lstm_dropout"), model.get("funnel_dropout")
-    if not (_number(lstm) and _number(funnel)):
-        return None
-    preset = resolve_preset(str(data.get("preset", "compact")))
-    if (lstm, funnel) == (preset.lstm_dropout, preset.funnel_dropout):
-        return None
-    return float(lstm), float(funnel)
+    values = [given, given] if _number(given) else given
+    if not isinstance(values, list) or len(values) != 2 or not all(map(_number, values)):
+        raise ValueError(f"'dropout' must be a number or two numbers, found {given!r}")
+    return float(values[0]), float(values[1])
 
 
 def _number(value: object) -> TypeGuard[int | float]:

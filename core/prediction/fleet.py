@@ -106,7 +106,7 @@ def seed_ensembles(runs: list[RunInfo]) -> list[tuple[str, tuple[Path, ...]]]:
     """
     groups: dict[str, list[RunInfo]] = {}
     for info in usable_runs(runs):
-        try:  # read through the configuration, so runs from before a setting existed match
+        try:  # read through the configuration: method settings resolved, unusable ones left out
             same = experiment_key(ExperimentConfig.from_dict(info.config or {}).with_(seed=0))
         except ValueError:
             continue

@@ -1,8 +1,11 @@
 """Predicting RUL for engines still in service with a finished run's selected weights.
 
-A run folder holds its full configuration, so the training data (and with it
-the fitted feature choice, condition model and normaliser) can be rebuilt
-exactly; new fleets are then windowed the way the training windows were.
+A run folder holds its fitted preprocessing (``preprocessing.json``) and its
+full configuration; new fleets are windowed the way the training windows were.
+Runs made before a file existed are read here, where what the file would hold
+is derived: no ``preprocessing.json`` (the pipeline is rebuilt from the
+source), no ``intervals.json`` (calibrated from ``trajectories.csv``). Older
+config.json and metrics.json shapes: :mod:`core.runs.run_format`.
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ class FleetPredictor:
         self.model = model.eval()
         self.pipeline = pipeline
         self.config = config
-        #: The run's calibrated RUL intervals (``intervals.json``); None for older runs.
+        #: The run's calibrated RUL intervals (``intervals.json``, or calibrated from its
+        #: validation trajectories); None when it has neither.
         self.intervals = intervals
 
     @classmethod

@@ -20,6 +20,7 @@ from core.comparisons.runner import finished_runs, normalised_config
 from core.evaluation.variants import variant_suffixes
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import read_json
+from core.runs.run_format import current_config
 
 
 @dataclass
@@ -171,6 +172,8 @@ def _read_plan(path: Path) -> dict[str, Any] | None:
     """comparison.json, or ``None`` when it is missing or unreadable (the runs still report)."""
     try:
         plan = read_json(path)
+        if isinstance(plan, dict) and isinstance(plan.get("base"), dict):
+            plan["base"] = current_config(plan["base"], path)  # config.json's layout and format
     except RunStoreError:
         return None
     return plan if isinstance(plan, dict) else None

@@ -147,7 +147,7 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
     base = _base(record)
     source, prep, train = base.get("source", {}), base.get("preprocess", {}), base.get("train", {})
     health = prep.get("health", {})
-    select_on = train.get("select_on", "rul")
+    select_on = train.get("select_on")
     rows = [
         ("data", _source_text(source)),
         ("window", f"{prep.get('window')} cycles (shorter units front-padded)"),

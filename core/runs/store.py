@@ -35,6 +35,7 @@ from core.runs.atomic import (
     read_json,
     union_columns,
 )
+from core.runs.run_format import current_checkpoint, current_config, current_metrics, stamped
 from core.runs.status import RunStatus, effective_status, now, status_record
 
 CONFIG, STATUS, METRICS = "config.json", "status.json", "metrics.json"
@@ -88,12 +89,14 @@ class RunDir:
         return self.path.name
 
     def write_config(self, config: dict[str, Any]) -> None:
-        """Store the full configuration (NaN/inf become null)."""
-        atomic_write_json(self.path / CONFIG, config)
+        """Store the full configuration, stamped with the current format (NaN/inf become null)."""
+        atomic_write_json(self.path / CONFIG, stamped(config))
 
     def read_config(self) -> dict[str, Any]:
-        """The run's configuration; RunStoreError if missing or damaged."""
-        return _check_object(read_json(self.path / CONFIG), self.path / CONFIG)
+        """The run's configuration in the current shape, whatever format it was written in
+        (:mod:`core.runs.run_format`); RunStoreError if missing, damaged or newer."""
+        path = self.path / CONFIG
+        return current_config(_check_object(read_json(path), path), path)
 
     def set_status(self, status: RunStatus, detail: str = "", **extra: Any) -> None:
         """Record the run's state, the owning process and the time.
@@ -184,15 +187,16 @@ class RunDir:
         return read_csv_table(path, data)
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
-        """Store the test metrics (NaN/inf become null)."""
-        atomic_write_json(self.path / METRICS, metrics)
+        """Store the test metrics, stamped with the current format (NaN/inf become null)."""
+        atomic_write_json(self.path / METRICS, stamped(metrics))
 
     def read_metrics(self) -> dict[str, Any] | None:
-        """The test metrics, or None while the run has not written them."""
+        """The test metrics in the current shape (:mod:`core.runs.run_format`), or None while
+        the run has not written them."""
         path = self.path / METRICS
         if not path.exists():
             return None
-        return _check_object(read_json(path), path)
+        return current_metrics(_check_object(read_json(path), path), path)
 
     def _write_table(self, file_name: str, table: pd.DataFrame) -> None:
         atomic_write(self.path / file_name, lambda handle: table.to_csv(handle, index=False))
@@ -231,7 +235,8 @@ class RunDir:
     def load_checkpoint(
         self, name: str = BEST_CHECKPOINT, map_location: Any = "cpu", weights_only: bool = True
     ) -> dict[str, Any]:
-        """Load a checkpoint; ``weights_only`` refuses arbitrary pickled objects."""
+        """Load a checkpoint in the current shape; ``weights_only`` refuses arbitrary pickled
+        objects."""
         import torch
 
         path = self._checkpoint_path(name)
@@ -253,7 +258,7 @@ class RunDir:
                 f"{type(state).__name__})",
                 path,
             )
-        return state
+        return current_checkpoint(state)
 
 
 def _label(config: dict[str, Any], name: str | None) -> str:

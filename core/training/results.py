@@ -110,10 +110,11 @@ def has_truth(rul: np.ndarray) -> bool:
 
 
 def calibrate_from_trajectories(trajectories: pd.DataFrame, coverage: float) -> RulIntervals | None:
-    """Intervals from a run's saved validation predictions (its ``trajectories.csv``).
+    """Intervals from saved validation predictions (a ``trajectories.csv`` table).
 
-    Exactly the calibration a run does at its end, for runs made before they
-    wrote ``intervals.json``; None when the table has no validation rows.
+    Exactly the calibration a run does at its end: for an ensemble's mean, and
+    for runs made before they wrote ``intervals.json`` (read in
+    :mod:`core.prediction.inference`); None when the table has no validation rows.
     """
     if trajectories.empty:
         return None

@@ -410,10 +410,8 @@ class Trainer:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         self.history = [dict(row) for row in state["history"]]
-        best = state["best"]
-        # runs saved before select_on existed kept their RMSE under "val_rmse"
-        score = best["score"] if "score" in best else best["val_rmse"]
-        self.best = (float(score), int(best["epoch"]), best["model"])
+        best = state["best"]  # an older checkpoint's shape: core.runs.run_format
+        self.best = (float(best["score"]), int(best["epoch"]), best["model"])
 
     def _checkpoint(self, weights: dict) -> dict:
         return {

@@ -2,17 +2,16 @@
 
 A fleet whose time column counts hours (``TSN``, a timestamp) is trained on
 hours, and every RUL the run predicts is in hours; the run saves the unit in
-its ``preprocessing.json`` (``core.data.pipeline_file``). The panels ask here
-for their axis labels, so a run of hours never says "cycles". A run without
-the key (older runs), or whose file cannot be read, is a run of cycles.
+its ``preprocessing.json`` (``core.data.pipeline_file``, which also says
+what a file without the unit means). The panels ask here for their axis
+labels, so a run of hours never says "cycles".
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from core.data.pipeline_file import FILE as PREPROCESSING
+from core.data import pipeline_file
 from core.data.time_axis import CYCLES, HOURS
 
 __all__ = [
@@ -26,7 +25,7 @@ __all__ = [
 
 
 def time_unit(value: object) -> str:
-    """``hours`` when ``value`` says hours, else ``cycles`` (the unit of every older run)."""
+    """``hours`` when ``value`` says hours, else ``cycles``."""
     return HOURS if str(value or "").strip().lower() == HOURS else CYCLES
 
 
@@ -41,11 +40,5 @@ def time_axis_label(unit: object) -> str:
 
 
 def run_time_unit(run_dir: str | Path | None) -> str:
-    """The unit of a run's RUL, from its ``preprocessing.json`` (``cycles`` when unknown)."""
-    if not run_dir:
-        return CYCLES
-    try:
-        saved = json.loads((Path(run_dir) / PREPROCESSING).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return CYCLES
-    return time_unit(saved.get("time_unit") if isinstance(saved, dict) else None)
+    """The unit of a run's RUL (:func:`core.data.pipeline_file.run_time_unit`); no run: cycles."""
+    return pipeline_file.run_time_unit(run_dir) if run_dir else CYCLES

@@ -475,7 +475,9 @@ def _summary(result: FleetResult, shown: pd.DataFrame, unit: str = CYCLES) -> st
 def ranked_engines(engines: pd.DataFrame, rank_by: str, due_below: float) -> pd.DataFrame:
     """Engines most urgent first by ``rank_by``; ``due`` where the lower bound < ``due_below``.
 
-    A run made before intervals existed has no bounds: no "due" flag, ranked by prediction.
+    A prediction without intervals (``core.prediction.inference``: a run with neither
+    intervals.json nor validation trajectories) has no bounds: no "due" flag, ranked by
+    prediction.
     """
     shown = engines.copy()
     if "rul_lower" in shown:

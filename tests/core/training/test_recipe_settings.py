@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import pytest
 import torch
 
 from core.experiment.run import ExperimentConfig, build_trainer, run_experiment
-from core.model import resolve_preset
 from core.runs import RunStore
 from core.training.config import TrainConfig
 from tests.helpers.experiments import small_experiment
@@ -76,15 +74,6 @@ def test_dropout_override_is_recorded_and_rebuilds_the_same_model():
         small_experiment().with_(dropout=(0.0, 1.5)).model_preset()
 
 
-def test_a_config_saved_when_presets_had_dropout_rebuilds_that_model():
-    """config.json of an older run has no 'dropout' key, but its 'model' section is honoured."""
-    saved = ExperimentConfig(preset="compact").to_dict()
-    saved["model"] = {**saved["model"], "lstm_dropout": 0.2, "funnel_dropout": 0.2}
-    preset = ExperimentConfig.from_dict(saved).model_preset()
-    assert (preset.lstm_dropout, preset.funnel_dropout) == (0.2, 0.2)
-    assert math.isclose(resolve_preset("compact").funnel_dropout, 0.0)
-
-
 def test_the_thread_count_is_part_of_the_run_and_is_honoured(small_data, tmp_path):
     """config.json records the threads; a repeat with --config trains on as many."""
     before = torch.get_num_threads()
@@ -143,8 +132,8 @@ def test_only_the_mix_of_the_task_weights_reaches_the_update(small_data):
     # clipping equalises only the steps whose gradient norm exceeds it: nearly all of them
     # (0.05 % apart here; exactly equal from the start near 0, whose gradients are larger)
     assert _fixed(small_data, (0.05, 0.05), "sgd") == pytest.approx(clipped, rel=2e-3)
-    unclipped = _fixed(small_data, (0.5, 0.5), "sgd", clip_norm=0.0, lr=1e-4)
-    assert _fixed(small_data, (0.05, 0.05), "sgd", 0.0, 1e-4) != pytest.approx(unclipped, rel=1e-3)
+    unclipped = _fixed(small_data, (0.5, 0.5), "sgd", clip_norm=0.0, lr=1e-3)
+    assert _fixed(small_data, (0.05, 0.05), "sgd", 0.0, 1e-3) != pytest.approx(unclipped, rel=1e-2)
 
 
 def test_swa_is_the_equal_weight_mean_of_the_steps_after_it_starts():
