@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.cli.options import add_source_arguments, source_from_args
+from core.prediction import DUE_BELOW, RANK_BY
 
 if TYPE_CHECKING:  # the model stack (torch) loads when the command runs
     from core.data.fleet import Fleet
@@ -29,6 +30,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         help="a finished run's folder; give several (--run A --run B) to average their "
         "predictions (a seed ensemble, with intervals calibrated for the ensemble)",
+    )
+    predict.add_argument(
+        "--rank-by",
+        choices=tuple(RANK_BY),
+        default="pred_rul",
+        help="most urgent first by the predicted RUL or by its interval's lower bound "
+        "(default: %(default)s), as the fleet view ranks them",
+    )
+    predict.add_argument(
+        "--due-below",
+        type=float,
+        default=DUE_BELOW,
+        help="an engine is 'due' when its interval's lower bound is below this, in the "
+        "run's time unit (default: %(default)s)",
     )
     predict.add_argument("--out", type=Path, help="write the engine table as CSV here")
     predict.add_argument("--json", action="store_true", help="print the engine table as JSON")
@@ -64,7 +79,9 @@ def run_predict(args: argparse.Namespace) -> int:
         fleet = predictor.in_service_fleet() or source_fleet(predictor.config.source)
     else:
         fleet = _engines(args, predictor)
-    engines = predictor.predict(fleet).engines
+    from core.prediction.fleet import ranked_engines
+
+    engines = ranked_engines(predictor.predict(fleet).engines, args.rank_by, args.due_below)
     for unit, warning in zip(engines["unit"], engines["warning"], strict=True):
         if warning:
             print(f"rulwb: warning: engine {unit}: {warning}", file=sys.stderr)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from core.common.errors import WorkbenchError
 from core.comparisons.runner import experiment_key
 from core.data.columns import ColumnMapping
@@ -17,9 +19,28 @@ from core.data.fleet import Fleet
 from core.data.sources import read_fleet
 from core.evaluation.variants import variant_suffixes
 from core.experiment.run import ExperimentConfig
+from core.prediction import DUE_BELOW
 from core.prediction.ensemble import FleetEnsemble
 from core.prediction.inference import FleetPrediction
 from core.runs import BEST_CHECKPOINT, RunInfo, RunStatus
+
+
+def ranked_engines(
+    engines: pd.DataFrame, rank_by: str = "pred_rul", due_below: float = DUE_BELOW
+) -> pd.DataFrame:
+    """Engines most urgent first by ``rank_by``; ``due`` where the lower bound < ``due_below``.
+
+    The maintenance view's rule, in one place for the fleet view and ``rulwb
+    predict``. A prediction without intervals (a run with neither intervals.json
+    nor validation trajectories) has no bounds: no "due" column, ranked by the
+    prediction.
+    """
+    shown = engines.copy()
+    if "rul_lower" in shown:
+        at = shown.columns.get_loc("rul_upper") + 1
+        shown.insert(at, "due", shown["rul_lower"] < due_below)
+    key = rank_by if rank_by in shown else "pred_rul"
+    return shown.sort_values(key, kind="stable").reset_index(drop=True)
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,13 @@ from PySide6.QtWidgets import (
 from core.common.errors import WorkbenchError
 from core.common.formats import format_metric
 from core.data.columns import ColumnMapping
+from core.prediction import DUE_BELOW, RANK_BY
 from core.prediction.ensemble import FleetEnsemble
 from core.prediction.fleet import (
     FleetResult,
     InServiceData,
     predict_fleet,
+    ranked_engines,
     seed_ensembles,
     usable_runs,
 )
@@ -54,9 +56,6 @@ from workbench.plotting.export import export_frame_csv
 from workbench.plotting.style import HEALTH_STATES, MUTED, STATE_COLOURS
 
 ERROR_STYLE = f"color: {STATE_COLOURS['critical']};"
-#: Default maintenance threshold (in the run's time unit): due when the interval's lower
-#: bound is below it.
-DUE_BELOW = 30
 INFO_STYLE = f"color: {MUTED};"
 #: Engines' predicted RUL spread (in the run's time unit) under which a run is flagged as
 #: predicting a constant.
@@ -214,14 +213,14 @@ class FleetView(QWidget):
         self.predict_button = _button("Predict", self.predict, "Predict RUL of every engine")
         self.export_button = _button("Export CSV…", self._ask_export, "Save the engine table")
         self.rank_box = QComboBox()
-        self.rank_box.addItem("predicted RUL", "pred_rul")
-        self.rank_box.addItem("lower bound", "rul_lower")
+        for column in ("pred_rul", "rul_lower"):
+            self.rank_box.addItem(RANK_BY[column], column)
         self.rank_box.setToolTip(
             "Most urgent first, by the predicted RUL or by the calibrated interval's lower bound"
         )
         self.due_box = QSpinBox()
         self.due_box.setRange(0, 1000)
-        self.due_box.setValue(DUE_BELOW)
+        self.due_box.setValue(int(DUE_BELOW))
         self.due_box.setSuffix(" cycles")
         self.due_box.setToolTip(
             "Maintenance threshold: an engine is due when its interval's lower bound is below it"
@@ -472,26 +471,10 @@ def _summary(result: FleetResult, shown: pd.DataFrame, unit: str = CYCLES) -> st
     return text
 
 
-def ranked_engines(engines: pd.DataFrame, rank_by: str, due_below: float) -> pd.DataFrame:
-    """Engines most urgent first by ``rank_by``; ``due`` where the lower bound < ``due_below``.
-
-    A prediction without intervals (``core.prediction.inference``: a run with neither
-    intervals.json nor validation trajectories) has no bounds: no "due" flag, ranked by
-    prediction.
-    """
-    shown = engines.copy()
-    if "rul_lower" in shown:
-        at = shown.columns.get_loc("rul_upper") + 1
-        shown.insert(at, "due", shown["rul_lower"] < due_below)
-    key = rank_by if rank_by in shown else "pred_rul"
-    return shown.sort_values(key, kind="stable").reset_index(drop=True)
-
-
 __all__ = [
     "FleetResult",
     "FleetView",
     "InServiceData",
     "predict_fleet",
-    "ranked_engines",
     "usable_runs",
 ]

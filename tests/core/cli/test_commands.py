@@ -193,6 +193,13 @@ def test_predict_in_service_engines(capsys, tmp_path):
     assert table["pred_rul"].is_monotonic_increasing
     assert {"unit", "pred_rul", "pred_health", "true_rul", "error"} <= set(table.columns)
     assert (table["rul_lower"] < table["rul_upper"]).all(), "calibrated intervals of the run"
+    due_below = float(table["rul_lower"].median())
+    code, _, _ = run_cli(capsys, "predict", "--run", run_dir, "--rank-by", "rul_lower",
+                         "--due-below", str(due_below), "--out", tmp_path / "due.csv")  # fmt: skip
+    ranked = pd.read_csv(tmp_path / "due.csv")
+    assert code == 0 and ranked["rul_lower"].is_monotonic_increasing
+    assert ranked["due"].tolist() == (ranked["rul_lower"] < due_below).tolist()
+    assert 0 < ranked["due"].sum() < len(ranked), "the fleet view's rule: some due, some not"
 
 
 def test_presets_print_parameter_counts(capsys):
