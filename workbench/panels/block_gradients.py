@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
@@ -22,7 +21,7 @@ from core.common.formats import format_value
 from core.common.settings import declared
 from core.training.config import TrainConfig
 from workbench.plotting.curves import GrowingSeries
-from workbench.plotting.panel import Panel
+from workbench.plotting.panel import SeriesPanel
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import FOREGROUND, HEALTH, MUTED, RUL, style_plot
 
@@ -78,7 +77,7 @@ def symmetric_level(values: np.ndarray) -> float:
     return max(MIN_RATIO_DECADES, math.ceil(widest * 2) / 2)
 
 
-class BlockGradientPanel(Panel):
+class BlockGradientPanel(SeriesPanel):
     """Heatmaps of the per-block gradient ratio (log10) and cosine against the probed step.
 
     Rows are the shared blocks in forward order (CNN at the top), columns the
@@ -91,7 +90,7 @@ class BlockGradientPanel(Panel):
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
-        self.steps = GrowingSeries()
+        self.axis = GrowingSeries()
         self.series = {(b, f): GrowingSeries() for b in BLOCKS for f in FIGURES}
         self.plots = {name: self._make_plot(row, name) for row, name in enumerate(PLOTS)}
         self.plots["cosine"].setXLink(self.plots["ratio"])
@@ -151,32 +150,20 @@ class BlockGradientPanel(Panel):
         """Append one probe record; records without per-block figures are ignored."""
         if not has_blocks(record):
             return
-        self.steps.append(record.get("step", len(self.steps)))
+        self.axis.append(record.get("step", len(self.axis)))
         for (block, figure), series in self.series.items():
             value = record.get(f"{block}_{figure}")
             series.append(math.nan if value is None else value)
         self.mark_dirty()
 
-    def reset(self) -> None:
-        """Forget every step and show the hint again, for a new run."""
-        self.steps.clear()
-        for series in self.series.values():
-            series.clear()
+    def _forget(self) -> None:
+        """The heat maps."""
         for image in self.images.values():
             image.clear()
-        self.readout.clear()
-        self.update_placeholder()
 
-    def has_data(self) -> bool:
-        """Whether a record with per-block figures has arrived."""
-        return len(self.steps) > 0
-
-    def table(self) -> pd.DataFrame:
-        """One row per probed step, one column per block and figure (as in probe.csv)."""
-        data = {"step": self.steps.view().copy()}
-        for (block, figure), series in self.series.items():
-            data[f"{block}_{figure}"] = series.view().copy()
-        return pd.DataFrame(data)
+    def _columns(self) -> dict[str, np.ndarray]:
+        """One column per block and figure, named as in probe.csv."""
+        return {f"{b}_{f}": series.view().copy() for (b, f), series in self.series.items()}
 
     def matrix(self, figure: str) -> np.ndarray:
         """A figure as a (block, step) array, blocks in forward order."""
@@ -184,7 +171,7 @@ class BlockGradientPanel(Panel):
 
     # ------------------------------------------------------------ plumbing
     def _redraw(self) -> None:
-        if not len(self.steps):
+        if not len(self.axis):
             return
         ratio = log_ratio(self.matrix("ratio"))
         level = symmetric_level(ratio)
@@ -201,7 +188,7 @@ class BlockGradientPanel(Panel):
 
     def _x_extent(self) -> tuple[float, float]:
         """Left edge and width so each column is centred on its step (even probe spacing)."""
-        steps = self.steps.view()
+        steps = self.axis.view()
         spacing = (steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 1.0
         spacing = spacing if spacing > 0 else 1.0
         return float(steps[0] - spacing / 2), float(spacing * len(steps))
@@ -216,7 +203,7 @@ class BlockGradientPanel(Panel):
 
     def describe(self, name: str, x: float, y: float) -> str | None:
         """'CNN · step 120 · ratio 3.2 (log10 0.51)' for the cell at (x, y) in data units."""
-        steps = self.steps.view()
+        steps = self.axis.view()
         if not len(steps) or not 0 <= y < len(BLOCKS):
             return None
         column = int(np.argmin(np.abs(steps - x)))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
 from core.evaluation.balance import balance_headline, balance_note
 from workbench.common.widgets import ElidedLabel
 from workbench.plotting.curves import GrowingSeries, SmoothedSeries
-from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
+from workbench.plotting.panel import SeriesPanel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import (
     COSINE,
@@ -58,7 +58,7 @@ DEFAULT_SMOOTHING = 0.9
 RAW_ALPHA = 70
 
 
-class GradientPanel(Panel):
+class GradientPanel(SeriesPanel):
     """Per-task gradient norms, their ratio and cosine per probed step, raw and smoothed.
 
     Norms and ratios span orders of magnitude, so their axes are logarithmic
@@ -73,7 +73,7 @@ class GradientPanel(Panel):
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
-        self.steps = GrowingSeries()
+        self.axis = GrowingSeries()
         self.series = {
             key: SmoothedSeries(DEFAULT_SMOOTHING, log=PLOTS[plot][2])
             for key, (plot, _, _) in QUANTITIES.items()
@@ -151,7 +151,7 @@ class GradientPanel(Panel):
     # ------------------------------------------------------------------ API
     def add_probe(self, record: dict) -> None:
         """Append one probe record (keys as in ``ProbeRecord.row()``)."""
-        self.steps.append(record.get("step", len(self.steps)))
+        self.axis.append(record.get("step", len(self.axis)))
         self._balance_rows.append(
             {key: record.get(key) for key in ("epoch", "effective_ratio", "cosine")}
         )
@@ -169,28 +169,19 @@ class GradientPanel(Panel):
             series.set_weight(weight)
         self.mark_dirty()
 
-    def reset(self) -> None:
-        """Clear every curve for a new run."""
-        self.steps.clear()
+    def _forget(self) -> None:
+        """The curves and the balance note."""
         self._balance_rows.clear()
         self._show_balance()
-        for series in self.series.values():
-            series.clear()
         clear_items([*self.raw_curves.values(), *self.smooth_curves.values()])
-        self.readout.clear()
-        self.update_placeholder()
 
-    def has_data(self) -> bool:
-        """Whether a probe record has arrived."""
-        return len(self.steps) > 0
-
-    def table(self) -> pd.DataFrame:
-        """One row per probed step: raw values and their smoothed lines."""
-        data = {"step": self.steps.view().copy()}
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Per figure, the raw values and their smoothed line."""
+        columns = {}
         for key, series in self.series.items():
-            data[key] = series.raw.view().copy()
-            data[f"{key}_smoothed"] = series.smooth.view().copy()
-        return pd.DataFrame(data)
+            columns[key] = series.raw.view().copy()
+            columns[f"{key}_smoothed"] = series.smooth.view().copy()
+        return columns
 
     def _show_balance(self) -> None:
         """The typical effective ratio and cosine in a few words; the sentence in the tooltip."""
@@ -206,7 +197,7 @@ class GradientPanel(Panel):
 
     def _redraw(self) -> None:
         self._show_balance()
-        steps = self.steps.view()
+        steps = self.axis.view()
         for key, series in self.series.items():
             set_series(self.raw_curves[key], steps, series.raw.view())
             set_series(self.smooth_curves[key], steps, series.smooth.view())

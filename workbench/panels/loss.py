@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from workbench.plotting.curves import GrowingSeries
-from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
+from workbench.plotting.panel import SeriesPanel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import BACKGROUND, HEALTH, RUL, TOTAL, pen
 
@@ -30,13 +29,15 @@ PLOTS = {
 }
 
 
-class LossPanel(Panel):
+class LossPanel(SeriesPanel):
     """Train and validation loss of each task, and the weighted total, per epoch.
 
     The two tasks get separate plots because their losses live on different
     scales (squared cycles vs nats); one shared axis would flatten the health
     curve into a line at zero.
     """
+
+    axis_name = "epoch"
 
     title = "Losses"
     empty_text = (
@@ -50,7 +51,7 @@ class LossPanel(Panel):
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
-        self.epochs = GrowingSeries()
+        self.axis = GrowingSeries()
         #: (step within the epoch, steps per epoch) of the run's newest step, before its
         #: first epoch ended; None without a run.
         self.first_epoch_step: tuple[int, int] | None = None
@@ -91,7 +92,7 @@ class LossPanel(Panel):
     # ------------------------------------------------------------------ API
     def add_epoch(self, row: dict) -> None:
         """Append one epoch's history row (keys as in the trainer's history)."""
-        self.epochs.append(row.get("epoch", len(self.epochs) + 1))
+        self.axis.append(row.get("epoch", len(self.axis) + 1))
         for key, series in self.series.items():
             value = row.get(key, math.nan)
             series.append(math.nan if value is None else value)
@@ -125,27 +126,12 @@ class LossPanel(Panel):
         for plot in self.plots.values():
             plot.setLogMode(x=False, y=on)
 
-    def reset(self) -> None:
-        """Clear the curves for a new run (the log-scale choice is kept)."""
-        self.epochs.clear()
+    def _forget(self) -> None:
+        """The curves and the first epoch's progress (the log-scale choice is kept)."""
         self.first_epoch_step = None
-        for series in self.series.values():
-            series.clear()
         clear_items(self.curves.values())
-        self.readout.clear()
-        self.update_placeholder()
-
-    def has_data(self) -> bool:
-        """Whether an epoch has been reported."""
-        return len(self.epochs) > 0
-
-    def table(self) -> pd.DataFrame:
-        """One row per epoch: the five loss columns."""
-        data = {"epoch": self.epochs.view().copy()}
-        data.update({key: s.view().copy() for key, s in self.series.items()})
-        return pd.DataFrame(data)
 
     def _redraw(self) -> None:
-        epochs = self.epochs.view()
+        epochs = self.axis.view()
         for key, item in self.curves.items():
             set_series(item, epochs, self.series[key].view())

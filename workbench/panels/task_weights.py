@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from workbench.plotting.curves import GrowingSeries
-from workbench.plotting.panel import Panel, checkbox_row, clear_items, set_series
+from workbench.plotting.panel import SeriesPanel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import series_colour
 
@@ -23,7 +22,7 @@ def display_name(name: str) -> str:
     return name
 
 
-class TaskWeightPanel(Panel):
+class TaskWeightPanel(SeriesPanel):
     """λ_RUL and λ_health (and any other weights a method reports) per step.
 
     A series first seen late (a learnable weight appearing after warm-up) is
@@ -37,7 +36,7 @@ class TaskWeightPanel(Panel):
 
     def __init__(self, coalescer: RedrawCoalescer | None = None, parent: QWidget | None = None):
         super().__init__(coalescer, parent)
-        self.steps = GrowingSeries()
+        self.axis = GrowingSeries()
         self.series: dict[str, GrowingSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plot = self.add_plot(0, 0, "Task weights", "step", "weight λ")
@@ -50,7 +49,7 @@ class TaskWeightPanel(Panel):
     # ------------------------------------------------------------------ API
     def add_step(self, step: int, weights: dict[str, float]) -> None:
         """Append the weights in force at ``step``; new names become new curves."""
-        self.steps.append(step)
+        self.axis.append(step)
         for name in weights:
             if name not in self.series:
                 self._add_series(name)
@@ -66,29 +65,14 @@ class TaskWeightPanel(Panel):
             return
         self.plot.setLogMode(x=False, y=on)
 
-    def reset(self) -> None:
-        """Clear the curves for a new run; the named series stay (and usually recur)."""
-        self.steps.clear()
-        for series in self.series.values():
-            series.clear()
+    def _forget(self) -> None:
+        """The curves; the named series stay (and usually recur)."""
         clear_items(self.curves.values())
-        self.readout.clear()
-        self.update_placeholder()
-
-    def has_data(self) -> bool:
-        """Whether a step's weights have been reported."""
-        return len(self.steps) > 0
-
-    def table(self) -> pd.DataFrame:
-        """One row per step, one column per weight."""
-        data = {"step": self.steps.view().copy()}
-        data.update({name: s.view().copy() for name, s in self.series.items()})
-        return pd.DataFrame(data)
 
     # ------------------------------------------------------------ internals
     def _add_series(self, name: str) -> None:
         series = GrowingSeries()
-        series.extend([math.nan] * (len(self.steps) - 1))
+        series.extend([math.nan] * (len(self.axis) - 1))
         self.series[name] = series
         colour = series_colour(name, len(self.series) - 1)
         label = display_name(name)
@@ -96,6 +80,6 @@ class TaskWeightPanel(Panel):
         self.hover.track(label, self.curves[name])
 
     def _redraw(self) -> None:
-        steps = self.steps.view()
+        steps = self.axis.view()
         for name, item in self.curves.items():
             set_series(item, steps, self.series[name].view())

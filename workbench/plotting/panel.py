@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.plotting.curves import GrowingSeries
 from workbench.plotting.export import export_frame_csv, export_png, export_svg
 from workbench.plotting.hover import HoverReadout
 from workbench.plotting.legend import add_strip_legend
@@ -278,3 +280,45 @@ def checkbox_row(layout: QHBoxLayout, *widgets: QWidget) -> None:
     """Add widgets to a toolbar row, vertically centred."""
     for widget in widgets:
         layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+
+
+class SeriesPanel(Panel):
+    """A panel of series that grow along one axis (steps or epochs).
+
+    The loss, task-weight, gradient and per-block panels keep the same state:
+    an axis (:attr:`axis`), a dict of series along it (:attr:`series`) and plot
+    items drawn from them. Forgetting it for a new run, saying whether there is
+    any, and writing it as a table are the same code for all of them, here;
+    a panel says only what else it drew (:meth:`_forget`) and, where its
+    series are not plain columns, how they become columns (:meth:`_columns`).
+    Subclasses set :attr:`axis` and :attr:`series` before building their plots.
+    """
+
+    #: The axis's name: the table's first column ("step" or "epoch").
+    axis_name: ClassVar[str] = "step"
+    axis: GrowingSeries
+    series: dict[Any, Any]
+
+    def reset(self) -> None:
+        """Forget every point for a new run and show the placeholder again."""
+        self.axis.clear()
+        for series in self.series.values():
+            series.clear()
+        self._forget()
+        self.readout.clear()
+        self.update_placeholder()
+
+    def has_data(self) -> bool:
+        """Whether a point has arrived since the last reset."""
+        return len(self.axis) > 0
+
+    def table(self) -> pd.DataFrame:
+        """One row per point of the axis, one column per series (:meth:`_columns`)."""
+        return pd.DataFrame({self.axis_name: self.axis.view().copy(), **self._columns()})
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The series as table columns, named by their keys."""
+        return {str(key): series.view().copy() for key, series in self.series.items()}
+
+    def _forget(self) -> None:
+        """Clear what the panel drew or kept beside its series (curves, images, notes)."""
