@@ -52,6 +52,15 @@ def screen_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+#: What to do on a machine with no screen, said before Qt aborts with a message naming none.
+NO_DISPLAY = (
+    "rul-workbench: no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is "
+    "set: an SSH session or a server?).\n  Connect with a display (ssh -X, a desktop session), "
+    "or run headless: rulwb (the command line) needs no window, and "
+    "QT_QPA_PLATFORM=offscreen rul-workbench --screenshot shot.png draws the window to a file."
+)
+
+
 def _no_display() -> bool:
     """Whether there is no screen to show a window on (a CI box, an SSH session)."""
     if sys.platform != "linux":
@@ -64,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.screenshot and _no_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if _no_display() and not os.environ.get("QT_QPA_PLATFORM"):
+        print(NO_DISPLAY, file=sys.stderr)  # Qt would abort with "could not connect to display"
+        return 2
     warn_about_missing_libraries()  # before Qt, whose own message names no package
     with ExitStack() as stack:
         return _run(args, qt_args, stack)

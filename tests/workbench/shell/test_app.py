@@ -65,3 +65,21 @@ def test_screenshot_mode_trains_then_saves_the_whole_window(qtbot, make_window, 
     assert target.stat().st_size > 20_000
     assert window.queue_model.rows[-1].status == "finished"
     assert window.experiment_dock.preset.currentText() == "tiny"
+
+
+def test_without_a_display_the_workbench_says_what_to_do_instead_of_qts_abort():
+    """A subprocess: Qt's own failure here aborts the process with no hint."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    code = "import sys; from workbench.shell.app import main; sys.exit(main([]))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    if sys.platform != "linux":
+        pytest.skip("the no-display check is Linux's (X11 / Wayland)")
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "QT_QPA_PLATFORM=offscreen" in result.stderr
