@@ -67,6 +67,7 @@ def test_screenshot_mode_trains_then_saves_the_whole_window(qtbot, make_window, 
     assert window.experiment_dock.preset.currentText() == "tiny"
 
 
+@pytest.mark.slow
 def test_without_a_display_the_workbench_says_what_to_do_instead_of_qts_abort():
     """A subprocess: Qt's own failure here aborts the process with no hint."""
     import os
