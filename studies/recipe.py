@@ -9,6 +9,7 @@ on test data.
 
     python studies/recipe.py run --cells before,fix,cosine,noise --jobs 2
     python studies/recipe.py report          # JSON on stdout, table + PNG in docs/
+    python studies/recipe.py versus --base window40-bias --cells window40-bias-smooth0.1
 
 ``run`` starts one resumable `rulwb compare` per (cell, subset) under
 ``studies/out/recipe/<cell>/<subset>``, ``--jobs`` at a time, each on one
@@ -345,6 +346,54 @@ def windows(args: argparse.Namespace) -> None:
     print(json.dumps(out, indent=2))
 
 
+def versus(args: argparse.Namespace) -> None:
+    """Cells against a base cell on one subset: a markdown table of validation figures.
+
+    Per cell, the mean over its seeds at the epoch the run kept (the lowest
+    ``selection_score`` in its history: what the default ``combined`` criterion
+    kept): kept epoch, validation RMSE, mean NASA score per validation unit,
+    macro-F1, and the validation RMSE's paired difference from the base cell
+    over the seeds both have (95 % t-interval). Validation units only.
+    """
+    base = _kept_by_seed(args.base, args.subset)
+    lines = [
+        "| cell | subset | seeds | kept epoch | val RMSE | val NASA / unit | val macro-F1 | "
+        f"RMSE − {args.base} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in [args.base, *args.cells.split(",")]:
+        rows = _kept_by_seed(cell, args.subset)
+        if not rows:
+            continue
+        shared = sorted(set(rows) & set(base))
+        difference = ""
+        if cell != args.base and len(shared) > 1:
+            mean, low, high = paired_difference(
+                [rows[s]["val_rmse"] for s in shared], [base[s]["val_rmse"] for s in shared]
+            )
+            difference = f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
+        means = {k: np.mean([r[k] for r in rows.values()]) for k in next(iter(rows.values()))}
+        lines.append(
+            f"| {cell} | {args.subset} | {len(rows)} | {means['epoch']:.1f} | "
+            f"{means['val_rmse']:.2f} | {means['val_nasa_mean']:.2f} | "
+            f"{means['val_macro_f1']:.3f} | {difference} |"
+        )
+    print("\n".join(lines))
+
+
+def _kept_by_seed(cell: str, subset: str) -> dict[int, dict[str, float]]:
+    """Per seed, the kept epoch's validation figures of a cell's finished runs."""
+    out = {}
+    for folder in finished(cell, subset):
+        history = pd.read_csv(folder / "history.csv")
+        row = history.iloc[int(np.argmin(history["selection_score"].to_numpy()))]
+        seed = json.loads((folder / "config.json").read_text())["seed"]
+        out[seed] = {
+            k: float(row[k]) for k in ("epoch", "val_rmse", "val_nasa_mean", "val_macro_f1")
+        }
+    return out
+
+
 def _window(cell: str, subset: str) -> int:
     """The window length a cell's runs used (from a run's config.json)."""
     config = next((OUT / cell / subset / "runs").glob("*/config.json"))
@@ -373,11 +422,15 @@ def main() -> None:
         else:
             p.add_argument("--table", default="docs/recipe_table.md")
             p.add_argument("--plot", default="docs/recipe_curves.png")
+    versus_parser = sub.add_parser("versus")
+    versus_parser.add_argument("--base", default="window40-bias")
+    versus_parser.add_argument("--cells", required=True)
+    versus_parser.add_argument("--subset", default="FD001")
     like = sub.add_parser("windows")
     like.add_argument("--cells", default="nodrop,window40")
     like.add_argument("--subset", default="FD001")
     args = parser.parse_args()
-    {"run": run, "report": report, "windows": windows}[args.command](args)
+    {"run": run, "report": report, "windows": windows, "versus": versus}[args.command](args)
 
 
 if __name__ == "__main__":
