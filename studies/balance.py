@@ -32,6 +32,7 @@ from scipy.stats import spearmanr
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from core.runs import RunDir  # noqa: E402
 from core.training.selection import selection_score  # noqa: E402
 
 STORES = (REPO / "studies" / "out" / "reproduce", REPO / "studies" / "out" / "screen")
@@ -55,13 +56,13 @@ def _run_row(folder: Path, subset: str) -> dict | None:
     finished = json.loads((folder / "status.json").read_text()).get("status") == "finished"
     if not finished or not (folder / "history.csv").exists():
         return None  # unfinished, or the tree baseline (no epochs)
-    config = json.loads((folder / "config.json").read_text())
+    config = RunDir(folder).read_config()  # in today's shape, whatever its format
     history = pd.read_csv(folder / "history.csv")
     later = history[history["epoch"] >= FROM_EPOCH]
     if "effective_ratio" not in later or later["effective_ratio"].isna().all():
         return None  # not probed (the recipe runs train with --probe-every 0)
     cap = float(config["preprocess"]["rul_cap"])
-    criterion = config["train"].get("select_on", "combined")
+    criterion = config["train"]["select_on"]
     scores = [selection_score(r, criterion, cap) for r in history.to_dict("records")]
     kept = history.iloc[int(np.argmin(scores))]
     return {
