@@ -24,8 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.experiment.run import ExperimentConfig, load_data
+from core.experiment.run import load_data, read_run_config
 from core.model import DualTaskModel
+from core.runs import RunDir
 from core.training.batches import DeviceWindows
 
 BANDS = ((0, 30), (30, 80), (80, 124.9), (124.9, 1e9))
@@ -59,7 +60,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4)
     args = parser.parse_args()
     torch.manual_seed(0)
-    config = ExperimentConfig.from_dict(json.loads((args.run / "config.json").read_text()))
+    config = read_run_config(RunDir(args.run))  # in today's shape, whatever its format
     data = load_data(config)
     state = torch.load(args.run / "last.pt", weights_only=False, map_location="cpu")
     model = DualTaskModel(data.n_features, config.model_preset())
