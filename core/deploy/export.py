@@ -19,6 +19,17 @@ model *behind* the preprocessing's arithmetic, so it takes **raw readings**:
   negative), ``health_logits`` and ``health_probabilities`` ``[batch, 3]``
   (normal, degrading, critical).
 
+A run trained with ``--smoothing`` (each engine's normalised readings
+exponentially smoothed from its first record) takes the engine's **history**
+instead: ``[batch, time, columns]``, every reading from the engine's first
+record on, oldest first, any number of them (histories of one batch have the
+same length; :func:`raw_histories`). The model normalises, smooths from the
+first row on (the same recursion, as a matrix product), keeps the last
+``window`` rows (front-padding a short history with its first row) and
+predicts, as the workbench does. A reading older than ``k`` records weighs
+``(1 - alpha)**k``, so a long history may be cut to its last few hundred
+records at a cost below 1e-6 of a cycle (``model.json`` says how many).
+
 Why float64 in: sensor readings such as 1589.7 or 9050.2 keep about 1e-4 of
 their digits in float32, and after a z-score by a standard deviation of 0.5
 that is a visible change of the prediction. Normalising in float64 and casting
@@ -99,6 +110,8 @@ class RawReadingsModel(nn.Module):
     def __init__(self, model: DualTaskModel, pipeline: FittedPipeline) -> None:
         super().__init__()
         self.model = model.eval()
+        #: Smoothing's alpha (1: none, the input is one window) and the window length.
+        self.alpha, self.window = float(pipeline.config.smoothing), int(pipeline.config.window)
         columns = input_columns(pipeline)
         where = {name: i for i, name in enumerate(columns)}
         normaliser, conditions = pipeline.normaliser, pipeline.conditions
@@ -123,8 +136,33 @@ class RawReadingsModel(nn.Module):
             mean, spread = self.mean[condition], self.spread[condition]
         else:
             mean, spread = self.mean[0], self.spread[0]
-        rul, logits = self.model(((values - mean) / spread).float())
+        normalised = (values - mean) / spread
+        if self.alpha < 1.0:  # a history in: smooth it, then its last window
+            normalised = last_window(smoothed_history(normalised, self.alpha), self.window)
+        rul, logits = self.model(normalised.float())
         return rul, logits, torch.softmax(logits, dim=-1)
+
+
+def smoothed_history(values: Tensor, alpha: float) -> Tensor:
+    """``s_t = alpha x_t + (1 - alpha) s_{t-1}`` from ``s_0 = x_0`` along dim 1, as one product.
+
+    :func:`core.data.prepare.smoothed`'s recursion (scipy's lfilter) written as
+    a lower-triangular matrix of weights, ``alpha (1 - alpha)**(t - k)`` for
+    ``k >= 1`` and ``(1 - alpha)**t`` for the first row, so an exporter sees
+    tensor arithmetic of any length instead of a loop.
+    """
+    t = torch.arange(values.shape[1], dtype=values.dtype, device=values.device)
+    lag = t.unsqueeze(1) - t.unsqueeze(0)  # [time, time]: t - k
+    decay = torch.pow(torch.full_like(lag, 1.0 - alpha), lag.clamp(min=0.0))
+    weights = torch.where(lag >= 0, alpha * decay, torch.zeros_like(lag))
+    weights = torch.where(t.unsqueeze(0) == 0, torch.where(lag >= 0, decay, weights), weights)
+    return torch.einsum("tk,bkf->btf", weights, values)
+
+
+def last_window(values: Tensor, window: int) -> Tensor:
+    """The last ``window`` rows along dim 1; a shorter history front-padded with its first row."""
+    padded = torch.cat([values[:, :1].expand(-1, window, -1), values], dim=1)
+    return padded[:, -window:]
 
 
 def export_model(run_dir: str | Path, format: str, out: str | Path | None = None) -> ExportedModel:
@@ -144,18 +182,12 @@ def export_model(run_dir: str | Path, format: str, out: str | Path | None = None
     if not run.is_dir():
         raise WorkbenchError(f"{run}: no such run folder")
     predictor = FleetPredictor.from_run(run)  # names the folder when it holds no model
-    alpha = predictor.pipeline.config.smoothing
-    if alpha < 1.0:
-        raise WorkbenchError(
-            f"{run}: the run smooths each engine's readings over its whole history "
-            f"(smoothing {alpha:g}), which a model of one window cannot reproduce; export a "
-            "run trained without --smoothing"
-        )
     folder = Path(out) if out is not None else run.parent / f"{run.name}-{format}"
     _check_target(folder)
     wrapped = RawReadingsModel(predictor.model, predictor.pipeline).eval()
     window = predictor.config.preprocess.window
-    sample = _sample_readings(predictor.pipeline, window)
+    length = _sample_length(predictor.pipeline)
+    sample = _sample_readings(predictor.pipeline, length(0))
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".export-", dir=folder.parent) as work:
         staging = Path(work) / "model"
@@ -166,7 +198,7 @@ def export_model(run_dir: str | Path, format: str, out: str | Path | None = None
             _write_onnx(wrapped, sample, model_file, signature)
         else:
             _write_torchscript(wrapped, sample, model_file, signature)
-        other = _sample_readings(predictor.pipeline, window, batch_per_condition=3, seed=1)
+        other = _sample_readings(predictor.pipeline, length(1), batch_per_condition=3, seed=1)
         _check_reproduces(wrapped, model_file, format, other)
         _write_notes(staging, run, predictor, signature)
         if folder.exists():
@@ -174,6 +206,19 @@ def export_model(run_dir: str | Path, format: str, out: str | Path | None = None
         staging.rename(folder)
     columns = input_columns(predictor.pipeline)
     return ExportedModel(folder, folder / MODEL_FILES[format], columns, window)
+
+
+def _sample_length(pipeline: FittedPipeline):
+    """Rows of the samples traced and checked: a window, or histories of two other lengths."""
+    window = pipeline.config.window
+    if pipeline.config.smoothing >= 1.0:
+        return lambda _: window
+    return lambda which: (window + 17, max(window // 2, 1))[which]
+
+
+def history_horizon(alpha: float, negligible: float = 1e-9) -> int:
+    """Records after which a reading's weight in the smoothed value is below ``negligible``."""
+    return int(np.ceil(np.log(negligible) / np.log(1.0 - alpha))) if alpha < 1.0 else 0
 
 
 def _check_target(folder: Path) -> None:
@@ -222,6 +267,25 @@ def raw_windows(
     return (np.stack(windows) if windows else np.zeros(shape)), units, np.asarray(ends)
 
 
+def raw_histories(
+    fleet: Fleet, columns: tuple[str, ...] | list[str]
+) -> tuple[list[np.ndarray], list, list[np.ndarray]]:
+    """Each engine's raw readings from its first record (``[time, columns]``, float64).
+
+    The input of a model exported from a run with smoothing (feed one engine at
+    a time, or several histories of one length). Returns the histories, the
+    units and each history's cycles.
+    """
+    missing = [c for c in columns if c not in fleet.frame.columns]
+    if missing:
+        raise WorkbenchError(f"{fleet.name}: column(s) {missing} of the exported model missing")
+    values = fleet.frame[list(columns)].to_numpy(np.float64)
+    cycles = fleet.frame["cycle"].to_numpy()
+    codes, ids = unit_codes(fleet)
+    rows = [np.flatnonzero(codes == code) for code in range(len(ids))]
+    return [values[r] for r in rows], list(ids), [cycles[r] for r in rows]
+
+
 # ------------------------------------------------------------------ writers
 def _write_onnx(model: nn.Module, sample: Tensor, path: Path, signature: dict) -> None:
     try:
@@ -233,6 +297,11 @@ def _write_onnx(model: nn.Module, sample: Tensor, path: Path, signature: dict) -
             "pip install 'rul-workbench[deploy]'"
         ) from None
     batch = torch.export.Dim("batch", min=1)
+    axes = (
+        {0: batch}
+        if signature["input"]["window_only"]
+        else {0: batch, 1: torch.export.Dim("time", min=1)}
+    )
     with _quiet(), torch.no_grad():
         program = torch.onnx.export(
             model,
@@ -240,7 +309,7 @@ def _write_onnx(model: nn.Module, sample: Tensor, path: Path, signature: dict) -
             dynamo=True,
             input_names=[INPUT],
             output_names=list(OUTPUTS),
-            dynamic_shapes=({0: batch},),
+            dynamic_shapes=(axes,),
             opset_version=OPSET,
             verbose=False,
         )
@@ -353,6 +422,7 @@ def _signature(run: Path, predictor: FleetPredictor, format: str) -> dict[str, A
     pipeline, config = predictor.pipeline, predictor.config
     window, columns = config.preprocess.window, input_columns(pipeline)
     health, classes = pipeline.config.health, list(HealthThresholds.NAMES)
+    alpha = pipeline.config.smoothing
     return {
         "format": "rul-workbench exported model",
         "version": 1,
@@ -364,7 +434,7 @@ def _signature(run: Path, predictor: FleetPredictor, format: str) -> dict[str, A
         "preset": config.preset,
         "input": {
             "name": INPUT,
-            "shape": ["batch", window, len(columns)],
+            "shape": ["batch", window if alpha >= 1.0 else "time", len(columns)],
             "dtype": "float64",
             "columns": list(columns),
             "features": list(pipeline.features.used),
@@ -373,6 +443,9 @@ def _signature(run: Path, predictor: FleetPredictor, format: str) -> dict[str, A
             else [],
             "conditions": pipeline.conditions.k,
             "window": window,
+            "window_only": alpha >= 1.0,
+            "smoothing": alpha,
+            "history_horizon": history_horizon(alpha),
             "normalised_inside": True,
         },
         "outputs": {
@@ -403,6 +476,30 @@ def _write_notes(folder: Path, run: Path, predictor: FleetPredictor, signature: 
     (folder / "README.md").write_text(_readme(signature), encoding="utf-8")
 
 
+def _input_text(given: dict) -> str:
+    """What the input holds: one window per engine, or (a smoothed run) its whole history."""
+    raw = (
+        "**raw** readings in the units of the training data (not z-scored: the model "
+        "normalises them itself, exactly as training did)."
+    )
+    if given["window_only"]:
+        return (
+            f"float64, shape `[batch, {given['window']}, {len(given['columns'])}]`: per engine, "
+            f"its last {given['window']} cycles, oldest first, {raw} An engine with fewer "
+            "cycles is front-padded by repeating its first row."
+        )
+    return (
+        f"float64, shape `[batch, time, {len(given['columns'])}]`: per engine, its readings "
+        f"from its **first record** on, oldest first, {raw} The run smoothed each engine's "
+        f"readings from its first record (alpha {given['smoothing']:g}), so the model needs "
+        "the history: it smooths it, keeps the last "
+        f"{given['window']} rows (front-padding a shorter history) and predicts. Histories "
+        "in one batch have one length (feed engines one at a time otherwise). A reading "
+        f"{given['history_horizon']} records old weighs under 1e-9: a longer history may be "
+        f"cut to its last {given['history_horizon'] + given['window']} records."
+    )
+
+
 def _readme(s: dict) -> str:
     given, unit = s["input"], s["outputs"]["rul"]["unit"]
     columns = "\n".join(f"{i}. `{name}`" for i, name in enumerate(given["columns"]))
@@ -428,10 +525,7 @@ def _readme(s: dict) -> str:
 
 ## Input `readings`
 
-float64, shape `[batch, {given["window"]}, {len(given["columns"])}]`: per engine, its last
-{given["window"]} cycles, oldest first, **raw** readings in the units of the training data
-(not z-scored: the model normalises them itself, exactly as training did). An engine with
-fewer cycles is front-padded by repeating its first row. Columns, in this order:
+{_input_text(given)} Columns, in this order:
 
 {columns}
 

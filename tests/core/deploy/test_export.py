@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,9 @@ import pytest
 from core.cli.main import main
 from core.common.errors import WorkbenchError
 from core.data.sources import load_source
-from core.deploy import export_model, raw_windows
+from core.deploy import export_model, raw_histories, raw_windows
 from core.experiment.run import read_run_config
+from core.prediction.inference import FleetPredictor
 from core.runs import RunDir
 
 pytestmark = pytest.mark.slow
@@ -120,17 +122,55 @@ def test_bad_input_is_refused_with_a_message_naming_the_path(run, tmp_path, caps
     assert (busy / "notes.txt").read_text() == "mine"
 
 
-def test_a_run_that_smooths_whole_histories_is_not_exported(run, tmp_path):
-    """Smoothing runs over an engine's whole history: one window cannot carry it."""
-    import json
-    import shutil
+@pytest.fixture(scope="module")
+def smoothed_run(tmp_path_factory):
+    """A tiny run whose inputs are smoothed over each engine's history (three conditions)."""
+    out = tmp_path_factory.mktemp("export-smoothed") / "runs"
+    code = main(["train", "--source", "demo", "--demo-units", "24", "--demo-conditions", "3",
+                 "--window", "15", "--smoothing", "0.3", "--preset", "tiny", "--epochs", "4",
+                 "--lr", "0.01", "--batch-size", "64", "--threads", "1", "--out", str(out),
+                 "--json"])  # fmt: skip
+    assert code == 0
+    [folder] = out.iterdir()
+    return folder
 
-    smoothed = tmp_path / "smoothed"
-    shutil.copytree(run, smoothed)
-    for name, section in (("preprocessing.json", "config"), ("config.json", "preprocess")):
-        record = json.loads((smoothed / name).read_text())
-        record[section]["smoothing"] = 0.3
-        (smoothed / name).write_text(json.dumps(record))
-    with pytest.raises(WorkbenchError, match=f"{smoothed}: the run smooths .*smoothing 0.3"):
-        export_model(smoothed, "torchscript", tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+
+@pytest.mark.parametrize("format", ["onnx", "torchscript"])
+def test_a_smoothed_run_is_exported_taking_each_engines_history(smoothed_run, tmp_path, format):
+    """Fed an engine's readings from its first record, the model reproduces the run at every
+    cycle: smoothing, the last window and its front padding happen inside."""
+    import onnxruntime
+    import torch
+
+    exported = export_model(smoothed_run, format, tmp_path / format)
+    signature = json.loads((exported.folder / "model.json").read_text())["input"]
+    assert signature["shape"][1] == "time" and signature["smoothing"] == 0.3
+    assert "first record" in (exported.folder / "README.md").read_text()
+    if format == "onnx":
+        session = onnxruntime.InferenceSession(str(exported.model_file))
+        outputs_of = lambda x: session.run(None, {"readings": x})  # noqa: E731
+    else:
+        model = torch.jit.load(str(exported.model_file))
+
+        def outputs_of(x):
+            with torch.no_grad():
+                return [t.numpy() for t in model(torch.from_numpy(x))]
+
+    config = read_run_config(RunDir(smoothed_run))
+    fleet = load_source(config.source).test
+    histories, units, cycles = raw_histories(fleet, exported.columns)
+    got = []
+    for history, unit, unit_cycles in zip(histories, units, cycles, strict=True):
+        for end in (15, len(history)):  # one window, and the whole history beyond it
+            rul = outputs_of(history[None, :end])[0]
+            got.append({"unit": unit, "cycle": unit_cycles[end - 1], "rul": float(rul[0])})
+    trajectories, _ = _expected(smoothed_run)
+    both = trajectories.merge(pd.DataFrame(got), on=["unit", "cycle"], validate="one_to_one")
+    assert len(both) == 2 * len(histories)
+    assert both["rul"].std() > 10.0, "a model that learned something: predictions differ"
+    np.testing.assert_allclose(both["rul"], both["pred_rul"], atol=1e-4, rtol=0)
+    # histories shorter than the window: the workbench front-pads the smoothed series
+    short = replace(fleet, frame=fleet.frame.groupby("unit").head(7), truth_rul=None)
+    expected = FleetPredictor.from_run(smoothed_run).predict(short).engines.set_index("unit")
+    exported_short = [float(outputs_of(h[None, :7])[0][0]) for h in histories]
+    np.testing.assert_allclose(exported_short, expected.loc[units, "pred_rul"], atol=1e-4, rtol=0)
