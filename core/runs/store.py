@@ -35,7 +35,14 @@ from core.runs.atomic import (
     read_json,
     union_columns,
 )
-from core.runs.run_format import current_checkpoint, current_config, current_metrics, stamped
+from core.runs.run_format import (
+    FORMAT_VERSION,
+    current_checkpoint,
+    current_config,
+    current_metrics,
+    format_of,
+    stamped,
+)
 from core.runs.status import RunStatus, effective_status, now, status_record
 
 CONFIG, STATUS, METRICS = "config.json", "status.json", "metrics.json"
@@ -197,6 +204,26 @@ class RunDir:
         if not path.exists():
             return None
         return current_metrics(_check_object(read_json(path), path), path)
+
+    def upgrade(self) -> list[str]:
+        """Rewrite config.json and metrics.json of an older format in the current one.
+
+        What is written is what reading them gives (:mod:`core.runs.run_format`),
+        so nothing a reader sees changes; the folder no longer needs the
+        migration. Returns the files rewritten.
+        """
+        rewritten = []
+        for name, read, write in (
+            (CONFIG, self.read_config, self.write_config),
+            (METRICS, self.read_metrics, self.write_metrics),
+        ):
+            path = self.path / name
+            if path.exists() and format_of(read_json(path), path) < FORMAT_VERSION:
+                current = read()
+                assert current is not None
+                write(current)
+                rewritten.append(name)
+        return rewritten
 
     def _write_table(self, file_name: str, table: pd.DataFrame) -> None:
         atomic_write(self.path / file_name, lambda handle: table.to_csv(handle, index=False))

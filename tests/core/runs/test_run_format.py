@@ -227,3 +227,14 @@ def test_a_hand_written_config_takes_todays_defaults():
     assert config.train.rul_bias_init is TrainConfig().rul_bias_init
     assert config.preprocess.window == ExperimentConfig().preprocess.window
     assert (config.train.epochs, config.preprocess.rul_cap) == (3, 100.0)
+
+
+def test_upgrading_a_folder_writes_what_reading_gave(tmp_path):
+    old = format_1_config(train=("rul_bias_init", "lr_schedule"))
+    run = run_folder(tmp_path, old, metrics={"val_rmse": 12.5, "rmse": 13.0})
+    before = (run.read_config(), run.read_metrics())
+    assert run.upgrade() == ["config.json", "metrics.json"]
+    for name in ("config.json", "metrics.json"):
+        assert json.loads((run.path / name).read_text())[FORMAT_KEY] == FORMAT_VERSION
+    assert (run.read_config(), run.read_metrics()) == before
+    assert run.upgrade() == [], "a current folder is left as it is"
