@@ -89,11 +89,20 @@ def test_smoke_has_the_same_shape_and_no_skips(no_cuda, smoke):
     assert "skipped" not in json.dumps(smoke)
 
 
+#: Figures that are differences of two timings: on a busy machine (a study training beside the
+#: suite) the probe's extra cost can measure below zero, so only finiteness is asked of them.
+DIFFERENCES = (".probe.ms", ".probe.vs_fixed_step", ".probe.overhead_at_probe_every")
+
+
 def test_smoke_figures_are_finite_and_positive(smoke):
     for part in PARTS:
         found = list(numbers(smoke[part]))
         assert found, part
-        bad = [(path, v) for path, v in found if not (math.isfinite(v) and v > 0)]
+        bad = [
+            (path, v)
+            for path, v in found
+            if not (math.isfinite(v) and (v > 0 or path.endswith(DIFFERENCES)))
+        ]
         assert not bad, f"{part}: {bad}"
         assert "peak_memory_mb" in json.dumps(smoke[part])
 
