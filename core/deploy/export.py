@@ -244,15 +244,9 @@ def raw_windows(
     the windows, each window's unit id and the cycle it ends at; ``last_only``
     keeps one window per unit (its latest), what an engine in service is scored on.
     """
-    missing = [c for c in columns if c not in fleet.frame.columns]
-    if missing:
-        raise WorkbenchError(f"{fleet.name}: column(s) {missing} of the exported model missing")
-    values = fleet.frame[list(columns)].to_numpy(np.float64)
-    cycles = fleet.frame["cycle"].to_numpy()
-    codes, ids = unit_codes(fleet)
     windows, units, ends = [], [], []
-    for code, unit in enumerate(ids):
-        rows = np.flatnonzero(codes == code)
+    for history, unit, cycles in zip(*raw_histories(fleet, columns), strict=True):
+        rows = np.arange(len(history))
         padded = np.r_[np.repeat(rows[:1], max(window - len(rows), 0)), rows]
         starts = (
             range(len(padded) - window, len(padded) - window + 1)
@@ -260,7 +254,7 @@ def raw_windows(
             else range(len(padded) - window + 1)
         )
         for start in starts:
-            windows.append(values[padded[start : start + window]])
+            windows.append(history[padded[start : start + window]])
             units.append(unit)
             ends.append(cycles[padded[start + window - 1]])
     shape = (0, window, len(columns))

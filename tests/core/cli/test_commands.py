@@ -11,7 +11,8 @@ import pytest
 
 from core.cli.main import main
 
-SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--device", "cpu"]
+SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--device", "cpu",
+         "--window", "30"]  # fmt: skip
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:
