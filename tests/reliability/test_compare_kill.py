@@ -26,7 +26,8 @@ from core.training.events import FinishedEvent
 from tests.reliability import full_disk
 
 REPO = Path(__file__).resolve().parents[2]
-SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--device", "cpu"]
+SMALL = ["--demo-units", "24", "--preset", "tiny", "--batch-size", "128", "--device", "cpu",
+         "--window", "30"]  # fmt: skip
 RULWB = [sys.executable, "-m", "core.cli.main"]  # what the `rulwb` script runs (pyproject.toml)
 PAIRS = {(m, s) for m in ("fixed", "gaba") for s in (0, 1)}
 

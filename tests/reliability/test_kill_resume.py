@@ -21,12 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from core.data.config import PreprocessConfig
 from core.data.demo import DemoConfig
 from core.data.sources import SourceSpec
 from core.experiment.run import ExperimentConfig
 from core.model import DualTaskModel
 from core.runs import RunDir, RunStatus, RunStore
 from core.training.config import TrainConfig
+from tests.helpers.experiments import SMALL_WINDOW
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -40,7 +42,14 @@ def config_file(folder: Path) -> Path:
     """A tiny GRACE run (method state, probe every 5 steps) long enough to be killed midway."""
     train = TrainConfig(epochs=EPOCHS, batch_size=64, probe_every=5, device="cpu")
     source = SourceSpec(demo=DemoConfig(train_units=24, test_units=8))
-    config = ExperimentConfig(source=source, preset="tiny", method="grace", train=train, seed=5)
+    config = ExperimentConfig(
+        source=source,
+        preprocess=PreprocessConfig(window=SMALL_WINDOW),
+        preset="tiny",
+        method="grace",
+        train=train,
+        seed=5,
+    )
     path = folder / "experiment.json"
     path.write_text(json.dumps(config.to_dict()))
     return path
