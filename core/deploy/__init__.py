@@ -12,6 +12,7 @@ was judged on. ``rulwb export`` and File ▸ Export model… both call
 May import: core.common, core.data, core.model, core.prediction.
 """
 
-from core.deploy.export import FORMATS, ExportedModel, export_model, raw_histories, raw_windows
+from core.deploy.export import FORMATS, ExportedModel, export_model
+from core.deploy.inputs import raw_histories, raw_windows
 
 __all__ = ["FORMATS", "ExportedModel", "export_model", "raw_histories", "raw_windows"]

@@ -6,11 +6,11 @@ the run refitted) and its fitted preprocessing. The exported graph is that
 model *behind* the preprocessing's arithmetic, so it takes **raw readings**:
 
 * input ``readings``: float64, ``[batch, window, columns]``, the columns in the
-  order :func:`input_columns` gives (the features the run used, then any
+  order :func:`~core.deploy.inputs.input_columns` gives (the features the run used, then any
   operating-setting column the condition model needs that is not a feature);
   a window is the last ``window`` cycles of an engine, oldest first, and an
   engine with fewer cycles is front-padded by repeating its first row
-  (:func:`raw_windows` builds them from a fleet);
+  (:func:`~core.deploy.inputs.raw_windows` builds them from a fleet);
 * inside: each row's operating condition (the nearest KMeans centre of its
   standardised settings, when the run has several), the per-condition z-score
   in float64, then a cast to float32 -- exactly the training pipeline's steps,
@@ -23,7 +23,7 @@ A run trained with ``--smoothing`` (each engine's normalised readings
 exponentially smoothed from its first record) takes the engine's **history**
 instead: ``[batch, time, columns]``, every reading from the engine's first
 record on, oldest first, any number of them (histories of one batch have the
-same length; :func:`raw_histories`). The model normalises, smooths from the
+same length; :func:`~core.deploy.inputs.raw_histories`). The model normalises, smooths from the
 first row on (the same recursion, as a matrix product), keeps the last
 ``window`` rows (front-padding a short history with its first row) and
 predicts, as the workbench does. A reading older than ``k`` records weighs
@@ -51,26 +51,21 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from core.common.errors import WorkbenchError
-from core.data.config import HealthThresholds
-from core.data.fleet import Fleet
-from core.data.pipeline_file import FILE as PREPROCESSING
-from core.data.pipeline_file import pipeline_to_dict
 from core.data.prepare import FittedPipeline
-from core.data.preprocess import unit_codes
+from core.deploy import notes
+from core.deploy.inputs import INPUT, input_columns
+from core.deploy.notes import SIGNATURE
 from core.model import DualTaskModel
 from core.prediction.inference import FleetPredictor
 
 FORMATS = ("onnx", "torchscript")
 MODEL_FILES = {"onnx": "model.onnx", "torchscript": "model.pt"}
-SIGNATURE = "model.json"
-INPUT = "readings"
 OUTPUTS = ("rul", "health_logits", "health_probabilities")
 #: How closely the written file must reproduce the PyTorch model (RUL in cycles).
 SELF_CHECK_TOLERANCE = 1e-3
@@ -87,13 +82,6 @@ class ExportedModel:
     model_file: Path
     columns: tuple[str, ...]
     window: int
-
-
-def input_columns(pipeline: FittedPipeline) -> tuple[str, ...]:
-    """The input's columns: the run's features, then settings the condition model needs."""
-    used = tuple(pipeline.features.used)
-    settings = pipeline.conditions.settings if pipeline.conditions.fitted else ()
-    return used + tuple(s for s in settings if s not in used)
 
 
 class RawReadingsModel(nn.Module):
@@ -193,14 +181,14 @@ def export_model(run_dir: str | Path, format: str, out: str | Path | None = None
         staging = Path(work) / "model"
         staging.mkdir()
         model_file = staging / MODEL_FILES[format]
-        signature = _signature(run, predictor, format)
+        signature = notes.signature(run, predictor, format, MODEL_FILES[format])
         if format == "onnx":
             _write_onnx(wrapped, sample, model_file, signature)
         else:
             _write_torchscript(wrapped, sample, model_file, signature)
         other = _sample_readings(predictor.pipeline, length(1), batch_per_condition=3, seed=1)
         _check_reproduces(wrapped, model_file, format, other)
-        _write_notes(staging, run, predictor, signature)
+        notes.write_notes(staging, run, predictor, signature)
         if folder.exists():
             shutil.rmtree(folder)
         staging.rename(folder)
@@ -216,11 +204,6 @@ def _sample_length(pipeline: FittedPipeline):
     return lambda which: (window + 17, max(window // 2, 1))[which]
 
 
-def history_horizon(alpha: float, negligible: float = 1e-9) -> int:
-    """Records after which a reading's weight in the smoothed value is below ``negligible``."""
-    return int(np.ceil(np.log(negligible) / np.log(1.0 - alpha))) if alpha < 1.0 else 0
-
-
 def _check_target(folder: Path) -> None:
     """Refuse to replace a folder that is neither empty nor an earlier export."""
     if not folder.exists():
@@ -232,52 +215,6 @@ def _check_target(folder: Path) -> None:
         raise WorkbenchError(
             f"{folder}: the folder holds other files; give an empty folder or a new name"
         )
-
-
-def raw_windows(
-    fleet: Fleet, columns: tuple[str, ...] | list[str], window: int, last_only: bool = False
-) -> tuple[np.ndarray, list, np.ndarray]:
-    """Raw windows of ``columns`` the way training windowed them: ``[n, window, columns]``.
-
-    Stride 1 over each unit (units and cycles in the fleet's order), a unit
-    shorter than ``window`` front-padded with its first row, float64. Returns
-    the windows, each window's unit id and the cycle it ends at; ``last_only``
-    keeps one window per unit (its latest), what an engine in service is scored on.
-    """
-    windows, units, ends = [], [], []
-    for history, unit, cycles in zip(*raw_histories(fleet, columns), strict=True):
-        rows = np.arange(len(history))
-        padded = np.r_[np.repeat(rows[:1], max(window - len(rows), 0)), rows]
-        starts = (
-            range(len(padded) - window, len(padded) - window + 1)
-            if last_only
-            else range(len(padded) - window + 1)
-        )
-        for start in starts:
-            windows.append(history[padded[start : start + window]])
-            units.append(unit)
-            ends.append(cycles[padded[start + window - 1]])
-    shape = (0, window, len(columns))
-    return (np.stack(windows) if windows else np.zeros(shape)), units, np.asarray(ends)
-
-
-def raw_histories(
-    fleet: Fleet, columns: tuple[str, ...] | list[str]
-) -> tuple[list[np.ndarray], list, list[np.ndarray]]:
-    """Each engine's raw readings from its first record (``[time, columns]``, float64).
-
-    The input of a model exported from a run with smoothing (feed one engine at
-    a time, or several histories of one length). Returns the histories, the
-    units and each history's cycles.
-    """
-    missing = [c for c in columns if c not in fleet.frame.columns]
-    if missing:
-        raise WorkbenchError(f"{fleet.name}: column(s) {missing} of the exported model missing")
-    values = fleet.frame[list(columns)].to_numpy(np.float64)
-    cycles = fleet.frame["cycle"].to_numpy()
-    codes, ids = unit_codes(fleet)
-    rows = [np.flatnonzero(codes == code) for code in range(len(ids))]
-    return [values[r] for r in rows], list(ids), [cycles[r] for r in rows]
 
 
 # ------------------------------------------------------------------ writers
@@ -408,135 +345,3 @@ def _index(names: tuple[str, ...] | list[str], where: dict[str, int]) -> Tensor:
 
 def _double(values: np.ndarray) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
-
-
-# -------------------------------------------------------------------- notes
-def _signature(run: Path, predictor: FleetPredictor, format: str) -> dict[str, Any]:
-    """``model.json``: what goes in and what comes out, for programs."""
-    pipeline, config = predictor.pipeline, predictor.config
-    window, columns = config.preprocess.window, input_columns(pipeline)
-    health, classes = pipeline.config.health, list(HealthThresholds.NAMES)
-    alpha = pipeline.config.smoothing
-    return {
-        "format": "rul-workbench exported model",
-        "version": 1,
-        "model_format": format,
-        "model_file": MODEL_FILES[format],
-        "run": run.name,
-        "method": config.method,
-        "seed": config.seed,
-        "preset": config.preset,
-        "input": {
-            "name": INPUT,
-            "shape": ["batch", window if alpha >= 1.0 else "time", len(columns)],
-            "dtype": "float64",
-            "columns": list(columns),
-            "features": list(pipeline.features.used),
-            "condition_settings": list(pipeline.conditions.settings)
-            if pipeline.conditions.fitted
-            else [],
-            "conditions": pipeline.conditions.k,
-            "window": window,
-            "window_only": alpha >= 1.0,
-            "smoothing": alpha,
-            "history_horizon": history_horizon(alpha),
-            "normalised_inside": True,
-        },
-        "outputs": {
-            "rul": {
-                "shape": ["batch"],
-                "dtype": "float32",
-                "unit": pipeline.time_unit,
-                "cap": pipeline.config.rul_cap,
-            },
-            "health_logits": {"shape": ["batch", 3], "dtype": "float32", "classes": classes},
-            "health_probabilities": {"shape": ["batch", 3], "dtype": "float32", "classes": classes},
-        },
-        "health_thresholds": {"degrading": health.degrading, "critical": health.critical},
-    }
-
-
-def _write_notes(folder: Path, run: Path, predictor: FleetPredictor, signature: dict) -> None:
-    """``preprocessing.json`` (copied, or made for a run that predates it), model.json, README."""
-    saved = run / PREPROCESSING
-    # the run's own file, byte for byte; without one, the pipeline the predictor
-    # rebuilt (core.prediction.inference reads runs made before the file existed)
-    if saved.is_file():
-        shutil.copyfile(saved, folder / PREPROCESSING)
-    else:
-        text = json.dumps(pipeline_to_dict(predictor.pipeline), indent=2)
-        (folder / PREPROCESSING).write_text(text, encoding="utf-8")
-    (folder / SIGNATURE).write_text(json.dumps(signature, indent=2), encoding="utf-8")
-    (folder / "README.md").write_text(_readme(signature), encoding="utf-8")
-
-
-def _input_text(given: dict) -> str:
-    """What the input holds: one window per engine, or (a smoothed run) its whole history."""
-    raw = (
-        "**raw** readings in the units of the training data (not z-scored: the model "
-        "normalises them itself, exactly as training did)."
-    )
-    if given["window_only"]:
-        return (
-            f"float64, shape `[batch, {given['window']}, {len(given['columns'])}]`: per engine, "
-            f"its last {given['window']} cycles, oldest first, {raw} An engine with fewer "
-            "cycles is front-padded by repeating its first row."
-        )
-    return (
-        f"float64, shape `[batch, time, {len(given['columns'])}]`: per engine, its readings "
-        f"from its **first record** on, oldest first, {raw} The run smoothed each engine's "
-        f"readings from its first record (alpha {given['smoothing']:g}), so the model needs "
-        "the history: it smooths it, keeps the last "
-        f"{given['window']} rows (front-padding a shorter history) and predicts. Histories "
-        "in one batch have one length (feed engines one at a time otherwise). A reading "
-        f"{given['history_horizon']} records old weighs under 1e-9: a longer history may be "
-        f"cut to its last {given['history_horizon'] + given['window']} records."
-    )
-
-
-def _readme(s: dict) -> str:
-    given, unit = s["input"], s["outputs"]["rul"]["unit"]
-    columns = "\n".join(f"{i}. `{name}`" for i, name in enumerate(given["columns"]))
-    load = (
-        "```python\nimport onnxruntime\nsession = onnxruntime.InferenceSession('model.onnx')\n"
-        "rul, logits, probabilities = session.run(None, {'readings': windows})\n```"
-        if s["model_format"] == "onnx"
-        else "```python\nimport torch\nmodel = torch.jit.load('model.pt')\n"
-        "rul, logits, probabilities = model(torch.from_numpy(windows))\n```"
-    )
-    settings = given["condition_settings"]
-    conditions = (
-        f"The run has {given['conditions']} operating conditions: each row's condition is "
-        f"the nearest of the saved centres of its settings ({', '.join(settings)}), "
-        "computed inside the model."
-        if settings
-        else "The run has one operating condition: every row is z-scored with the same statistics."
-    )
-    return f"""# Exported model of run {s["run"]}
-
-{s["method"]}, seed {s["seed"]}, preset {s["preset"]}: the weights the run's predictions use
-(its `best.pt`), exported as {s["model_format"]} by `rulwb export`.
-
-## Input `readings`
-
-{_input_text(given)} Columns, in this order:
-
-{columns}
-
-{conditions} The statistics are in `preprocessing.json` (the run's own file).
-
-## Outputs
-
-* `rul`, float32 `[batch]`: remaining useful life in {unit} at the window's last cycle,
-  never negative; trained on targets capped at {s["outputs"]["rul"]["cap"]:g}.
-* `health_logits`, float32 `[batch, 3]`: normal, degrading, critical.
-* `health_probabilities`, float32 `[batch, 3]`: their softmax. The run calls a RUL at or
-  below {s["health_thresholds"]["degrading"]:g} degrading and at or below
-  {s["health_thresholds"]["critical"]:g} critical.
-
-## Use
-
-{load}
-
-`model.json` says the same for programs.
-"""
