@@ -67,6 +67,12 @@ def ray_sockets_off_loopback() -> list[str]:
     return offending
 
 
+#: How long a ``ray start --block`` process gets to stop after SIGTERM before SIGKILL. Its own
+#: shutdown waits on the node's processes for longer than a test should (measured: over 20 s
+#: here); whatever it leaves is killed by the cluster's temporary folder anyway.
+STOP_GRACE_S = 3.0
+
+
 @contextlib.contextmanager
 def two_node_cluster(cpus: int = 2) -> Iterator[tuple[str, dict]]:
     """A real Ray cluster on this machine: a head with no CPUs and one worker node.
@@ -103,7 +109,7 @@ def two_node_cluster(cpus: int = 2) -> Iterator[tuple[str, dict]]:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in started:
             try:
-                process.wait(20)
+                process.wait(STOP_GRACE_S)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()

@@ -16,9 +16,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings
 
 from tests.helpers.gui_support import SMALL_DEMO, TEST_WINDOW, ThreadWatch, quick_settings
+from workbench.common.gui_garbage import claims
 from workbench.plotting.redraw import RedrawCoalescer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -40,12 +41,17 @@ def _private_settings(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def _no_dangling_threads(monkeypatch: pytest.MonkeyPatch):
-    """Fail the test if it leaves a QThread or a Python thread running."""
+    """Fail the test if it leaves a QThread or a Python thread running, or garbage collection
+    on the GUI thread only (:mod:`workbench.common.gui_garbage`) after its threads ended."""
+    claimed = claims()
     watch = ThreadWatch(monkeypatch)
     yield
     problems = watch.problems(grace_s=GRACE_S)
     if problems:
         pytest.fail("test left threads running:\n" + "\n".join(problems), pytrace=False)
+    QCoreApplication.processEvents()  # an ended thread's claim comes back through its queue
+    if claims() > claimed:
+        pytest.fail("test left garbage collection on the GUI thread only", pytrace=False)
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from workbench.common.gui_garbage import GuiThreadCollection
+
 log = logging.getLogger(__name__)
 
 #: How long closing waits for an unfinished task before leaving it behind.
@@ -64,10 +66,13 @@ class WorkerThread:
 
     def __init__(self, worker: QObject, name: str) -> None:
         self.worker = worker
+        #: Garbage is collected on the GUI thread only while this thread runs (gui_garbage).
+        self._collection = GuiThreadCollection()
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.finished.connect(worker.deleteLater)
+        self.thread.finished.connect(self._collection.release)  # queued to the GUI thread
         self.thread.start()
 
     def isRunning(self) -> bool:
@@ -84,7 +89,9 @@ class WorkerThread:
         """
         self.thread.quit()  # takes effect when the worker's current slot returns
         ended = self.thread.wait(max(wait_ms, 0))
-        if not ended:
+        if ended:
+            self._collection.release()
+        else:
             log.warning("thread %s did not end within %d ms", self.thread.objectName(), wait_ms)
             # Keep the thread AND its worker referenced: the worker is a Python-owned
             # QObject, and collecting it while its slot still runs would free it under
@@ -100,6 +107,8 @@ def wait_for_stragglers(wait_ms: int = 60_000) -> bool:
     """
     ended = all(straggler.thread.wait(wait_ms) for straggler in _STRAGGLERS)
     if ended:
+        for straggler in _STRAGGLERS:
+            straggler._collection.release()
         _STRAGGLERS.clear()
     return ended
 

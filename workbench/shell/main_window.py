@@ -11,8 +11,8 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -30,13 +30,6 @@ from resources import ICON, SampleFleet, sample_fleets
 from workbench.common.background import BackgroundTasks, Deadline
 from workbench.common.help_menu import add_help_menu
 from workbench.common.time_units import CYCLES, run_time_unit
-from workbench.common.window_fit import (
-    DockTabTips,
-    KeptDockHeight,
-    centred_in,
-    clamp_to,
-    first_size,
-)
 from workbench.data.csv_import import CsvImportDialog
 from workbench.data.data_dock import DataDock
 from workbench.experiment.experiment_dock import ExperimentDock
@@ -44,9 +37,10 @@ from workbench.fleet.fleet_dock import import_csv, install_fleet
 from workbench.shell.error_report import ErrorHook, ErrorReporter
 from workbench.shell.report_export import ReportExport
 from workbench.shell.run_export import RunExport
-from workbench.shell.settings import LAYOUT_VERSION, WorkbenchSettings
+from workbench.shell.settings import WorkbenchSettings
 from workbench.shell.status import TrainingStatusBar
 from workbench.shell.toolbar import TrainingToolBar
+from workbench.shell.window_placement import WindowPlacement
 from workbench.training.comparison_feed import comparison_inputs
 from workbench.training.jobs import JobOutcome
 from workbench.training.live_area import LiveArea
@@ -57,10 +51,6 @@ from workbench.training.run_replay import kept_trajectories, replay_progress, re
 from workbench.training.training_controller import TrainingController
 from workbench.training.worker import warm_up_torch
 
-DEFAULT_SIZE = QSize(1600, 1000)
-#: The screen area the offscreen platform (tests, headless screenshots) pretends to have:
-#: its own screen is an arbitrary 800 × 800.
-OFFSCREEN_AREA = QRect(0, 0, 1920, 1080)
 #: What closing may take in all: the run's last step, a load or check in progress.
 CLOSE_BUDGET_S = 4.0
 
@@ -120,7 +110,8 @@ class MainWindow(QMainWindow):
         self._compare_timer = _single_shot(self, 150, self.refresh_comparison)
         self.area.comparison.baselineChosen.connect(lambda _: self.refresh_comparison())
         self._train_after_load = False
-        self._lay_out_docks()
+        self.placement = WindowPlacement(self, self.options.screen_area)
+        self.placement.lay_out_docks()
         self._build_toolbar()
         self._build_menus()
         self.fleet_dock = install_fleet(self)
@@ -136,37 +127,6 @@ class MainWindow(QMainWindow):
         self.model_action.triggered.connect(self.run_export.export_model_as)
         self.warm_up = BackgroundTasks(self, "torch-warm-up")
         warm_up_torch(self.warm_up)
-
-    # -------------------------------------------------------------- layout
-    def _lay_out_docks(self) -> None:
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.addDockWidget(left, self.experiment_dock)
-        self.addDockWidget(left, self.data_dock)
-        self.tabifyDockWidget(self.data_dock, self.experiment_dock)
-        self.experiment_dock.raise_()
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
-        for dock in (self.experiment_dock, self.data_dock):
-            # Forms stay readable in any layout, and never need a sideways scroll bar.
-            form = dock.widget()
-            form.setMinimumWidth(max(DOCK_WIDTH, form.minimumSizeHint().width()))
-        #: The queue gets its height back when the window grows after shrinking.
-        self.queue_height = KeptDockHeight(self, self.queue_dock)
-        #: A dock tab with a shortened title (a long CSV path) shows the full one on hover.
-        self.tab_tips = DockTabTips(self)
-        self._size_docks()
-
-    def _size_docks(self) -> None:
-        """The docks' first sizes: forms their minimum width, the queue a few rows.
-
-        On a short screen (a 768-pixel laptop) the queue starts at its least
-        height: the live plots need every pixel, the status bar shows progress.
-        """
-        self.resizeDocks([self.experiment_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        short = self.available_area().height() < TALL_SCREEN
-        queue = self.queue_dock.minimumSizeHint().height() if short else QUEUE_HEIGHT
-        self.resizeDocks([self.queue_dock], [queue], Qt.Orientation.Vertical)
-        self.queue_height.height = queue
 
     def _build_toolbar(self) -> None:
         buttons = [self.queue_dock.buttons[name] for name in ("pause", "resume", "stop")]
@@ -406,68 +366,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ settings
     def _restore(self) -> None:
-        """Restore forms and layout; the window fits the screen it opens on either way.
-
-        A remembered geometry is clamped to the available screen area (it may
-        come from a bigger monitor); a remembered dock layout that leaves a live
-        panel under its readable size is dropped when the window first shows
-        (:meth:`_settle_layout`).
-        """
-        self._default_state = self.saveState(LAYOUT_VERSION)
+        """Restore the forms and the layout; the window fits the screen it opens on either way."""
         if self.options.restore:
             self.data_dock.restore(self.settings.section("data"))
             self.experiment_dock.restore(self.settings.section("experiment"))
-        self._restored = self.options.restore and self.settings.restore_window(self)
-        area = self.available_area()
-        if self._restored:
-            self.setGeometry(clamp_to(self.geometry(), area))
-        else:
-            self.setGeometry(centred_in(self._default_size(), area))
-        self._settled = False
-
-    def available_area(self) -> QRect:
-        """Where the window may lie: its screen's available geometry (less task bars).
-
-        The offscreen platform has no real screen and gets :data:`OFFSCREEN_AREA`;
-        :attr:`WorkbenchOptions.screen_area` overrides both.
-        """
-        if self.options.screen_area is not None:
-            return QRect(self.options.screen_area)
-        screen = self.screen()
-        if screen is None or QGuiApplication.platformName() == "offscreen":
-            return QRect(OFFSCREEN_AREA)
-        return screen.availableGeometry()
-
-    def _default_size(self) -> QSize:
-        """1600 x 1000, or 95 % of the available area where that is smaller."""
-        return first_size(DEFAULT_SIZE, self.available_area())
-
-    def _settle_layout(self) -> None:
-        """Once shown: keep the frame on the screen; drop a restored layout that crushes panels."""
-        if self._settled:
-            return
-        self._settled = True
-        area = self.available_area()
-        if not self._restored:  # the size asked for before the window showed may have grown
-            self.setGeometry(centred_in(self._default_size(), area))
-            self._size_docks()
-        frame = self.frameGeometry()
-        if not area.contains(frame):
-            margins = frame.size() - self.geometry().size()
-            fitted = clamp_to(frame, area)
-            self.resize(fitted.size() - margins)
-            self.move(fitted.topLeft())
-        if not self._restored:
-            return
-        if self.area.isVisible() and not self.area.panels_readable():
-            self.restoreState(self._default_state, LAYOUT_VERSION)
-            self._size_docks()
-            self.status.showMessage(
-                "The remembered layout left the plots too small to read: default layout restored.",
-                10_000,
-            )
-        else:
-            self.queue_height.height = self.queue_dock.height()
+        self.placement.restore(self.options.restore)
 
     def save_settings(self) -> None:
         """Remember the layout and the forms."""
@@ -478,8 +381,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self._settled:
-            QTimer.singleShot(0, self._settle_layout)
+        if not self.placement.settled:
+            QTimer.singleShot(0, self.placement.settle)
         if self.options.autoload and self.data_dock.data is None and not self.data_dock.loading:
             QTimer.singleShot(0, self.data_dock.load)
 
@@ -536,13 +439,6 @@ class MainWindow(QMainWindow):
             if dialog.isVisible():
                 dialog.shutdown(deadline.left_s())
                 dialog.reject()
-
-
-DOCK_WIDTH = 330
-#: First height of the run queue dock: its buttons and about five rows.
-QUEUE_HEIGHT = 190
-#: Screens at least this tall (available pixels) give the run queue :data:`QUEUE_HEIGHT`.
-TALL_SCREEN = 900
 
 
 def _single_shot(parent: QWidget, ms: int, slot) -> QTimer:

@@ -13,7 +13,7 @@ from core.cli.main import main
 from core.data.windows import WindowSet
 from core.experiment.run import run_experiment
 from core.runs import RunDir, RunStore
-from tests.helpers.experiments import small_experiment
+from tests.helpers.experiments import SMALL_TREES, SMALL_TREES_FLAGS, small_experiment
 
 
 def test_window_features_are_last_mean_and_least_squares_slope():
@@ -51,7 +51,7 @@ def test_a_gbm_run_leaves_a_run_folder_like_a_network_run(small_data, tmp_path):
 def test_gbm_stands_in_a_comparison_beside_the_networks(capsys, tmp_path):
     code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
                  "--preset", "tiny", "--epochs", "1", "--methods", "fixed,gbm", "--seeds", "0-1",
-                 "--out", str(tmp_path), "--json"])  # fmt: skip
+                 *SMALL_TREES_FLAGS, "--out", str(tmp_path), "--json"])  # fmt: skip
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and [m["method"] for m in summary["methods"]] == ["fixed", "gbm"]
     table = pd.read_csv(tmp_path / "comparison.csv")
@@ -67,11 +67,12 @@ def test_in_service_units_without_truth_are_predicted_and_the_run_finishes(
     from core.data.demo import DemoConfig, make_demo_fleet
 
     fleet = make_demo_fleet(DemoConfig(train_units=24, test_units=6))
+    trees = ["--param", f"max_iter={SMALL_TREES['max_iter']}"] if method == "gbm" else []
     fleet.train.frame.to_csv(tmp_path / "train.csv", index=False)
     fleet.test.frame.to_csv(tmp_path / "in_service.csv", index=False)
     code = main(["train", "--source", f"csv:{tmp_path / 'train.csv'}",
                  "--test-csv", str(tmp_path / "in_service.csv"), "--method", method,
-                 "--preset", "tiny", "--epochs", "1", "--window", "20",
+                 "--preset", "tiny", "--epochs", "1", "--window", "20", *trees,
                  "--out", str(tmp_path / "runs"), "--json"])  # fmt: skip
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and summary["status"] == "finished"

@@ -19,7 +19,7 @@ from core.evaluation.prognostics import (
 )
 from core.runs import RunDir
 from core.training.config import TrainConfig
-from tests.helpers.experiments import small_experiment
+from tests.helpers.experiments import SMALL_TREES, small_experiment
 
 # One engine by hand: 10 prediction times, failure at t = 10, so r* = 10 - t (no cap reached).
 TIME = list(range(1, 11))
@@ -175,7 +175,9 @@ QUICK = TrainConfig(
 def comparison(tmp_path_factory, small_data):
     """fixed and the gbm baseline, two seeds each, on the small demo fleet."""
     folder = tmp_path_factory.mktemp("prognostic_comparison")
-    plan = ComparisonPlan(small_experiment(train=QUICK), ["fixed", "gbm"], [0, 1])
+    plan = ComparisonPlan(
+        small_experiment(train=QUICK), ["fixed", "gbm"], [0, 1], params={"gbm": SMALL_TREES}
+    )
     table = run_comparison(plan, folder, data=small_data)
     return folder, table
 

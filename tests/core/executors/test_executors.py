@@ -50,19 +50,6 @@ def serial(tmp_path_factory):
     return figures_for
 
 
-def test_local_processes_give_the_serial_figures(tmp_path, serial):
-    reference = serial()
-    local = ExecutorConfig("local", jobs=2)
-    table = run_comparison(tiny_plan(), tmp_path / "local", executor=local)
-    assert figures(table).equals(reference)
-    runs = RunStore(tmp_path / "local" / "runs").list_runs()
-    assert len(runs) == 2 and all(r.status is RunStatus.FINISHED for r in runs)
-    for run in runs:  # every file came back, as a serial run leaves them
-        names = {p.name for p in run.path.iterdir()}
-        assert {"config.json", "history.csv", "probe.csv", "metrics.json", "predictions.csv",
-                "trajectories.csv", "best.pt", "last.pt", "intervals.json"} <= names  # fmt: skip
-
-
 def test_a_resumed_local_comparison_trains_only_what_is_missing(tmp_path):
     plan = tiny_plan()
     run_comparison(plan.__class__(plan.base, ["fixed"], [0]), tmp_path)
@@ -72,23 +59,35 @@ def test_a_resumed_local_comparison_trains_only_what_is_missing(tmp_path):
     assert before < after and len(after) == 2 and len(table) == 2
 
 
-def test_a_killed_local_worker_is_resumed_from_its_last_epoch(tmp_path, serial):
+def test_local_workers_give_the_serial_figures_and_a_killed_one_is_resumed(tmp_path, serial):
+    """Two runs in worker processes, one SIGKILLed after its first epoch and resumed.
+
+    The run left alone trained wholly in a worker; the killed one goes on from
+    its last epoch: both end with the serial figures and every file a serial
+    run leaves.
+    """
     reference = serial(4)
     killed = _kill_after_first_epoch(tmp_path / "killed", ExecutorConfig("local", jobs=2))
     assert killed, "no worker was killed"
     table = run_comparison(tiny_plan(epochs=4), tmp_path / "killed")  # resume: nothing to train
     assert figures(table).equals(reference)
-    histories = [r.path / "history.csv" for r in RunStore(tmp_path / "killed" / "runs").list_runs()]
-    assert len(histories) == 2 and all(len(h.read_text().splitlines()) == 5 for h in histories)
+    runs = RunStore(tmp_path / "killed" / "runs").list_runs()
+    assert len(runs) == 2 and all(r.status is RunStatus.FINISHED for r in runs)
+    for run in runs:  # every file came back, as a serial run leaves them
+        names = {p.name for p in run.path.iterdir()}
+        assert {"config.json", "history.csv", "probe.csv", "metrics.json", "predictions.csv",
+                "trajectories.csv", "best.pt", "last.pt", "intervals.json"} <= names  # fmt: skip
+        assert len((run.path / "history.csv").read_text().splitlines()) == 5
 
 
-@pytest.mark.parametrize(
-    "executor", [ExecutorConfig(), ExecutorConfig("local", jobs=2)], ids=["serial", "local"]
-)
-def test_a_comparison_started_again_goes_on_from_each_stopped_runs_last_epoch(
-    tmp_path, serial, executor
-):
-    """A study longer than a session ends: its runs go on in their folders, same figures."""
+def test_a_comparison_started_again_goes_on_from_each_stopped_runs_last_epoch(tmp_path, serial):
+    """A study longer than a session ends: its runs go on in their folders, same figures.
+
+    On local workers, where the stop has to reach other processes; going on is
+    the runner's, the same for every executor (the serial path, through the
+    command line, in ``tests/reliability/test_compare_kill.py``).
+    """
+    executor = ExecutorConfig("local", jobs=2)
     epochs = 8  # a worker hears of a stop within half a second: room to stop it midway
     reference = serial(epochs)
     control = TrainingControl()
@@ -188,8 +187,11 @@ def _tasks(plan) -> list[RunTask]:
     return [run_task(c) for c in plan.experiments()]
 
 
-def _kill_after_first_epoch(folder, executor_config) -> list[int]:
-    """Run the 4-epoch plan, SIGKILLing the first worker that finishes an epoch (once)."""
+def _kill_after_first_epoch(folder, executor_config, also=None) -> list[int]:
+    """Run the 4-epoch plan, SIGKILLing the first worker that finishes an epoch (once).
+
+    ``also(key, event)`` hears every event first (a check while the workers run).
+    """
     store = RunStore(folder / "runs")
     folders: dict[str, object] = {}
     killed: list[int] = []
@@ -199,6 +201,8 @@ def _kill_after_first_epoch(folder, executor_config) -> list[int]:
         folders[key] = path
 
     def on_event(key, event):
+        if also is not None:
+            also(key, event)
         with lock:
             if killed or not isinstance(event, EpochEvent):
                 return
@@ -217,28 +221,22 @@ def _kill_after_first_epoch(folder, executor_config) -> list[int]:
 ray = pytest.importorskip("ray", reason="the ray executor's tests need Ray (the test extras)")
 
 
-def test_ray_gives_the_serial_figures_on_loopback_only(tmp_path, serial):
-    reference = serial()
+def test_ray_gives_the_serial_figures_on_loopback_only_and_resumes_a_killed_worker(
+    tmp_path, serial
+):
+    """On a Ray started for the comparison: one run trains wholly there, the other is
+    SIGKILLed after its first epoch and goes on from it; both end with the serial
+    figures, Ray never leaves 127.0.0.1, and it is shut down after."""
+    reference = serial(4)
     seen: list[list[str]] = []
 
-    def look_at_sockets(label):
-        def on_event(event):
-            if isinstance(event, EpochEvent) and not seen:
-                seen.append(ray_sockets_off_loopback())
+    def look_at_sockets(key, event):
+        if isinstance(event, EpochEvent) and not seen:
+            seen.append(ray_sockets_off_loopback())
 
-        return on_event
-
-    table = run_comparison(
-        tiny_plan(), tmp_path / "ray", progress=look_at_sockets, executor=ExecutorConfig("ray")
-    )
-    assert figures(table).equals(reference)
+    assert _kill_after_first_epoch(tmp_path / "ray", ExecutorConfig("ray"), look_at_sockets)
     assert seen == [[]], "Ray listened on or connected through a non-loopback address"
     assert not ray.is_initialized(), "the Ray instance started for the comparison was left up"
-
-
-def test_a_killed_ray_worker_is_resumed_and_the_comparison_completes(tmp_path, serial):
-    reference = serial(4)
-    assert _kill_after_first_epoch(tmp_path / "ray", ExecutorConfig("ray"))
     table = run_comparison(tiny_plan(epochs=4), tmp_path / "ray")
     assert figures(table).equals(reference)
 

@@ -15,6 +15,7 @@ from core.common.formats import format_metric
 from core.comparisons.runner import comparison_summary
 from core.report import read_comparison, render
 from core.runs import RunDir
+from tests.helpers.experiments import SMALL_TREES_FLAGS
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +68,7 @@ def comparison(tmp_path_factory) -> Path:
     code = main(["compare", "--source", "demo", "--demo-units", "24", "--window", "20",
                  "--preset", "tiny", "--epochs", "2", "--probe-every", "2",
                  "--methods", "fixed,gaba,gbm", "--seeds", "0-1", "--out", str(folder),
-                 "--json"])  # fmt: skip
+                 *SMALL_TREES_FLAGS, "--json"])  # fmt: skip
     assert code == 0
     return folder
 

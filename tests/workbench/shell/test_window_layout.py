@@ -25,7 +25,7 @@ SCREENS = {"laptop": QRect(0, 0, 1366, 768), "desktop": QRect(0, 0, 1920, 1080)}
 
 
 def settled(qtbot, window):
-    qtbot.waitUntil(lambda: window._settled, timeout=5000)
+    qtbot.waitUntil(lambda: window.placement.settled, timeout=5000)
     qtbot.wait(50)  # the queue's height comes back on the next turn of the event loop
     return window
 
@@ -184,7 +184,7 @@ def test_a_long_csv_path_leaves_the_experiment_tab_its_name(qtbot, make_window, 
     experiment, data = texts.index("Experiment"), texts.index(title)
     needed = bar.fontMetrics().horizontalAdvance("Experiment")
     assert bar.tabRect(experiment).width() >= needed, "the Experiment tab is not cut to 'Ex…'"
-    assert window.tab_tips.tip(bar, data) == f"Data · csv:{path}"
+    assert window.placement.tab_tips.tip(bar, data) == f"Data · csv:{path}"
 
 
 def test_live_plots_at_their_least_size_are_whole_and_readable(qtbot, make):
