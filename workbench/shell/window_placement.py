@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 
 from workbench.common.window_fit import (
@@ -49,7 +49,7 @@ class WindowPlacement:
         self.restored = False
         #: Whether the first show's checks ran (:meth:`settle`).
         self.settled = False
-        self._default_state = b""
+        self._default_state = QByteArray()
 
     def lay_out_docks(self) -> None:
         """Forms on the left (Experiment on top of Data), the run queue along the bottom."""
