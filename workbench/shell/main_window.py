@@ -35,8 +35,7 @@ from workbench.data.data_dock import DataDock
 from workbench.experiment.experiment_dock import ExperimentDock
 from workbench.fleet.fleet_dock import import_csv, install_fleet
 from workbench.shell.error_report import ErrorHook, ErrorReporter
-from workbench.shell.report_export import ReportExport
-from workbench.shell.run_export import RunExport
+from workbench.shell.exports import ReportExport, RunExport
 from workbench.shell.settings import WorkbenchSettings
 from workbench.shell.status import TrainingStatusBar
 from workbench.shell.toolbar import TrainingToolBar

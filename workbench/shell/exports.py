@@ -1,9 +1,16 @@
-"""Runs sent out of the workbench: a deployable model file, and MLflow logs of ended runs.
+"""What leaves the workbench: the comparison report, a deployable model file, and MLflow logs.
+
+File ▸ Export report… writes the same report as ``rulwb report``
+(:mod:`core.report`), made from the runs the Comparison tab shows — the rows
+selected in the queue, else this session's — so what an engineer sees on
+screen is what they send. Reading every run's files and drawing the figures
+takes seconds, so it happens on a background thread; the window says when
+the file is written or why not.
 
 File ▸ Export model… asks which run (the one selected in the queue, else the
 latest with a model) and which format, then the folder to write into; the
 export (:func:`core.deploy.export_model`: tracing, writing, loading the file
-back to check it) takes seconds, so it runs on a background thread.
+back to check it) takes seconds, so it runs on a background thread too.
 
 With the Experiment dock's "Log runs to MLflow" setting on, every run that
 ends is logged (:func:`core.runs.mlflow_log.log_run`), one after another on a
@@ -29,9 +36,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.deploy import FORMATS, ExportedModel, export_model
+from core.report import read_runs, write_report
 from core.runs import BEST_CHECKPOINT
 from core.runs.mlflow_log import LoggedRun, TrackingConfig, log_run
 from workbench.common.background import BackgroundTasks
+from workbench.training.comparison_feed import comparable
+from workbench.training.run_queue_model import QueueRow
 
 if TYPE_CHECKING:
     from workbench.shell.main_window import MainWindow
@@ -194,3 +204,54 @@ class RunExport(QObject):
         self.pending.clear()
         self.exports.shutdown(wait_s / 2)
         self.tracking.shutdown(wait_s / 2)
+
+
+class ReportExport(QObject):
+    """Writes reports off the GUI thread, one at a time; the newest request wins."""
+
+    #: The report was written (its path).
+    written = Signal(str)
+    #: Nothing was written (a sentence saying why).
+    refused = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = BackgroundTasks(self, "report-export")
+        self.tasks.succeeded.connect(lambda path: self.written.emit(str(path)))
+        self.tasks.failed.connect(lambda error: self.refused.emit(f"Report not written: {error}"))
+
+    def export(self, rows: list[QueueRow], path: str | Path, baseline: str = "fixed") -> bool:
+        """Start writing the report of ``rows``' finished runs to ``path``.
+
+        Returns False (and says why through :attr:`refused`) when no row has
+        finished results to report.
+        """
+        runs = [Path(row.run_dir) for row in comparable(rows) if row.run_dir]
+        if not runs:
+            self.refused.emit(
+                "No finished runs to report: train some, or select finished runs in the queue."
+            )
+            return False
+        self.tasks.submit(_write, runs, report_title(rows), Path(path), baseline)
+        return True
+
+    @property
+    def busy(self) -> bool:
+        return self.tasks.busy
+
+    def shutdown(self, wait_s: float) -> None:
+        self.tasks.shutdown(wait_s)
+
+
+def report_title(rows: list[QueueRow]) -> str:
+    """What the runs were trained on, e.g. ``cmapss:FD001`` or ``demo, csv:fleet.csv``."""
+    sources = list(dict.fromkeys(row.source for row in rows if row.source))
+    return ", ".join(sources) or "workbench runs"
+
+
+def _write(runs: list[Path], title: str, path: Path, baseline: str) -> Path:
+    """The report, pairing like the Comparison tab (``baseline``, when it has runs)."""
+    record = read_runs(runs, title)
+    if baseline in record.methods:
+        record.baseline = baseline
+    return write_report(record, path)

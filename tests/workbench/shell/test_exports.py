@@ -14,7 +14,7 @@ from core.deploy import raw_windows
 from core.experiment.run import read_run_config
 from core.runs import RunDir
 from core.runs.mlflow_log import RUN_TAG, sqlite_uri
-from workbench.shell.run_export import ExportModelDialog
+from workbench.shell.exports import ExportModelDialog
 
 pytestmark = pytest.mark.slow
 
