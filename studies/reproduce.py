@@ -7,6 +7,7 @@
     python studies/reproduce.py run --screen --subsets FD001 --methods amnl,dwa,... --seeds 0
     python studies/reproduce.py screen         # the wider family ranked on validation figures
     python studies/reproduce.py epochs         # JSON: where each subset's validation curve turns
+    python studies/reproduce.py --store studies/out/reproduce-next table   # another study folder
 
 ``run`` is one resumable `rulwb compare` per subset into
 ``studies/out/reproduce/<subset>`` (default settings, compact preset; test
@@ -80,17 +81,24 @@ CONTROLS = ("fixed", "fixed_tuned", "gbm", "weibull")
 
 
 def run(args: argparse.Namespace) -> None:
+    """One `rulwb compare` per subset, or with ``--by-seed`` one per subset and seed.
+
+    By seed, every method of seed 0 finishes before seed 1 starts, so a table
+    stopped midway already pairs its methods seed by seed.
+    """
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    seed_groups = args.seeds.split(",") if args.by_seed else [args.seeds]
     for subset in args.subsets.split(","):
-        command = [
-            sys.executable, "-m", "core.cli.main", "compare", "--source", f"cmapss:{subset}",
-            "--methods", args.methods, "--seeds", args.seeds, "--preset", args.preset,
-            "--out", str((SCREEN if args.screen else OUT) / subset), *args.extra,
-        ]  # fmt: skip
-        print(" ".join(command[2:]), flush=True)
-        code = subprocess.call(command, env=env, cwd=REPO)
-        if code:
-            sys.exit(code)
+        for seeds in seed_groups:
+            command = [
+                sys.executable, "-m", "core.cli.main", "compare", "--source", f"cmapss:{subset}",
+                "--methods", args.methods, "--seeds", seeds, "--preset", args.preset,
+                "--out", str((SCREEN if args.screen else OUT) / subset), *args.extra,
+            ]  # fmt: skip
+            print(" ".join(command[2:]), flush=True)
+            code = subprocess.call(command, env=env, cwd=REPO)
+            if code:
+                sys.exit(code)
 
 
 def fmt(row: dict, metric: str) -> str:
@@ -290,7 +298,13 @@ def epochs(_: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--store", type=Path, default=OUT,
+        help="the study's folder, one comparison per subset (default: studies/out/reproduce); "
+        "a table trained on new defaults grows in its own until it replaces the old one",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     go = sub.add_parser("run")
     go.add_argument("--subsets", default="FD001,FD002,FD003,FD004")
@@ -299,6 +313,10 @@ def main() -> None:
     go.add_argument("--preset", default="compact")
     go.add_argument("--threads", type=int, default=2, help="torch threads (recorded in notes)")
     go.add_argument("--screen", action="store_true", help="into the screening study (see screen)")
+    go.add_argument(
+        "--by-seed", action="store_true",
+        help="every method of one seed before the next seed (seeds as a list: 0,1,2)",
+    )  # fmt: skip
     go.add_argument("extra", nargs="*", help="more `rulwb compare` flags, after --")
     sub.add_parser("table")
     sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
@@ -307,6 +325,7 @@ def main() -> None:
     rank.add_argument("--subset", default="FD001")
     rank.add_argument("--seeds", default="0", help="the seeds every screened method has")
     args = parser.parse_args()
+    OUT = args.store.resolve()
     commands = {"run": run, "table": table, "readme": readme, "screen": screen, "epochs": epochs}
     commands[args.command](args)
 
