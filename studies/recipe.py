@@ -231,7 +231,7 @@ def run_figures(history: pd.DataFrame) -> dict:
 
 def report(args: argparse.Namespace) -> None:
     rows, curves = [], {}
-    for cell in CELLS:
+    for cell in args.cells.split(",") if args.cells else CELLS:
         for subset in args.subsets.split(","):
             found = histories(cell, subset)
             if not found:
@@ -244,6 +244,8 @@ def report(args: argparse.Namespace) -> None:
                     float(per_run[column].std(ddof=1)) if len(found) > 1 else None
                 )
             rows.append(row)
+            if len(found) < 2:
+                continue  # one seed's curve is not a mean over seeds: in the table only
             epochs = min(len(h) for h in found)
             curves[(cell, subset)] = np.mean([h["val_rmse"].to_numpy()[:epochs] for h in found], 0)
     print(json.dumps({"threads": 1, "rows": rows}, indent=1))
@@ -283,14 +285,14 @@ def plot(curves: dict, path: str) -> None:
     app = QApplication.instance() or QApplication([])
     pg.setConfigOptions(background="w", foreground="k", antialias=True)
     layout = pg.GraphicsLayoutWidget()
-    layout.resize(1200, 480)
+    layout.resize(1500, 520)
     colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
                "#e377c2", "#7f7f7f", "#bcbd22"]  # fmt: skip
     cells = list(dict.fromkeys(c for c, _ in curves))
     for subset in sorted({s for _, s in curves}):
         panel = layout.addPlot(title=f"{subset}: mean validation RMSE over seeds")
-        # in the headroom above 25 cycles, right of the first epochs' fall: no curve there
-        panel.addLegend(offset=(230, 5), colCount=2)
+        # top right, in the headroom above the curves once they have fallen
+        panel.addLegend(offset=(-5, 5))
         panel.setLabel("bottom", "epoch")
         panel.setLabel("left", "validation RMSE (cycles)")
         panel.getAxis("left").enableAutoSIPrefix(False)
@@ -422,6 +424,7 @@ def main() -> None:
         else:
             p.add_argument("--table", default="docs/recipe_table.md")
             p.add_argument("--plot", default="docs/recipe_curves.png")
+            p.add_argument("--cells", default="", help="these cells only (default: every cell)")
     versus_parser = sub.add_parser("versus")
     versus_parser.add_argument("--base", default="window40-bias")
     versus_parser.add_argument("--cells", required=True)
