@@ -92,7 +92,9 @@ class WorkerThread:
         if ended:
             self._collection.release()
         else:
-            log.warning("thread %s did not end within %d ms", self.thread.objectName(), wait_ms)
+            # A zero wait is a choice (the torch warm-up at close): no warning on every exit.
+            level = logging.WARNING if wait_ms > 0 else logging.DEBUG
+            log.log(level, "thread %s did not end within %d ms", self.thread.objectName(), wait_ms)
             # Keep the thread AND its worker referenced: the worker is a Python-owned
             # QObject, and collecting it while its slot still runs would free it under
             # the running thread.

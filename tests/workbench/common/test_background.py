@@ -63,3 +63,21 @@ def test_a_thread_left_running_keeps_its_worker_alive_until_it_ends(qtbot):
     release.set()
     assert wait_for_stragglers(5_000)
     assert background._STRAGGLERS == []
+
+
+def test_a_thread_left_behind_on_purpose_is_no_warning_one_outliving_its_wait_is(qtbot, caplog):
+    """Closing leaves the torch warm-up with a zero wait on every exit: that is no news."""
+    release = threading.Event()
+    worker, sender = _Slow(release), _Sender()
+    sender.go.connect(worker.work)
+    thread = WorkerThread(worker, "left-behind")
+    with qtbot.waitSignal(worker.started, timeout=5_000):
+        sender.go.emit()
+    with caplog.at_level("DEBUG", logger=background.__name__):
+        assert not thread.shutdown(0)
+        assert [r.levelname for r in caplog.records] == ["DEBUG"]
+        caplog.clear()
+        assert not thread.shutdown(50)
+        assert [r.levelname for r in caplog.records] == ["WARNING"]
+    release.set()
+    assert wait_for_stragglers(5_000)
