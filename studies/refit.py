@@ -11,6 +11,7 @@ the inner test figures says what the refit is worth.
 
     python studies/refit.py run --subsets FD001 --seeds 0,1,2
     python studies/refit.py report          # JSON on stdout
+    python studies/refit.py --store studies/out/refit-next run ...   # another study folder
 
 ``run`` is two resumable ``rulwb compare`` calls per subset (``plain`` and
 ``refit`` under ``studies/out/refit/<subset>``), side by side. The CSV is
@@ -101,7 +102,12 @@ def _or_none(value: float) -> float | None:
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--store", type=Path, default=OUT,
+        help="the study's folder (default: studies/out/refit); new defaults go in their own",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     go = sub.add_parser("run")
     go.add_argument("--subsets", default="FD001")
@@ -109,6 +115,7 @@ def main() -> None:
     go.add_argument("--test-units", type=int, default=20)
     sub.add_parser("report")
     args = parser.parse_args()
+    OUT = args.store.resolve()
     run(args) if args.command == "run" else report(args)
 
 

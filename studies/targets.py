@@ -1,0 +1,165 @@
+"""Where the reproduction table stands against its targets, and how finely it can tell.
+
+    python studies/targets.py                                   # studies/out/reproduce
+    python studies/targets.py --store studies/out/reproduce-next
+
+Per subset and network method: the per-seed mean test RMSE and health
+macro-F1 against the round's targets, then the method against the same-split
+`gbm` trees on validation units and on test units, in two ways:
+
+* **over seeds**: the mean paired difference (method − gbm) and its 95 %
+  t-interval (core.evaluation.statistics), which sees the seeds' spread only;
+* **over units**: for one run, a paired bootstrap over the units (validation
+  units, or test units) of the run's RMSE minus gbm's, with scipy's
+  ``bootstrap``; the column is the median over seeds of the interval's
+  half-width, i.e. the smallest difference one run can tell apart on that
+  split. Validation needs the runs' ``trajectories.csv`` (every validation
+  window; not kept in git), test needs ``predictions.csv`` (kept).
+
+It reads figures the runs already hold; it neither selects nor trains
+anything, so reading the test columns changes no default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import bootstrap
+
+from core.comparisons.runner import finished_runs
+from core.evaluation.statistics import summarise
+from core.experiment import METHODS as REGISTERED
+from core.runs import RunStore
+
+REPO = Path(__file__).resolve().parents[1]
+#: The round's targets for the best network's per-seed mean test RMSE: our previous
+#: same-split trees and the best honest published figures (docs/reference_results.md).
+TARGET_RMSE = {"FD001": 12.40, "FD002": 14.06, "FD003": 12.51, "FD004": 14.72}
+#: Health macro-F1 at the kept checkpoint, every subset.
+TARGET_F1 = 0.85
+#: The trees every network is held against.
+TREES = "gbm"
+#: Bootstrap resamples per run (percentile intervals: enough for a half-width to 0.05).
+RESAMPLES = 2000
+
+
+def unit_errors(run_dir: Path, split: str) -> pd.DataFrame | None:
+    """Per unit: the sum of squared RUL errors and the window count (None when not kept).
+
+    ``test`` reads predictions.csv (one window per unit, the headline figure),
+    ``val`` reads the validation rows of trajectories.csv (every window).
+    """
+    if split == "test":
+        path, rows = run_dir / "predictions.csv", None
+    else:
+        path, rows = run_dir / "trajectories.csv", "val"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    if rows is not None:
+        table = table[table["split"] == rows]
+    squared = (table["pred_rul"] - table["true_rul"]) ** 2
+    return table.assign(squared=squared).groupby("unit")["squared"].agg(["sum", "count"])
+
+
+def unit_half_width(ours: pd.DataFrame, trees: pd.DataFrame, seed: int) -> float:
+    """Half-width of the paired 95 % bootstrap interval over units of RMSE(ours) − RMSE(trees)."""
+    trees = trees.loc[ours.index]
+    if not np.array_equal(ours["count"], trees["count"]):
+        raise ValueError("the two runs scored different windows: not the same split or window")
+
+    def difference(a_sum: np.ndarray, b_sum: np.ndarray, count: np.ndarray, axis: int = -1):
+        """RMSE(ours) − RMSE(trees) of resampled units, vectorised as scipy asks."""
+        total = count.sum(axis=axis)
+        return np.sqrt(a_sum.sum(axis=axis) / total) - np.sqrt(b_sum.sum(axis=axis) / total)
+
+    result = bootstrap(
+        (ours["sum"].to_numpy(), trees["sum"].to_numpy(), ours["count"].to_numpy()),
+        difference, paired=True, vectorized=True, n_resamples=RESAMPLES,
+        method="percentile", random_state=np.random.default_rng(seed),
+    )  # fmt: skip
+    low, high = result.confidence_interval
+    return float(high - low) / 2
+
+
+def resolution(runs: pd.DataFrame, method: str, split: str) -> float:
+    """Median over seeds of :func:`unit_half_width` (NaN when no run kept the file)."""
+    widths = []
+    for seed in sorted(runs.loc[runs["method"] == method, "seed"]):
+        pair = {
+            name: runs[(runs["method"] == name) & (runs["seed"] == seed)]["run_dir"]
+            for name in (method, TREES)
+        }
+        if any(rows.empty for rows in pair.values()):
+            continue
+        ours = unit_errors(Path(pair[method].iloc[0]), split)
+        trees = unit_errors(Path(pair[TREES].iloc[0]), split)
+        if ours is not None and trees is not None:
+            widths.append(unit_half_width(ours, trees, int(seed)))
+    return float(np.median(widths)) if widths else math.nan
+
+
+def _interval(row: pd.Series, metric: str) -> str:
+    """``+0.31 [−0.46, +1.07]`` or "–" without two pairs."""
+    mean, low, high = (row.get(f"{metric}_diff{end}") for end in ("", "_low", "_high"))
+    if mean is None or low is None or not np.isfinite(low):
+        return "–"
+    return f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
+def _half(width: float) -> str:
+    return "–" if math.isnan(width) else f"± {width:.2f}"
+
+
+def subset_lines(subset: str, runs: pd.DataFrame) -> list[str]:
+    """One markdown row per network method of a subset (best per-seed mean first)."""
+    summary = summarise(runs, metrics=["rmse", "val_rmse", "macro_f1"], baseline=TREES)
+    networks = summary[
+        [not getattr(REGISTERED.get(m), "baseline", False) for m in summary["method"]]
+    ].sort_values("rmse_mean")
+    lines = []
+    target = TARGET_RMSE.get(subset, math.nan)
+    for _, row in networks.iterrows():
+        met = "yes" if row["rmse_mean"] < target and row["macro_f1_mean"] >= TARGET_F1 else "no"
+        lines.append(
+            f"| {subset} | {row['method']} | {row['n']:.0f} | {row['rmse_mean']:.2f} "
+            f"| {row['macro_f1_mean']:.3f} | < {target:.2f}, ≥ {TARGET_F1:.2f}: {met} "
+            f"| {_interval(row, 'val_rmse')} | {_half(resolution(runs, row['method'], 'val'))} "
+            f"| {_interval(row, 'rmse')} | {_half(resolution(runs, row['method'], 'test'))} |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--store", type=Path, default=REPO / "studies" / "out" / "reproduce",
+        help="the study's folder, one comparison per subset",
+    )  # fmt: skip
+    args = parser.parse_args()
+    lines = [
+        "| subset | method | seeds | test RMSE | macro-F1 | target met | "
+        f"val RMSE − {TREES} (seeds) | one run, val units | "
+        f"test RMSE − {TREES} (seeds) | one run, test units |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    trees = []
+    for folder in sorted(p for p in args.store.iterdir() if (p / "runs").is_dir()):
+        runs = pd.DataFrame(finished_runs(RunStore(folder / "runs")).values())
+        if runs.empty or TREES not in set(runs["method"]):
+            continue
+        own = runs[runs["method"] == TREES]
+        trees.append(
+            f"{folder.name} `{TREES}`: test RMSE {own['rmse'].mean():.2f}, "
+            f"val RMSE {own['val_rmse'].mean():.2f}, macro-F1 {own['macro_f1'].mean():.3f}"
+        )
+        lines += subset_lines(folder.name, runs)
+    print("\n".join([*lines, "", *trees]))
+
+
+if __name__ == "__main__":
+    main()
