@@ -8,6 +8,7 @@
     python studies/reproduce.py screen         # the wider family ranked on validation figures
     python studies/reproduce.py epochs         # JSON: where each subset's validation curve turns
     python studies/reproduce.py --store studies/out/reproduce-next table   # another study folder
+    python studies/reproduce.py --store studies/out/reproduce-next readme --progress
 
 ``run`` is one resumable `rulwb compare` per subset into
 ``studies/out/reproduce/<subset>`` (default settings, compact preset; test
@@ -76,6 +77,12 @@ RESULTS_BLOCK = (
     REPO / "docs" / "results.md",
     "<!-- reproduction-table -->",
     "<!-- /reproduction-table -->",
+)
+#: Where ``readme --progress`` writes a table still training (``--store``): docs/results.md only.
+PROGRESS_BLOCK = (
+    REPO / "docs" / "results.md",
+    "<!-- reproduction-next -->",
+    "<!-- /reproduction-next -->",
 )
 #: The headline table's fixed columns, each shown when some subset has runs of it.
 CONTROLS = ("fixed", "fixed_tuned", "gbm", "weibull")
@@ -233,8 +240,19 @@ def replace_block(path: Path, begin: str, end: str, lines: list[str]) -> None:
     atomic_write_text(path, "\n".join([*text[: first + 1], *lines, *text[last:]]))
 
 
-def readme(_: argparse.Namespace) -> None:
-    """The headline table into README.md and the full table into docs/results.md."""
+def readme(args: argparse.Namespace) -> None:
+    """The headline table into README.md and the full table into docs/results.md.
+
+    With ``--progress``, a table still training (in its own ``--store``) goes
+    into its own block of docs/results.md, and the README keeps the finished one.
+    """
+    if args.progress:
+        summaries = list(subset_summaries())
+        if not summaries:
+            sys.exit(f"no finished runs under {OUT}: nothing to write")
+        replace_block(*PROGRESS_BLOCK, table_lines(summaries))
+        print(f"wrote {PROGRESS_BLOCK[0].relative_to(REPO)}")
+        return
     summaries = list(subset_summaries())
     if not summaries:
         sys.exit(f"no finished runs under {OUT}: nothing to write")
@@ -334,7 +352,11 @@ def main() -> None:
     )  # fmt: skip
     go.add_argument("extra", nargs="*", help="more `rulwb compare` flags, after --")
     sub.add_parser("table")
-    sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
+    write = sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
+    write.add_argument(
+        "--progress", action="store_true",
+        help="a table still training: only its block of docs/results.md (with --store)",
+    )  # fmt: skip
     sub.add_parser("epochs")
     rank = sub.add_parser("screen")
     rank.add_argument("--subset", default="FD001")

@@ -2,6 +2,8 @@
 
     python studies/targets.py                                   # studies/out/reproduce
     python studies/targets.py --store studies/out/reproduce-next
+    python studies/targets.py --store studies/out/reproduce-next --write   # into docs/results.md
+    python studies/targets.py --store studies/out/reproduce-next --plot docs/val_vs_test.png
 
 Per subset and network method: the per-seed mean test RMSE and health
 macro-F1 against the round's targets, then the method against the same-split
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from reproduce import replace_block  # studies/ is the script's folder, so first on sys.path
 from scipy.stats import bootstrap
 
 from core.comparisons.runner import finished_runs
@@ -43,6 +46,8 @@ TARGET_RMSE = {"FD001": 12.40, "FD002": 14.06, "FD003": 12.51, "FD004": 14.72}
 TARGET_F1 = 0.85
 #: The trees every network is held against.
 TREES = "gbm"
+#: Where ``--write`` puts the table: file, first marker, last marker.
+TARGETS_BLOCK = (REPO / "docs" / "results.md", "<!-- targets -->", "<!-- /targets -->")
 #: Bootstrap resamples per run (percentile intervals: enough for a half-width to 0.05).
 RESAMPLES = 2000
 
@@ -134,12 +139,55 @@ def subset_lines(subset: str, runs: pd.DataFrame) -> list[str]:
     return lines
 
 
+def run_differences(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per network run: its validation and test RMSE minus the trees' on the same seed."""
+    trees = runs[runs["method"] == TREES].set_index("seed")[["val_rmse", "rmse"]]
+    networks = runs[[not getattr(REGISTERED.get(m), "baseline", False) for m in runs["method"]]]
+    joined = networks.merge(trees.add_suffix("_trees"), left_on="seed", right_index=True)
+    return joined.assign(
+        val=joined["val_rmse"] - joined["val_rmse_trees"],
+        test=joined["rmse"] - joined["rmse_trees"],
+    )[["method", "seed", "val", "test"]]
+
+
+def plot(differences: dict[str, pd.DataFrame], path: Path) -> None:
+    """Every network run as a point: validation (x) and test (y) RMSE minus the trees'.
+
+    Points in the lower-left or upper-right quadrant are runs where validation and
+    test agree on the side of the trees; the other two quadrants are where they
+    disagree. matplotlib (the report's plotting library), no display needed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.4, 5.2), dpi=120)
+    for (subset, frame), colour in zip(differences.items(), plt.cm.tab10.colors, strict=False):
+        axes.scatter(frame["val"], frame["test"], s=28, color=colour, label=subset, alpha=0.8)
+    axes.axhline(0, color="0.4", lw=0.8)
+    axes.axvline(0, color="0.4", lw=0.8)
+    axes.set_xlabel(f"validation RMSE − {TREES} (same seed)")
+    axes.set_ylabel(f"test RMSE − {TREES} (same seed)")
+    axes.set_title("Each network run against the trees: validation and test")
+    axes.text(0.02, 0.02, "network better on both", transform=axes.transAxes, color="0.3")
+    axes.text(0.98, 0.98, "trees better on both", transform=axes.transAxes, color="0.3",
+              ha="right", va="top")  # fmt: skip
+    axes.legend(loc="best")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--store", type=Path, default=REPO / "studies" / "out" / "reproduce",
         help="the study's folder, one comparison per subset",
     )  # fmt: skip
+    parser.add_argument("--plot", type=Path, help="a PNG of every run's val and test gap")
+    parser.add_argument("--write", action="store_true", help="into docs/results.md's block")
     args = parser.parse_args()
     lines = [
         "| subset | method | seeds | test RMSE | macro-F1 | target met | "
@@ -147,7 +195,7 @@ def main() -> None:
         f"test RMSE − {TREES} (seeds) | one run, test units |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    trees = []
+    trees, differences = [], {}
     for folder in sorted(p for p in args.store.iterdir() if (p / "runs").is_dir()):
         runs = pd.DataFrame(finished_runs(RunStore(folder / "runs")).values())
         if runs.empty or TREES not in set(runs["method"]):
@@ -158,7 +206,15 @@ def main() -> None:
             f"val RMSE {own['val_rmse'].mean():.2f}, macro-F1 {own['macro_f1'].mean():.3f}"
         )
         lines += subset_lines(folder.name, runs)
-    print("\n".join([*lines, "", *trees]))
+        differences[folder.name] = run_differences(runs)
+    lines += ["", *trees]
+    if args.plot:
+        plot(differences, args.plot)
+    if args.write:
+        replace_block(*TARGETS_BLOCK, lines)
+        print(f"wrote {TARGETS_BLOCK[0].relative_to(REPO)}")
+    else:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
