@@ -206,7 +206,8 @@ def main() -> None:
             f"val RMSE {own['val_rmse'].mean():.2f}, macro-F1 {own['macro_f1'].mean():.3f}"
         )
         lines += subset_lines(folder.name, runs)
-        differences[folder.name] = run_differences(runs)
+        if not (gaps := run_differences(runs)).empty:
+            differences[folder.name] = gaps
     lines += ["", *trees]
     if args.plot:
         plot(differences, args.plot)
