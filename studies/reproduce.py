@@ -161,8 +161,8 @@ def table_lines(summaries: list[tuple[str, dict]]) -> list[str]:
     ]  # fmt: skip
     for subset, summary in summaries:
         for row in summary["methods"]:
-            diffs = [_difference(row, "rmse_diff")]
-            diffs += [_difference(row, "rmse_diff_tuned")] if tuned else []
+            diffs = [paired_interval(row, "rmse_diff")]
+            diffs += [paired_interval(row, "rmse_diff_tuned")] if tuned else []
             members = row.get("ensemble_members")
             ensemble = "" if members is None else f"{row['ensemble_rmse']:.2f} (of {members:.0f})"
             lines.append(
@@ -173,8 +173,9 @@ def table_lines(summaries: list[tuple[str, dict]]) -> list[str]:
     return lines
 
 
-def _difference(row: dict, key: str) -> str:
-    """A paired difference and its interval, or "" without one (the baseline, one pair)."""
+def paired_interval(row: dict, key: str) -> str:
+    """A summary row's paired difference and its interval, "+0.31 [-0.46, +1.07]", or "" without
+    one (the baseline, a single pair)."""
     low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
     return "" if low is None else f"{row[key]:+.2f} [{low:+.2f}, {high:+.2f}]"
 
@@ -246,16 +247,13 @@ def readme(args: argparse.Namespace) -> None:
     With ``--progress``, a table still training (in its own ``--store``) goes
     into its own block of docs/results.md, and the README keeps the finished one.
     """
-    if args.progress:
-        summaries = list(subset_summaries())
-        if not summaries:
-            sys.exit(f"no finished runs under {OUT}: nothing to write")
-        replace_block(*PROGRESS_BLOCK, table_lines(summaries))
-        print(f"wrote {PROGRESS_BLOCK[0].relative_to(REPO)}")
-        return
     summaries = list(subset_summaries())
     if not summaries:
         sys.exit(f"no finished runs under {OUT}: nothing to write")
+    if args.progress:
+        replace_block(*PROGRESS_BLOCK, table_lines(summaries))
+        print(f"wrote {PROGRESS_BLOCK[0].relative_to(REPO)}")
+        return
     replace_block(*README_BLOCK, headline_lines(summaries))
     replace_block(*RESULTS_BLOCK, table_lines(summaries))
     print(f"wrote {README_BLOCK[0].relative_to(REPO)} and {RESULTS_BLOCK[0].relative_to(REPO)}")

@@ -25,16 +25,17 @@ anything, so reading the test columns changes no default.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from reproduce import replace_block  # studies/ is the script's folder, so first on sys.path
+from reproduce import paired_interval, replace_block  # studies/ is first on sys.path
 from scipy.stats import bootstrap
 
 from core.comparisons.runner import finished_runs
-from core.evaluation.statistics import summarise
+from core.evaluation.statistics import summarise, summary_to_json
 from core.experiment import METHODS as REGISTERED
 from core.runs import RunStore
 
@@ -52,6 +53,7 @@ TARGETS_BLOCK = (REPO / "docs" / "results.md", "<!-- targets -->", "<!-- /target
 RESAMPLES = 2000
 
 
+@functools.cache  # the trees' run is read once per seed, not once per method compared with it
 def unit_errors(run_dir: Path, split: str) -> pd.DataFrame | None:
     """Per unit: the sum of squared RUL errors and the window count (None when not kept).
 
@@ -108,14 +110,6 @@ def resolution(runs: pd.DataFrame, method: str, split: str) -> float:
     return float(np.median(widths)) if widths else math.nan
 
 
-def _interval(row: pd.Series, metric: str) -> str:
-    """``+0.31 [−0.46, +1.07]`` or "–" without two pairs."""
-    mean, low, high = (row.get(f"{metric}_diff{end}") for end in ("", "_low", "_high"))
-    if mean is None or low is None or not np.isfinite(low):
-        return "–"
-    return f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
-
-
 def _half(width: float) -> str:
     return "–" if math.isnan(width) else f"± {width:.2f}"
 
@@ -123,19 +117,23 @@ def _half(width: float) -> str:
 def subset_lines(subset: str, runs: pd.DataFrame) -> list[str]:
     """One markdown row per network method of a subset (best per-seed mean first)."""
     summary = summarise(runs, metrics=["rmse", "val_rmse", "macro_f1"], baseline=TREES)
-    networks = summary[
-        [not getattr(REGISTERED.get(m), "baseline", False) for m in summary["method"]]
-    ].sort_values("rmse_mean")
+    networks = sorted(
+        (row for row in summary_to_json(summary)["methods"]
+         if not getattr(REGISTERED.get(row["method"]), "baseline", False)),
+        key=lambda row: row["rmse_mean"],
+    )  # fmt: skip
     lines = []
     target = TARGET_RMSE.get(subset, math.nan)
-    for _, row in networks.iterrows():
+    for row in networks:
         met = "yes" if row["rmse_mean"] < target and row["macro_f1_mean"] >= TARGET_F1 else "no"
         met += " (one seed: not a mean yet)" if row["n"] < 2 else ""
         lines.append(
             f"| {subset} | {row['method']} | {row['n']:.0f} | {row['rmse_mean']:.2f} "
             f"| {row['macro_f1_mean']:.3f} | < {target:.2f}, ≥ {TARGET_F1:.2f}: {met} "
-            f"| {_interval(row, 'val_rmse')} | {_half(resolution(runs, row['method'], 'val'))} "
-            f"| {_interval(row, 'rmse')} | {_half(resolution(runs, row['method'], 'test'))} |"
+            f"| {paired_interval(row, 'val_rmse_diff') or '–'} "
+            f"| {_half(resolution(runs, row['method'], 'val'))} "
+            f"| {paired_interval(row, 'rmse_diff') or '–'} "
+            f"| {_half(resolution(runs, row['method'], 'test'))} |"
         )
     return lines
 
