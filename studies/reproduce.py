@@ -57,6 +57,7 @@ from core.common.formats import format_metric, format_metric_spread
 from core.comparisons.runner import finished_runs, normalised_config
 from core.evaluation.seed_ensembles import add_ensembles
 from core.evaluation.statistics import summarise, summary_to_json
+from core.evaluation.unit_resolution import add_unit_resolution
 from core.evaluation.variants import differing_settings
 from core.experiment import METHODS as REGISTERED
 from core.runs import RunDir, RunStore
@@ -140,7 +141,8 @@ def subset_summaries() -> Iterator[tuple[str, dict]]:
         )
         if mixed:  # a mean over runs of two recipes would mix two experiments
             print(f"warning: {folder.name} runs differ in {mixed}", file=sys.stderr)
-        summary = summary_to_json(add_ensembles(summarise(runs, metrics=list(HEADLINE)), runs, CAP))
+        summary = add_ensembles(summarise(runs, metrics=list(HEADLINE)), runs, CAP)
+        summary = summary_to_json(add_unit_resolution(summary, runs, "test"))
         if TUNED in set(runs["method"]):  # the tuned control: a second reading of each method
             tuned = summarise(runs, metrics=["rmse"], baseline=TUNED).set_index("method")
             for row in summary["methods"]:
@@ -155,13 +157,14 @@ def table_lines(summaries: list[tuple[str, dict]]) -> list[str]:
     tuned = any("rmse_diff_tuned" in row for _, summary in summaries for row in summary["methods"])
     lines = [
         "| subset | method | seeds | test RMSE | NASA | accuracy | macro-F1 "
-        "| RMSE − fixed (95 % CI) |" + (f" RMSE − {TUNED} (95 % CI) |" if tuned else "")
-        + " ensemble RMSE |",
-        "|---|---|---|---|---|---|---|---|---|" + ("---|" if tuned else ""),
+        "| RMSE − fixed (95 % CI) | one run resolves |"
+        + (f" RMSE − {TUNED} (95 % CI) |" if tuned else "") + " ensemble RMSE |",
+        "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if tuned else ""),
     ]  # fmt: skip
     for subset, summary in summaries:
         for row in summary["methods"]:
-            diffs = [paired_interval(row, "rmse_diff")]
+            width = row.get("rmse_unit_resolution")
+            diffs = [paired_interval(row, "rmse_diff"), "" if width is None else f"± {width:.2f}"]
             diffs += [paired_interval(row, "rmse_diff_tuned")] if tuned else []
             members = row.get("ensemble_members")
             ensemble = "" if members is None else f"{row['ensemble_rmse']:.2f} (of {members:.0f})"

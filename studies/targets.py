@@ -12,8 +12,9 @@ macro-F1 against the round's targets, then the method against the same-split
 * **over seeds**: the mean paired difference (method − gbm) and its 95 %
   t-interval (core.evaluation.statistics), which sees the seeds' spread only;
 * **over units**: for one run, a paired bootstrap over the units (validation
-  units, or test units) of the run's RMSE minus gbm's, with scipy's
-  ``bootstrap``; the column is the median over seeds of the interval's
+  units, or test units) of the run's RMSE minus gbm's
+  (core.evaluation.unit_resolution, as the Comparison tab, ``rulwb compare``
+  and the report show it); the column is the median over seeds of the interval's
   half-width, i.e. the smallest difference one run can tell apart on that
   split. Validation needs the runs' ``trajectories.csv`` (every validation
   window; not kept in git), test needs ``predictions.csv`` (kept).
@@ -25,17 +26,15 @@ anything, so reading the test columns changes no default.
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from reproduce import paired_interval, replace_block  # studies/ is first on sys.path
-from scipy.stats import bootstrap
 
 from core.comparisons.runner import finished_runs
 from core.evaluation.statistics import summarise, summary_to_json
+from core.evaluation.unit_resolution import add_unit_resolution
 from core.experiment import METHODS as REGISTERED
 from core.runs import RunStore
 
@@ -49,74 +48,17 @@ TARGET_F1 = 0.85
 TREES = "gbm"
 #: Where ``--write`` puts the table: file, first marker, last marker.
 TARGETS_BLOCK = (REPO / "docs" / "results.md", "<!-- targets -->", "<!-- /targets -->")
-#: Bootstrap resamples per run (percentile intervals: enough for a half-width to 0.05).
-RESAMPLES = 2000
 
 
-@functools.cache  # the trees' run is read once per seed, not once per method compared with it
-def unit_errors(run_dir: Path, split: str) -> pd.DataFrame | None:
-    """Per unit: the sum of squared RUL errors and the window count (None when not kept).
-
-    ``test`` reads predictions.csv (one window per unit, the headline figure),
-    ``val`` reads the validation rows of trajectories.csv (every window).
-    """
-    if split == "test":
-        path, rows = run_dir / "predictions.csv", None
-    else:
-        path, rows = run_dir / "trajectories.csv", "val"
-    if not path.is_file():
-        return None
-    table = pd.read_csv(path)
-    if rows is not None:
-        table = table[table["split"] == rows]
-    squared = (table["pred_rul"] - table["true_rul"]) ** 2
-    return table.assign(squared=squared).groupby("unit")["squared"].agg(["sum", "count"])
-
-
-def unit_half_width(ours: pd.DataFrame, trees: pd.DataFrame, seed: int) -> float:
-    """Half-width of the paired 95 % bootstrap interval over units of RMSE(ours) − RMSE(trees)."""
-    trees = trees.loc[ours.index]
-    if not np.array_equal(ours["count"], trees["count"]):
-        raise ValueError("the two runs scored different windows: not the same split or window")
-
-    def difference(a_sum: np.ndarray, b_sum: np.ndarray, count: np.ndarray, axis: int = -1):
-        """RMSE(ours) − RMSE(trees) of resampled units, vectorised as scipy asks."""
-        total = count.sum(axis=axis)
-        return np.sqrt(a_sum.sum(axis=axis) / total) - np.sqrt(b_sum.sum(axis=axis) / total)
-
-    result = bootstrap(
-        (ours["sum"].to_numpy(), trees["sum"].to_numpy(), ours["count"].to_numpy()),
-        difference, paired=True, vectorized=True, n_resamples=RESAMPLES,
-        method="percentile", random_state=np.random.default_rng(seed),
-    )  # fmt: skip
-    low, high = result.confidence_interval
-    return float(high - low) / 2
-
-
-def resolution(runs: pd.DataFrame, method: str, split: str) -> float:
-    """Median over seeds of :func:`unit_half_width` (NaN when no run kept the file)."""
-    widths = []
-    for seed in sorted(runs.loc[runs["method"] == method, "seed"]):
-        pair = {
-            name: runs[(runs["method"] == name) & (runs["seed"] == seed)]["run_dir"]
-            for name in (method, TREES)
-        }
-        if any(rows.empty for rows in pair.values()):
-            continue
-        ours = unit_errors(Path(pair[method].iloc[0]), split)
-        trees = unit_errors(Path(pair[TREES].iloc[0]), split)
-        if ours is not None and trees is not None:
-            widths.append(unit_half_width(ours, trees, int(seed)))
-    return float(np.median(widths)) if widths else math.nan
-
-
-def _half(width: float) -> str:
-    return "–" if math.isnan(width) else f"± {width:.2f}"
+def _half(width: float | None) -> str:
+    return "–" if width is None else f"± {width:.2f}"
 
 
 def subset_lines(subset: str, runs: pd.DataFrame) -> list[str]:
     """One markdown row per network method of a subset (best per-seed mean first)."""
     summary = summarise(runs, metrics=["rmse", "val_rmse", "macro_f1"], baseline=TREES)
+    for split in ("val", "test"):
+        summary = add_unit_resolution(summary, runs, split)
     networks = sorted(
         (row for row in summary_to_json(summary)["methods"]
          if not getattr(REGISTERED.get(row["method"]), "baseline", False)),
@@ -131,9 +73,9 @@ def subset_lines(subset: str, runs: pd.DataFrame) -> list[str]:
             f"| {subset} | {row['method']} | {row['n']:.0f} | {row['rmse_mean']:.2f} "
             f"| {row['macro_f1_mean']:.3f} | < {target:.2f}, ≥ {TARGET_F1:.2f}: {met} "
             f"| {paired_interval(row, 'val_rmse_diff') or '–'} "
-            f"| {_half(resolution(runs, row['method'], 'val'))} "
+            f"| {_half(row['val_rmse_unit_resolution'])} "
             f"| {paired_interval(row, 'rmse_diff') or '–'} "
-            f"| {_half(resolution(runs, row['method'], 'test'))} |"
+            f"| {_half(row['rmse_unit_resolution'])} |"
         )
     return lines
 

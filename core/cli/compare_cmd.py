@@ -160,7 +160,7 @@ def _format(summary: pd.DataFrame) -> str:
         f"{'method':<14}{'n':>3}"
         + "".join(f"  {title:>24}" for _, title in figures)
         + f"  {rmse_title + ' - ' + baseline + ' [95 % CI]':>34}  {'p (Holm)':>16}"
-        + f"  {'ensemble RMSE':>14}"
+        + f"  {'ensemble RMSE':>14}  {'one run ±':>9}"
     ]
     for _, row in summary.iterrows():
         cells = [
@@ -181,14 +181,18 @@ def _format(summary: pd.DataFrame) -> str:
         ensemble = ""
         if pd.notna(members):
             ensemble = f"{row['ensemble_rmse']:.2f} (of {int(members)})"
+        resolves = row.get(f"{rmse}_unit_resolution")
+        resolves = f"± {resolves:.2f}" if pd.notna(resolves) else ""
         lines.append(
             f"{row['method']:<14}{int(row['n']):>3}"
             + "".join(f"  {c:>24}" for c in cells)
-            + f"  {diff:>34}  {test:>16}  {ensemble:>14}"
+            + f"  {diff:>34}  {test:>16}  {ensemble:>14}  {resolves:>9}"
         )
     note = (
         "differences are paired by seed; the Wilcoxon test runs from 6 pairs, "
         "its p adjusted across methods (Holm) in brackets; the ensemble averages the seeds' "
-        "predictions (reported beside the per-seed mean, not instead of it)"
+        "predictions (reported beside the per-seed mean, not instead of it); 'one run ±' is "
+        "the half-width of one seed's paired 95 % bootstrap interval over units (median over "
+        "seeds): the smallest difference one run's units can tell apart"
     )
     return "\n".join([*lines, note])

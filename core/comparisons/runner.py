@@ -27,6 +27,7 @@ from core.data.prepare import PreparedData
 from core.evaluation.prognostics import KEYS as PROGNOSTIC_KEYS
 from core.evaluation.seed_ensembles import add_ensembles
 from core.evaluation.statistics import summarise
+from core.evaluation.unit_resolution import add_unit_resolution
 from core.executors import ExecutorConfig, RunTask, open_executor, run_tasks
 from core.executors.worker_run import resumable_copy
 from core.experiment.resume import resumable, resume_run
@@ -397,7 +398,10 @@ def comparison_summary(table: pd.DataFrame, cap: float, baseline: str = "fixed")
     only figures some run has are summarised (an imported fleet without a test
     split has validation figures only), and each method's seed ensemble is
     added beside its per-seed mean (``cap`` is the RUL cap of the runs); every
-    method is paired with ``baseline``'s runs of the same seed.
+    method is paired with ``baseline``'s runs of the same seed, and with one
+    run's units (the difference one run can resolve, on the test units or,
+    without them, the validation units).
     """
     present = [m for m in SUMMARY_METRICS if m in table and table[m].notna().any()]
-    return add_ensembles(summarise(table, metrics=present, baseline=baseline), table, cap)
+    summary = add_ensembles(summarise(table, metrics=present, baseline=baseline), table, cap)
+    return add_unit_resolution(summary, table, "test" if "rmse" in present else "val")

@@ -93,9 +93,11 @@ def paired_table(
     """
     baseline = summary.attrs.get("baseline", "fixed")
     pairs = [(m, t) for m, t in compared if f"{m}_mean" in summary] or list(fallback)
+    resolved = [m for m, _ in pairs if f"{m}_unit_resolution" in summary]
     head = ["method"]
-    for _, title in pairs:
+    for metric, title in pairs:
         head += [f"{title} − {baseline} [95 % CI]", "Wilcoxon p", "p (Holm)"]
+        head += ["one run resolves"] if metric in resolved else []
     body = []
     for _, row in summary.iterrows():
         if row["method"] != baseline:
@@ -104,6 +106,7 @@ def paired_table(
             cells = [html.escape(str(name))]
             for metric, _ in pairs:
                 cells += _comparison_cells(row, metric)
+                cells += [_resolution(row, metric)] if metric in resolved else []
             body.append(cells)
     return html_table(head, body, numeric_from=1, css="results") if body else ""
 
@@ -119,6 +122,12 @@ def _comparison_cells(row: pd.Series, metric: str) -> list[str]:
         interval += f" (n = {int(row[f'{metric}_wilcoxon_n'])})"
     p, holm = row.get(f"{metric}_wilcoxon_p"), row.get(f"{metric}_wilcoxon_p_holm")
     return [interval, p_value(p), p_value(holm)]
+
+
+def _resolution(row: pd.Series, metric: str) -> str:
+    """``± 2.05``: the difference one run's units resolve (core.evaluation.unit_resolution)."""
+    width = row.get(f"{metric}_unit_resolution")
+    return MISSING if width is None or not math.isfinite(width) else f"± {width:.2f}"
 
 
 def _ensemble(row: pd.Series) -> str:
@@ -138,6 +147,13 @@ def statistics_notes(summary: pd.DataFrame) -> list[str]:
         "reach p < 0.05); p-values Holm-corrected over the methods compared. A difference "
         "below zero means a lower RMSE (better) or a lower macro-F1 (worse) than the baseline.",
     ]
+    if any(f"{m}_unit_resolution" in summary for m in ("rmse", "val_rmse")):
+        notes.append(
+            "One run resolves: for each seed, a paired 95 % bootstrap over the units of the "
+            "method's run and the baseline's run of that seed (same units, same windows); the "
+            "median half-width over seeds. A difference between two single runs smaller than "
+            "this is within what the units themselves scatter."
+        )
     by_seeds: dict[str, list[str]] = {}
     for method, seeds in summary.attrs.get("paired_seeds", {}).items():
         if method != baseline:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from core.common.formats import (
+    MISSING,
     PREFIXES,
     format_difference,
     format_metric,
@@ -145,10 +146,12 @@ class SummaryTable(QTableWidget):
         metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
         prognostic = [m for m in PROGNOSTIC_METRICS if f"{m}_mean" in summary.columns]
         ensemble = "ensemble_rmse" in summary.columns
+        resolution = unit_resolution_column(summary)
         verdict_header = VERDICT.format(baseline=baseline)
         headers = ["method", verdict_header, "runs", *(SUMMARY_METRICS[m] for m in metrics)]
         headers += ["ensemble RMSE"] if ensemble else []
         headers += [f"RMSE − {baseline} (95 % CI)"]
+        headers += [RESOLVES] if resolution else []
         for metric in prognostic:
             name, short, _ = PROGNOSTIC_METRICS[metric]
             unit = " pp" if metric_kind(metric) == "percent" else ""
@@ -178,9 +181,13 @@ class SummaryTable(QTableWidget):
                 self.setItem(r, 3 + len(metrics), item)
             paired = summary.attrs.get("paired_seeds", {}).get(method, [])
             self.setItem(r, diff_at, difference_item(row, paired))
+            if resolution:
+                width = float(row.get(resolution, math.nan))
+                text = f"± {width:.2f}" if math.isfinite(width) else MISSING
+                self.setItem(r, diff_at + 1, NumberItem(width, text))
             self.setItem(r, len(headers) - 1, test_item(row, [*metrics, *prognostic]))
             for k, metric in enumerate(prognostic):
-                at = diff_at + 1 + 2 * k
+                at = diff_at + (2 if resolution else 1) + 2 * k
                 self.setItem(r, at, spread_item(row, metric))
                 self.setItem(r, at + 1, difference_item(row, paired, metric))
         self._fit()
@@ -204,7 +211,12 @@ class SummaryTable(QTableWidget):
                 "adjusted across the methods with Holm's method"
             ),
         }
-        at = headers.index(f"RMSE − {baseline} (95 % CI)") + 1
+        tips[RESOLVES] = (
+            f"How finely one run's units tell this method from '{baseline}': per seed, a paired "
+            "95 % bootstrap over the units both runs scored; the median half-width over seeds. "
+            "A gap between two single runs smaller than this is noise of the units"
+        )
+        at = headers.index(f"RMSE − {baseline} (95 % CI)") + 1 + (RESOLVES in headers)
         for k, metric in enumerate(prognostic):
             name, _, what = PROGNOSTIC_METRICS[metric]
             points = " in percentage points" if metric_kind(metric) == "percent" else ""
@@ -324,6 +336,18 @@ def difference_item(
         font.setBold(True)
         item.setFont(font)
     return item
+
+
+#: The column of the difference one run's units can resolve (core.evaluation.unit_resolution).
+RESOLVES = "one run resolves"
+
+
+def unit_resolution_column(summary: pd.DataFrame) -> str | None:
+    """The summary's unit-resolution column with a figure (test, else validation), or None."""
+    for column in ("rmse_unit_resolution", "val_rmse_unit_resolution"):
+        if column in summary.columns and summary[column].notna().any():
+            return column
+    return None
 
 
 #: What the marker column says where RMSE's paired interval cannot be had.

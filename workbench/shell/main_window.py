@@ -40,7 +40,11 @@ from workbench.shell.settings import WorkbenchSettings
 from workbench.shell.status import TrainingStatusBar
 from workbench.shell.toolbar import TrainingToolBar
 from workbench.shell.window_placement import WindowPlacement
-from workbench.training.comparison_feed import comparison_inputs
+from workbench.training.comparison_feed import (
+    ComparisonInputs,
+    comparison_inputs,
+    with_unit_resolution,
+)
 from workbench.training.jobs import JobOutcome
 from workbench.training.live_area import LiveArea
 from workbench.training.live_feed import LiveFeed
@@ -126,6 +130,10 @@ class MainWindow(QMainWindow):
         self.model_action.triggered.connect(self.run_export.export_model_as)
         self.warm_up = BackgroundTasks(self, "torch-warm-up")
         warm_up_torch(self.warm_up)
+        self.resolution = BackgroundTasks(self, "unit-resolution")  # the Comparison tab's column
+        self.resolution.succeeded.connect(self._show_unit_resolution)
+        self._compared: ComparisonInputs | None = None  # what the Comparison tab shows
+        self._closed = False
 
     def _build_toolbar(self) -> None:
         buttons = [self.queue_dock.buttons[name] for name in ("pause", "resume", "stop")]
@@ -329,6 +337,15 @@ class MainWindow(QMainWindow):
         panel.set_summary(inputs.summary)
         panel.set_curves(inputs.curves)
         panel.set_baselines(inputs.baselines)
+        self._compared = inputs
+        if not self._closed:  # a closed window starts no thread
+            self.resolution.submit(with_unit_resolution, inputs)  # only the newest one is shown
+
+    def _show_unit_resolution(self, result: tuple) -> None:
+        """The summary again, with what one run resolves, if it is still the one shown."""
+        inputs, summary = result
+        if inputs is self._compared and not summary.empty:
+            self.area.comparison.set_summary(summary)
 
     def _show_kept_trajectories(self, run_dir: str, metrics: dict) -> None:
         """After a run, its trajectories are the kept model's, with their calibrated intervals."""
@@ -418,6 +435,8 @@ class MainWindow(QMainWindow):
         Every wait shares one budget, :data:`CLOSE_BUDGET_S`: the run is
         abandoned first, so it ends while the other waits run.
         """
+        self._closed = True
+        self._compare_timer.stop()
         self.save_settings()
         if self.controller.busy:
             self.status.showMessage("Stopping the run after its current step…")
@@ -430,6 +449,7 @@ class MainWindow(QMainWindow):
         self.run_export.shutdown(deadline.left_s())
         # An import cannot be cut short: the window does not wait for it, the exit does.
         self.warm_up.shutdown(0)
+        self.resolution.shutdown(deadline.left_s())
         super().closeEvent(event)
 
     def _close_import_dialogs(self, deadline: Deadline) -> None:

@@ -162,11 +162,14 @@ def test_compare_without_a_test_split_prints_validation_figures():
     runs = pd.DataFrame({"method": ["fixed", "fixed", "gaba", "gaba"], "seed": [0, 1, 0, 1],
                          "val_rmse": [20.0, 21.0, 19.0, 18.0],
                          "val_macro_f1": [0.8, 0.7, 0.8, 0.9]})  # fmt: skip
-    text = _format(summarise(runs, metrics=["val_rmse", "val_macro_f1"]))
+    summary = summarise(runs, metrics=["val_rmse", "val_macro_f1"])
+    summary["val_rmse_unit_resolution"] = [float("nan"), 1.234]
+    text = _format(summary)
     head, fixed, gaba = text.splitlines()[:3]
     assert "val. RMSE - fixed [95 % CI]" in head and "NASA" not in head
+    assert head.endswith("one run ±")
     assert fixed.split()[:6] == ["fixed", "2", "20.50", "±", "0.71", "0.750"]
-    assert "-2.00 [-14.71, +10.71] (n=2)" in gaba
+    assert "-2.00 [-14.71, +10.71] (n=2)" in gaba and gaba.endswith("± 1.23")
 
 
 def test_compare_refuses_a_backwards_seed_range(capsys, tmp_path):

@@ -93,7 +93,7 @@ def test_the_report_has_every_section_with_a_figure_each(page):
 
 
 def test_the_results_are_the_comparison_summary(page, comparison, capsys):
-    _, parsed = page
+    text, parsed = page
     summary = json.loads((comparison / "summary.json").read_text())
     for method in summary["methods"]:
         row = parsed.row(method["method"], width=8)  # test figures and seed ensemble
@@ -104,9 +104,11 @@ def test_the_results_are_the_comparison_summary(page, comparison, capsys):
         assert row[2].endswith(f" ± {method['rmse_std']:.2f}")
         assert row[7] == f"{format_metric('rmse', method['ensemble_rmse'])} (of 2)"
     gaba = next(m for m in summary["methods"] if m["method"] == "gaba")
-    paired = parsed.row("gaba", width=7)
+    paired = next(r for r in parsed.rows if r and r[0] == "gaba" and r[1].startswith(("+", "-")))
     assert paired[1].startswith(f"{gaba['rmse_diff']:+.2f} [{gaba['rmse_diff_low']:+.2f}, ")
     assert paired[1].endswith("(n = 2)") and paired[2] == "–", "no Wilcoxon test from 2 pairs"
+    assert paired[4] == f"± {gaba['rmse_unit_resolution']:.2f}", "what one run's units resolve"
+    assert "One run resolves: for each seed, a paired 95 % bootstrap" in text
 
 
 def test_the_prognostic_figures_are_the_summarys_with_an_alpha_lambda_plot(page, comparison):
@@ -115,7 +117,8 @@ def test_the_prognostic_figures_are_the_summarys_with_an_alpha_lambda_plot(page,
     for method in summary["methods"]:
         row = parsed.row(method["method"], width=8)  # the results table comes first
         prognostic = next(r for r in parsed.rows if r and r[0] == method["method"]
-                          and r is not row and len(r) == 8)  # fmt: skip
+                          and r is not row and len(r) == 8
+                          and not r[1].startswith(("+", "-")))  # fmt: skip
         share, horizon = prognostic[2], prognostic[4]
         assert share.startswith(format_metric("alpha_lambda", method["alpha_lambda_mean"]))
         assert horizon.startswith(format_metric("prognostic_horizon",
@@ -239,8 +242,11 @@ def test_a_method_trained_longer_on_every_seed_is_not_paired_with_shorter_fixed_
     record = read_comparison(copy)
     [variant] = [m for m in record.methods if m.startswith("gaba · epochs=")]
     parsed = Page(render(record))
-    paired = [row for row in parsed.rows if row and row[0] == variant and len(row) == 7]
+    # The paired row, not the figures table's (its second cell is the number of runs).
+    paired = [row for row in parsed.rows if row and row[0] == variant and len(row) == 8
+              and not row[1].isdigit()]  # fmt: skip
     assert paired and paired[0][1] == "–", "a difference printed for an unlike pair"
+    assert paired[0][4] == "–", "nor what one run resolves against it"
     summary = comparison_summary(record.table, 125.0).set_index("method")
     assert summary.loc[variant, "paired_with"] == ""
     assert summary.loc["gbm", "paired_with"] == "fixed"
@@ -260,7 +266,9 @@ def test_runs_without_a_test_split_are_compared_on_validation_figures(comparison
     parsed = Page(text)
     assert "No test split: every figure is a validation figure." in text
     assert "Test predictions" not in parsed.headings
-    assert parsed.row("gaba", width=4)[1].endswith("(n = 2)")
+    paired = parsed.row("gaba", width=5)
+    assert paired[1].endswith("(n = 2)")
+    assert paired[4].startswith("± "), "validation units resolve (trajectories.csv's val rows)"
     assert any(r[:2] == ["method", "val. RMSE − fixed [95 % CI]"] for r in parsed.rows)
 
 
@@ -290,8 +298,9 @@ def test_another_baseline_pairs_every_method_with_it(comparison, tmp_path, capsy
     parsed = Page(out.read_text(encoding="utf-8"))
     summary = json.loads((comparison / "summary.json").read_text())
     gaba = next(m for m in summary["methods"] if m["method"] == "gaba")
-    paired = parsed.row("fixed", width=7)
+    paired = next(r for r in parsed.rows if r and r[0] == "fixed" and r[1].startswith(("+", "-")))
     assert paired[1].startswith(f"{-gaba['rmse_diff']:+.2f} [{-gaba['rmse_diff_high']:+.2f}, ")
+    assert paired[4] == f"± {gaba['rmse_unit_resolution']:.2f}", "the same units, either way"
     assert "RMSE − gaba" in out.read_text(encoding="utf-8")
     assert main(["report", str(comparison), "--out", str(out), "--baseline", "grace"]) == 2
     assert "--baseline grace has no finished run" in capsys.readouterr().err

@@ -191,3 +191,17 @@ def test_a_baseline_is_a_dashed_level_in_the_comparison_plot(make):
     assert line.value() == 15.0 and line.pen.style() == Qt.PenStyle.DashLine
     panel.set_baselines({})
     assert not panel.baseline_items and line not in panel.plot.items
+
+
+def test_what_one_run_resolves_stands_beside_the_seed_interval(make):
+    panel = make(ComparisonPanel)
+    _, summary, _ = comparison_data()
+    summary["rmse_unit_resolution"] = [float("nan"), 2.046, 1.5]
+    panel.set_summary(summary)
+    table = panel.summary_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    at = headers.index("one run resolves")
+    assert headers[at - 1] == "RMSE − fixed (95 % CI)" and headers[-1] == "p (Holm)"
+    shown = {table.item(r, 0).text(): table.item(r, at).text() for r in range(3)}
+    assert shown["fixed"] == "–" and shown[summary["method"][1]] == "± 2.05"
+    assert "bootstrap over the units" in table.horizontalHeaderItem(at).toolTip()

@@ -148,6 +148,9 @@ def test_two_methods_by_two_seeds_fill_the_comparison(qtbot, make_window, quick)
     assert table["rmse"].notna().all()
     assert list(panel.summary_frame()["method"]) == ["fixed", "gaba"]
     assert len(panel.curves) == 4
+    # What one run's units resolve arrives from a background task, beside the seed interval.
+    qtbot.waitUntil(lambda: "rmse_unit_resolution" in panel.summary_frame(), timeout=20_000)
+    assert panel.summary_frame().set_index("method")["rmse_unit_resolution"]["gaba"] > 0
     # Selecting two rows compares just those.
     window.queue_dock.select([r.row_id for r in window.queue_model.rows[:2]])
     window.refresh_comparison()
