@@ -6,6 +6,8 @@ macro-F1), :mod:`~core.evaluation.intervals` (calibrated RUL intervals),
 :mod:`~core.evaluation.statistics` (a comparison's summary: mean and std over
 seeds, paired differences and their intervals), :mod:`~core.evaluation.seed_ensembles`
 (a comparison's seed ensembles from the runs' saved predictions),
+:mod:`~core.evaluation.unit_resolution` (the difference one run's units can
+resolve: a paired bootstrap over units),
 :mod:`~core.evaluation.variants` (how runs of one method differ) and
 :mod:`~core.evaluation.balance` (the balance of the task gradients in words).
 
