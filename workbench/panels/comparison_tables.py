@@ -139,7 +139,7 @@ class SummaryTable(QTableWidget):
 
         Columns: method, the RMSE verdict against the baseline (:func:`verdict_item`),
         runs, each metric's mean ± std, the ensemble RMSE, RMSE's paired difference,
-        each test prognostic figure's mean ± std and paired difference, then RMSE's p
+        what one run's units resolve (when the summary has it), each test prognostic figure's mean ± std and paired difference, then RMSE's p
         (its tooltip has every figure's p).
         """
         baseline = summary.attrs.get("baseline", "fixed")
