@@ -153,8 +153,10 @@ def _format(summary: pd.DataFrame) -> str:
     """
     import pandas as pd
 
+    from core.evaluation.statistics import compared_metric
+
     baseline = summary.attrs.get("baseline", "fixed")
-    figures = TEST_FIGURES if "rmse_mean" in summary else VALIDATION_FIGURES
+    figures = TEST_FIGURES if compared_metric(summary) == "rmse" else VALIDATION_FIGURES
     rmse, rmse_title = figures[0]
     lines = [
         f"{'method':<14}{'n':>3}"

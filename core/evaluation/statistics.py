@@ -283,6 +283,12 @@ def summarise(
     return summary
 
 
+def compared_metric(summary: pd.DataFrame) -> str:
+    """The figure methods are compared on: test RMSE, or validation RMSE without a test split
+    (an imported fleet), as the GUI, ``rulwb compare`` and the report read a summary."""
+    return "rmse" if "rmse_mean" in summary else "val_rmse"
+
+
 def _json_value(value: Any) -> Any:
     """A plain JSON value: numpy scalars unwrapped, NaN and inf turned into None."""
     if isinstance(value, np.generic):

@@ -19,6 +19,7 @@ from core import __version__
 from core.common.formats import format_metric
 from core.comparisons.runner import comparison_summary, normalised_config
 from core.evaluation.balance import balance_note
+from core.evaluation.statistics import compared_metric
 from core.evaluation.variants import differing_settings, settings_rows
 from core.report import figures
 from core.report.collect import ComparisonRecord
@@ -31,7 +32,6 @@ from core.report.tables import (
     TEST_COLUMNS,
     VAL_PROGNOSTIC_COLUMNS,
     VAL_PROGNOSTIC_PAIRED,
-    compared_metric,
     figures_table,
     html_table,
     key_value_table,

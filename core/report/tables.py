@@ -56,11 +56,6 @@ def p_value(value: Any) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def compared_metric(summary: pd.DataFrame) -> str:
-    """The figure methods are compared on: test RMSE, or validation RMSE without a test split."""
-    return "rmse" if "rmse_mean" in summary else "val_rmse"
-
-
 def figures_table(summary: pd.DataFrame, columns: tuple, ensemble: bool = False) -> str:
     """Mean ± std over seeds per method for the ``columns`` the runs have."""
     shown = [c for c in columns if f"{c[0]}_mean" in summary]

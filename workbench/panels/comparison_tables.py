@@ -20,6 +20,7 @@ from core.common.formats import (
     format_value,
     metric_kind,
 )
+from core.evaluation.statistics import compared_metric
 from workbench.plotting.style import method_colour
 
 #: Summary metrics: column stem in ``summarise`` output -> header.
@@ -32,6 +33,10 @@ SUMMARY_METRICS = {
     "interval_width": "interval width",
     "seconds": "time (s)",  # the same one-decimal format as the runs table's "Time (s)"
 }
+#: Without a test split (an imported fleet) these come first, and the first is compared.
+VALIDATION_METRICS = {"val_rmse": "val. RMSE", "val_macro_f1": "val. macro-F1"}
+#: The compared figure as tooltips and verdicts name it.
+COMPARED_NAMES = {"rmse": "test RMSE", "val_rmse": "validation RMSE (at the kept epoch)"}
 #: Test prognostic figures (core.evaluation.prognostics) with their paired difference from the
 #: baseline: column stem -> (header, short name for the difference's header, what it is).
 #: Higher is better for all of them, unlike RMSE.
@@ -137,20 +142,27 @@ class SummaryTable(QTableWidget):
     def show_summary(self, summary: pd.DataFrame) -> None:
         """Fill from ``evaluation.statistics.summarise``: mean ± std per metric, p vs baseline.
 
-        Columns: method, the RMSE verdict against the baseline (:func:`verdict_item`),
-        runs, each metric's mean ± std, the ensemble RMSE, RMSE's paired difference,
-        what one run's units resolve (when the summary has it), each test prognostic figure's mean ± std and paired difference, then RMSE's p
-        (its tooltip has every figure's p).
+        Columns: method, the verdict of the compared figure against the baseline
+        (:func:`verdict_item`), runs, each metric's mean ± std, the ensemble RMSE,
+        the compared figure's paired difference, what one run's units resolve (when
+        the summary has it), each test prognostic figure's mean ± std and paired
+        difference, then the compared figure's p (its tooltip has every figure's p).
+        The compared figure is test RMSE, or, for runs without a test split (an
+        imported fleet), validation RMSE at the kept epoch, with the validation
+        figures in place of the test ones.
         """
         baseline = summary.attrs.get("baseline", "fixed")
-        metrics = [m for m in SUMMARY_METRICS if f"{m}_mean" in summary.columns]
+        compared = compared_metric(summary)
+        names = SUMMARY_METRICS if compared == "rmse" else {**VALIDATION_METRICS, **SUMMARY_METRICS}
+        metrics = [m for m in names if f"{m}_mean" in summary.columns]
         prognostic = [m for m in PROGNOSTIC_METRICS if f"{m}_mean" in summary.columns]
         ensemble = "ensemble_rmse" in summary.columns
         resolution = unit_resolution_column(summary)
-        verdict_header = VERDICT.format(baseline=baseline)
-        headers = ["method", verdict_header, "runs", *(SUMMARY_METRICS[m] for m in metrics)]
+        diff_header = f"{names[compared]} − {baseline} (95 % CI)"
+        headers = ["method", VERDICT.format(baseline=baseline), "runs"]
+        headers += [names[m] for m in metrics]
         headers += ["ensemble RMSE"] if ensemble else []
-        headers += [f"RMSE − {baseline} (95 % CI)"]
+        headers += [diff_header]
         headers += [RESOLVES] if resolution else []
         for metric in prognostic:
             name, short, _ = PROGNOSTIC_METRICS[metric]
@@ -161,13 +173,13 @@ class SummaryTable(QTableWidget):
         self.clear()
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
-        self._header_tips(baseline, headers, prognostic)
-        diff_at = headers.index(f"RMSE − {baseline} (95 % CI)")
+        self._header_tips(baseline, headers, prognostic, compared)
+        diff_at = headers.index(diff_header)
         self.setRowCount(len(summary))
         for r, (_, row) in enumerate(summary.iterrows()):
             method = str(row["method"])
             self.setItem(r, 0, method_item(method))
-            self.setItem(r, 1, verdict_item(row, baseline, method == baseline))
+            self.setItem(r, 1, verdict_item(row, baseline, method == baseline, compared))
             runs = float(row.get("n", math.nan))
             self.setItem(r, 2, NumberItem(runs, format_value(runs)))
             for c, metric in enumerate(metrics, start=3):
@@ -180,47 +192,52 @@ class SummaryTable(QTableWidget):
                     item.setToolTip(f"RMSE of the mean prediction of {members:.0f} seeds' runs")
                 self.setItem(r, 3 + len(metrics), item)
             paired = summary.attrs.get("paired_seeds", {}).get(method, [])
-            self.setItem(r, diff_at, difference_item(row, paired))
+            self.setItem(r, diff_at, difference_item(row, paired, compared))
             if resolution:
                 width = float(row.get(resolution, math.nan))
                 text = f"± {width:.2f}" if math.isfinite(width) else MISSING
                 self.setItem(r, diff_at + 1, NumberItem(width, text))
-            self.setItem(r, len(headers) - 1, test_item(row, [*metrics, *prognostic]))
+            self.setItem(r, len(headers) - 1, test_item(row, [*metrics, *prognostic], compared))
             for k, metric in enumerate(prognostic):
                 at = diff_at + (2 if resolution else 1) + 2 * k
                 self.setItem(r, at, spread_item(row, metric))
                 self.setItem(r, at + 1, difference_item(row, paired, metric))
         self._fit()
 
-    def _header_tips(self, baseline: str, headers: list[str], prognostic: list[str]) -> None:
-        """Tooltips on the verdict, RMSE's difference and p, and the prognostic columns."""
+    def _header_tips(
+        self, baseline: str, headers: list[str], prognostic: list[str], compared: str = "rmse"
+    ) -> None:
+        """Tooltips on the verdict, the compared figure's difference and p, the prognostic
+        columns."""
+        what = COMPARED_NAMES[compared]
+        diff_header = next(h for h in headers if h.endswith(f" − {baseline} (95 % CI)"))
         tips = {
             VERDICT.format(baseline=baseline): (
-                f"What RMSE's paired 95 % interval against '{baseline}' (further right) says: "
-                f"better than {baseline} (the interval lies below 0), worse than {baseline} "
-                "(above 0) or no difference (it contains 0); no comparison where fewer than "
-                "2 runs are paired by seed with it"
+                f"What the paired 95 % interval of {what} against '{baseline}' (further "
+                f"right) says: better than {baseline} (the interval lies below 0), worse than "
+                f"{baseline} (above 0) or no difference (it contains 0); no comparison where "
+                "fewer than 2 runs are paired by seed with it"
             ),
-            f"RMSE − {baseline} (95 % CI)": (
-                f"Mean paired difference of test RMSE from '{baseline}' (runs paired by seed) "
+            diff_header: (
+                f"Mean paired difference of {what} from '{baseline}' (runs paired by seed) "
                 "with its 95 % t-interval; negative is better"
             ),
             "p (Holm)": (
-                f"Two-sided paired Wilcoxon signed-rank test of RMSE against '{baseline}' "
+                f"Two-sided paired Wilcoxon signed-rank test of {what} against '{baseline}' "
                 "(from 6 shared seeds, the fewest with which p < 0.05 is possible), "
                 "adjusted across the methods with Holm's method"
             ),
+            RESOLVES: (
+                f"How finely one run's units tell this method from '{baseline}': per seed, a "
+                "paired 95 % bootstrap over the units both runs scored; the median half-width "
+                "over seeds. A gap between two single runs smaller than this is noise of the units"
+            ),
         }
-        tips[RESOLVES] = (
-            f"How finely one run's units tell this method from '{baseline}': per seed, a paired "
-            "95 % bootstrap over the units both runs scored; the median half-width over seeds. "
-            "A gap between two single runs smaller than this is noise of the units"
-        )
-        at = headers.index(f"RMSE − {baseline} (95 % CI)") + 1 + (RESOLVES in headers)
+        at = headers.index(diff_header) + 1 + (RESOLVES in headers)
         for k, metric in enumerate(prognostic):
-            name, _, what = PROGNOSTIC_METRICS[metric]
+            name, _, meaning = PROGNOSTIC_METRICS[metric]
             points = " in percentage points" if metric_kind(metric) == "percent" else ""
-            tips[headers[at + 2 * k]] = f"Test {name}: {what}; higher is better"
+            tips[headers[at + 2 * k]] = f"Test {name}: {meaning}; higher is better"
             tips[headers[at + 2 * k + 1]] = (
                 f"Mean paired difference of test {name} from '{baseline}'{points} (runs "
                 "paired by seed) with its 95 % t-interval; higher is better, so positive "
@@ -354,15 +371,18 @@ def unit_resolution_column(summary: pd.DataFrame) -> str | None:
 NO_COMPARISON = "no comparison"
 
 
-def verdict(row: pd.Series, baseline: str = "fixed", is_baseline: bool = False) -> str:
-    """'better than fixed', 'worse than fixed' or 'no difference' from RMSE's paired 95 %
-    interval (lower RMSE is better: the interval excludes 0 on one side or contains it);
-    'baseline' for the baseline, 'no comparison' without an interval (too few pairs)."""
+def verdict(
+    row: pd.Series, baseline: str = "fixed", is_baseline: bool = False, metric: str = "rmse"
+) -> str:
+    """'better than fixed', 'worse than fixed' or 'no difference' from the paired 95 %
+    interval of ``metric`` (test RMSE, or validation RMSE without a test split; lower is
+    better: the interval excludes 0 on one side or contains it); 'baseline' for the
+    baseline, 'no comparison' without an interval (too few pairs)."""
     if is_baseline:
         return "baseline"
     baseline = str(row.get("paired_with") or baseline)  # a variant's twin: like for like
-    low = float(row.get("rmse_diff_low", math.nan))
-    high = float(row.get("rmse_diff_high", math.nan))
+    low = float(row.get(f"{metric}_diff_low", math.nan))
+    high = float(row.get(f"{metric}_diff_high", math.nan))
     if not (math.isfinite(low) and math.isfinite(high)):
         return NO_COMPARISON
     if high < 0:
@@ -373,18 +393,19 @@ def verdict(row: pd.Series, baseline: str = "fixed", is_baseline: bool = False) 
 
 
 def verdict_item(
-    row: pd.Series, baseline: str = "fixed", is_baseline: bool = False
+    row: pd.Series, baseline: str = "fixed", is_baseline: bool = False, metric: str = "rmse"
 ) -> QTableWidgetItem:
     """The :func:`verdict` as a plain cell, so no one scrolls to the interval for it."""
-    text = verdict(row, baseline, is_baseline)
+    text = verdict(row, baseline, is_baseline, metric)
     item = QTableWidgetItem(text)
     baseline = str(row.get("paired_with") or baseline)
+    what = COMPARED_NAMES.get(metric, metric)
     tips = {
-        f"better than {baseline}": "RMSE's paired 95 % interval lies below 0: lower test RMSE "
-        f"than {baseline}",
-        f"worse than {baseline}": "RMSE's paired 95 % interval lies above 0: higher test RMSE "
-        f"than {baseline}",
-        "no difference": "RMSE's paired 95 % interval contains 0: no difference shown "
+        f"better than {baseline}": f"The paired 95 % interval of {what} lies below 0: lower "
+        f"than {baseline}'s",
+        f"worse than {baseline}": f"The paired 95 % interval of {what} lies above 0: higher "
+        f"than {baseline}'s",
+        "no difference": f"The paired 95 % interval of {what} contains 0: no difference shown "
         "with these seeds",
         NO_COMPARISON: f"fewer than 2 runs paired by seed with {baseline}: no interval",
     }
@@ -396,15 +417,16 @@ def verdict_item(
     return item
 
 
-def test_item(row: pd.Series, metrics: list[str]) -> QTableWidgetItem:
-    """The Holm-adjusted RMSE p-value vs the baseline, or the reason there is none.
+def test_item(row: pd.Series, metrics: list[str], compared: str = "rmse") -> QTableWidgetItem:
+    """The Holm-adjusted p-value of the compared figure vs the baseline, or the reason there
+    is none.
 
     The tooltip has every metric's raw and adjusted p.
     """
-    p = float(row.get("rmse_wilcoxon_p_holm", math.nan))
+    p = float(row.get(f"{compared}_wilcoxon_p_holm", math.nan))
     note = str(row.get("wilcoxon_note", "") or "")
     if math.isfinite(p):
-        raw = float(row.get("rmse_wilcoxon_p", math.nan))
+        raw = float(row.get(f"{compared}_wilcoxon_p", math.nan))
         item = NumberItem(p, f"{p:.3g} (raw {raw:.3g})")
         item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if p < SIGNIFICANCE:
@@ -426,7 +448,7 @@ def test_item(row: pd.Series, metrics: list[str]) -> QTableWidgetItem:
 def _summary_name(metric: str) -> str:
     if metric in PROGNOSTIC_METRICS:
         return PROGNOSTIC_METRICS[metric][0]
-    return SUMMARY_METRICS.get(metric, metric)
+    return {**VALIDATION_METRICS, **SUMMARY_METRICS}.get(metric, metric)
 
 
 def _missing(value) -> bool:

@@ -205,3 +205,23 @@ def test_what_one_run_resolves_stands_beside_the_seed_interval(make):
     shown = {table.item(r, 0).text(): table.item(r, at).text() for r in range(3)}
     assert shown["fixed"] == "–" and shown[summary["method"][1]] == "± 2.05"
     assert "bootstrap over the units" in table.horizontalHeaderItem(at).toolTip()
+
+
+def test_without_a_test_split_the_table_shows_and_compares_validation_figures(make):
+    """An imported fleet without a test split: the tab's note says methods are compared on
+    validation figures, so the table must show them and judge by them, not say 'no comparison'."""
+    from core.evaluation.statistics import summarise
+
+    runs = pd.DataFrame({"method": ["fixed"] * 3 + ["gaba"] * 3, "seed": [0, 1, 2] * 2,
+                         "val_rmse": [20.0, 21.0, 20.5, 18.0, 18.5, 18.2],
+                         "val_macro_f1": [0.8, 0.7, 0.8, 0.9, 0.9, 0.85]})  # fmt: skip
+    panel = make(ComparisonPanel)
+    panel.set_summary(summarise(runs, metrics=["val_rmse", "val_macro_f1"]))
+    table = panel.summary_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["method", "vs fixed", "runs", "val. RMSE", "val. macro-F1",
+                       "val. RMSE − fixed (95 % CI)", "p (Holm)"]  # fmt: skip
+    gaba = [table.item(1, c).text() for c in range(len(headers))]
+    assert gaba[:5] == ["gaba", "better than fixed", "3", "18.23 ± 0.25", "0.883 ± 0.029"]
+    assert gaba[5] == "-2.27 [-2.89, -1.64] (n=3)"
+    assert "validation RMSE" in table.item(1, 1).toolTip()
