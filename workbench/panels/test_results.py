@@ -43,6 +43,8 @@ class TestResultsPanel(Panel):
         super().__init__(coalescer, parent)
         self.predictions = pd.DataFrame()
         self.metrics: dict = {}
+        #: Why a finished run has no results (no test split), or "".
+        self.no_test_text = ""
         #: The unit of the run's RUL: ``cycles`` or ``hours``.
         self.time_unit = CYCLES
         self.headline = self.graphics.addLabel("", row=0, col=0, colspan=3, color=FOREGROUND)
@@ -114,8 +116,34 @@ class TestResultsPanel(Panel):
         """
         self.predictions = predictions.copy()
         self.metrics = dict(metrics)
+        self.no_test_text = ""
         self.set_time_unit(unit)
         self.mark_dirty()
+
+    def set_no_test(self, label: str, metrics: dict, unit: str | None = CYCLES) -> None:
+        """Say why a finished run has no test results: its fleet has no test split.
+
+        An imported fleet may leave every unit to training and validation; the run
+        then has validation figures only, and an empty panel saying "they appear when
+        a run finishes" would contradict the finished run beside it.
+        """
+        self.reset()
+        figures = [
+            f"val RMSE {format_metric('rmse', metrics.get('val_rmse'))} {time_unit(unit)}",
+            f"val macro-F1 {format_metric('macro_f1', metrics.get('val_macro_f1'))}",
+        ]
+        self.no_test_text = (
+            f"{label} has no test results: its fleet has no test split, so it was judged on "
+            f"its validation units only ({', '.join(figures)}) — figures that also chose its "
+            "kept epoch, so optimistic.\nTo test a model once, import the fleet again with "
+            "units held out (Test set: hold out) or with in-service engines and their true RUL."
+        )
+        self.update_placeholder()
+
+    def placeholder_text(self) -> str | None:
+        if self.has_data():
+            return None
+        return self.no_test_text or self.empty_text
 
     def set_time_unit(self, unit: str | None) -> None:
         """Label the RUL axes and figures ``cycles`` (also for ``None``) or ``hours``."""
@@ -145,6 +173,7 @@ class TestResultsPanel(Panel):
         """Clear the results for a new run."""
         self.predictions = pd.DataFrame()
         self.metrics = {}
+        self.no_test_text = ""
         clear_items([self.identity, self.scatter, self.histogram])
         self.confusion_image.clear()
         for text in (t for row in self.confusion_texts for t in row):

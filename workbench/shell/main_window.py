@@ -271,9 +271,14 @@ class MainWindow(QMainWindow):
                 self._follow(still[0], midway=True)
         row = self.queue_model.find(outcome.row_id)
         label = row.label if row is not None else "run"
-        if outcome.predictions is not None:
+        # A finished run of a fleet without a test split has validation figures only.
+        no_test = outcome.status == "finished" and outcome.metrics.get("rmse") is None
+        if outcome.predictions is not None or no_test:
             unit = row_time_unit(row) if row is not None else run_time_unit(outcome.run_dir)
-            self.area.show_results(label, outcome.predictions, outcome.metrics, unit)
+            if outcome.predictions is not None:
+                self.area.show_results(label, outcome.predictions, outcome.metrics, unit)
+            else:
+                self.area.show_no_test(label, outcome.metrics, unit)
         if outcome.run_dir and self.feed.watched in (None, outcome.row_id):  # panels show it
             self._show_kept_trajectories(outcome.run_dir, outcome.metrics)
         self.status.run_ended(label, outcome.status, outcome.metrics)

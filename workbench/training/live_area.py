@@ -129,6 +129,12 @@ class LiveArea(QTabWidget):
         self.test_results.set_results(predictions, metrics, time_unit)
         self.setTabText(TEST_TAB, f"Test results · {label}")
 
+    def show_no_test(self, label: str, metrics: dict, time_unit: str | None = CYCLES) -> None:
+        """The run called ``label`` ended without a test split: the panel says so and why."""
+        self.test_results.shows = label
+        self.test_results.set_no_test(label, metrics, time_unit)
+        self.setTabText(TEST_TAB, f"Test results · {label}")
+
     def clear_results(self) -> None:
         self.test_results.reset()
         self.setTabText(TEST_TAB, "Test results")

@@ -91,6 +91,8 @@ def replay_run(area: LiveArea, run_dir: str, label: str) -> None:
     kept_trajectories(area, run, metrics)
     if not predictions.empty:
         area.show_results(label, predictions, metrics, unit)
+    elif metrics.get("rmse") is None and metrics.get("val_rmse") is not None:
+        area.show_no_test(label, metrics, unit)  # a fleet without a test split
     area.flush()
 
 

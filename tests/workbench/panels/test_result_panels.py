@@ -225,3 +225,15 @@ def test_without_a_test_split_the_table_shows_and_compares_validation_figures(ma
     assert gaba[:5] == ["gaba", "better than fixed", "3", "18.23 ± 0.25", "0.883 ± 0.029"]
     assert gaba[5] == "-2.27 [-2.89, -1.64] (n=3)"
     assert "validation RMSE" in table.item(1, 1).toolTip()
+
+
+def test_a_run_without_a_test_split_is_explained_until_a_tested_run_comes(make):
+    panel = make(TestResultsPanel)
+    panel.set_no_test("gaba s1", {"val_rmse": 17.234, "val_macro_f1": 0.8123}, "hours")
+    text = panel.placeholder_text()
+    assert text.startswith("gaba s1 has no test results: its fleet has no test split")
+    assert "(val RMSE 17.23 hours, val macro-F1 0.812)" in text and "optimistic" in text
+    assert panel.empty_label.text() == text and not panel.export_button.isEnabled()
+    panel.set_results(*prediction_frame())
+    panel.flush()
+    assert panel.placeholder_text() is None and panel.no_test_text == ""

@@ -196,6 +196,31 @@ def test_training_on_a_missing_csv_says_so_and_keeps_the_data(qtbot, make_window
 
 
 @pytest.mark.slow
+def test_a_fleet_without_a_test_split_says_why_it_has_no_test_results(
+    qtbot, make_window, quick, tmp_path
+):
+    """An imported folder of engines and no test set: the finished run's Test results tab
+    says why it is empty and gives the validation figures, instead of "when a run finishes"."""
+    from core.data.demo import DemoConfig, make_demo_fleet
+    from core.data.fleet_export import export_fleet
+
+    fleet = export_fleet(make_demo_fleet(DemoConfig(train_units=16, test_units=4)), tmp_path)
+    window = loaded(qtbot, make_window())
+    quick(window, methods=("fixed",), epochs=1)
+    window.data_dock.source_form.kind.setCurrentIndex(2)  # imported CSV: the engine files
+    window.data_dock.source_form.csv_path.setText(str(fleet.engines))
+    train_and_wait(qtbot, window)
+    [row] = window.queue_model.rows
+    assert row.status == "finished" and row.metrics.get("rmse") is None
+    shown = window.area.test_results.placeholder_text()
+    assert shown.startswith("fixed s0 has no test results: its fleet has no test split")
+    assert f"val RMSE {row.metrics['val_rmse']:.2f} cycles" in shown
+    assert window.area.tabText(1) == "Test results · fixed s0"
+    assert window.show_run(row.row_id)  # shown again from its folder: the same words
+    assert window.area.test_results.placeholder_text() == shown
+
+
+@pytest.mark.slow
 def test_changed_data_settings_are_loaded_before_training(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
     quick(window, epochs=1)
