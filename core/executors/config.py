@@ -40,6 +40,23 @@ class ExecutorConfig:
     gpus: float = -1.0
     retries: int = 2
 
+    def describe(self) -> str:
+        """Where the runs happened, in words: for the report and the notes of a comparison."""
+        if self.kind == "serial":
+            where = "this process, one run after another"
+        elif self.kind == "local":
+            where = f"{self.jobs or 'one per core'} worker processes on this machine"
+        else:
+            where = (
+                f"a Ray cluster at {self.address}"
+                if self.address
+                else ("a Ray instance started on this machine (loopback only)")
+            )
+            where += f", {self.gpus:g} GPU per run" if self.gpus >= 0 else ""
+        if self.kind != "serial" and self.retries:
+            where += f"; a run whose worker died resumed up to {self.retries} times"
+        return where
+
     def check(self) -> None:
         """ValueError naming the setting when a value cannot be used."""
         if self.kind not in EXECUTORS:

@@ -1,7 +1,8 @@
 """Comparison reports: one self-contained HTML file per comparison (``rulwb report``).
 
 May import: core.common, core.data, core.runs, core.evaluation, core.training,
-core.baseline (the Weibull plot), core.comparisons (the saved summary).
+core.executors (where the runs happened), core.baseline (the Weibull plot),
+core.comparisons (the saved summary).
 """
 
 from core.report.collect import ComparisonRecord, RunRecord, read_comparison, read_runs

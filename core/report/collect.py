@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from core.comparisons.runner import finished_runs, normalised_config
+from core.data.pipeline_file import run_time_unit
+from core.data.time_axis import CYCLES
 from core.evaluation.variants import variant_suffixes
 from core.runs import RunDir, RunStatus, RunStore, RunStoreError
 from core.runs.atomic import read_json
@@ -98,6 +100,11 @@ class ComparisonRecord:
 
     def runs_of(self, method: str) -> list[RunRecord]:
         return [run for run in self.runs if run.method == method]
+
+    @property
+    def time_unit(self) -> str:
+        """``cycles`` or ``hours``: the unit of every RUL and age (the runs share their data)."""
+        return run_time_unit(self.runs[0].path) if self.runs else CYCLES
 
 
 def read_comparison(folder: str | Path) -> ComparisonRecord:

@@ -76,7 +76,8 @@ def validation_curves(record: ComparisonRecord) -> str | None:
             if run not in trained and run.metrics.get("val_rmse") is not None:
                 for axes, key in ((rmse, "val_rmse"), (f1, "val_macro_f1")):
                     axes.axhline(run.metrics[key], color=method_colour(run.method), ls="--", lw=1)
-        rmse.set(xlabel="epoch", ylabel="validation RUL RMSE (cycles)", title="RUL head")
+        rmse.set(xlabel="epoch", ylabel=f"validation RUL RMSE ({record.time_unit})",
+                 title="RUL head")  # fmt: skip
         f1.set(xlabel="epoch", ylabel="validation macro-F1", title="Health head")
         _clip_to_settled(rmse, trained)
         _method_legend(figure, record.methods)
@@ -172,7 +173,7 @@ def test_scatter(record: ComparisonRecord) -> str | None:
                          color=method_colour(method))  # fmt: skip
             axes.set(title=f"{method} ({len(tables)} seed{'s' * (len(tables) > 1)})",
                      xlim=(0, top), ylim=(0, top), aspect="equal")  # fmt: skip
-            axes.set_xlabel("true RUL (cycles)")
+            axes.set_xlabel(f"true RUL ({record.time_unit})")
             axes.set_ylabel("predicted RUL")
         figure.suptitle("Test engines: predicted against true RUL", x=0.01, ha="left")
         return to_svg(figure)
@@ -252,7 +253,7 @@ def alpha_lambda_figure(record: ComparisonRecord, alpha: float = ALPHA) -> str |
             share = _mean_metric(record.runs_of(method), f"{prefix}alpha_lambda")
             axes.set(title=f"{method} (α-λ {format_metric('alpha_lambda', share)})",
                      xlim=(float(x.max()), 0.0), ylim=(0.0, None))  # fmt: skip
-            axes.set_xlabel("cycles before failure")
+            axes.set_xlabel(f"{record.time_unit} before failure")
             axes.set_ylabel("RUL")
         engines = "test" if split == "test" else "validation"
         figure.suptitle(

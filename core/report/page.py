@@ -10,17 +10,21 @@ preview, or printed.
 
 from __future__ import annotations
 
+import contextlib
 import html
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core import __version__
-from core.common.formats import format_metric
+from core.common.formats import count, format_metric
 from core.comparisons.runner import comparison_summary, normalised_config
+from core.data.time_axis import CYCLES
 from core.evaluation.balance import balance_note
 from core.evaluation.statistics import compared_metric
 from core.evaluation.variants import differing_settings, settings_rows
+from core.executors.config import ExecutorConfig
 from core.report import figures
 from core.report.collect import ComparisonRecord
 from core.report.environment import run_environments, this_machine
@@ -148,13 +152,18 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
     source, prep, train = base.get("source", {}), base.get("preprocess", {}), base.get("train", {})
     health = prep.get("health", {})
     select_on = train.get("select_on")
+    unit = record.time_unit  # a fleet timed in hours counts its window in records
     rows = [
         ("data", _source_text(source)),
-        ("window", f"{prep.get('window')} cycles (shorter units front-padded)"),
-        ("RUL cap", f"{prep.get('rul_cap')} cycles"),
+        (
+            "window",
+            f"{prep.get('window')} {'cycles' if unit == CYCLES else 'records'} "
+            "(shorter units front-padded)",
+        ),
+        ("RUL cap", f"{prep.get('rul_cap')} {unit}"),
         (
             "health states",
-            f"critical at RUL <= {health.get('critical')} cycles, "
+            f"critical at RUL <= {health.get('critical')} {unit}, "
             f"degrading at RUL <= {health.get('degrading')}, else normal",
         ),
         (
@@ -175,11 +184,10 @@ def _protocol(record: ComparisonRecord, summary: Any) -> str:
             f"best epoch on the validation units by {LABELS.get(select_on, select_on)}; "
             + _early_stopping(train.get("early_stopping_patience")),
         ),
-        ("test", _test_text(summary)),
+        ("test", _test_text(summary, prep)),
     ]
     if record.plan and record.plan.get("executor"):
-        executor = record.plan["executor"]
-        rows.append(("ran on", ", ".join(f"{k} {v}" for k, v in executor.items() if v)))
+        rows.append(("ran on", _executor_text(record.plan["executor"])))
     return key_value_table(rows)
 
 
@@ -193,7 +201,8 @@ def _epochs(record: ComparisonRecord, train: dict[str, Any]) -> str:
     if len(budgets) > 1:
         shown = " / ".join(str(b) for b in sorted(budgets, reverse=True))
         return f"up to {shown} epochs (differs by run)"
-    return f"up to {train.get('epochs')} epochs"
+    epochs = train.get("epochs")
+    return f"up to {count(epochs, 'epoch') if isinstance(epochs, int) else epochs}"
 
 
 def _early_stopping(patience: Any) -> str:
@@ -207,20 +216,39 @@ def _source_text(source: dict[str, Any]) -> str:
     if kind == "cmapss":
         return f"NASA C-MAPSS {source.get('subset')}"
     if kind == "csv":
-        return f"CSV {source.get('path')}" + (
-            f", in-service engines {source.get('test_csv')}" if source.get("test_csv") else ""
-        )
+        text = f"CSV {source.get('path')}"
+        if source.get("removals"):
+            text += (
+                f", removals log {source['removals']} (engines removed before failure are "
+                "suspensions: a censored RUL loss in training, never a failure)"
+            )
+        if source.get("test_csv"):
+            text += f", in-service engines {source['test_csv']}"
+        return text
     return "demo fleet (synthetic)"
+
+
+def _executor_text(executor: Any) -> str:
+    """``comparison.json``'s executor in words; as saved when it is not one this version reads."""
+    known = {f.name for f in fields(ExecutorConfig)}
+    if isinstance(executor, dict) and set(executor) <= known:
+        with contextlib.suppress(TypeError, ValueError):
+            return ExecutorConfig(**executor).describe()
+    return str(executor)
 
 
 def _percent(value: Any) -> str:
     return "?" if value is None else f"{100 * float(value):g} %"
 
 
-def _test_text(summary: Any) -> str:
+def _test_text(summary: Any, prep: dict[str, Any]) -> str:
     if compared_metric(summary) == "val_rmse":
         return "no test split: methods are compared on their validation figures"
-    return "evaluated once per run, on the kept weights; never used to choose anything"
+    held = float(prep.get("test_units") or 0)  # a count, or a share of the units below 1
+    share = f"{100 * held:g} % of the units" if 0 < held < 1 else count(int(held), "unit")
+    where = f"{share} held out of the fleet, each cut at a seeded point of its life; "
+    where = where if held else ""
+    return where + "evaluated once per run, on the kept weights; never used to choose anything"
 
 
 def _results(record: ComparisonRecord, summary: Any) -> str:

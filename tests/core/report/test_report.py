@@ -328,3 +328,34 @@ def test_the_gradient_section_says_what_each_methods_balance_means(page, compari
         assert "effective ratio" in note
         assert f"<li><b>{method}</b>: {html_text.escape(note)}</li>" in text
     assert "<li><b>gbm</b>" not in text, "the tree baseline has no gradients to speak of"
+
+
+def test_a_fleet_timed_in_hours_with_removals_is_reported_in_its_own_words(tmp_path):
+    """A folder of engine files timed in hours since new, a removals log and units held out:
+    the protocol says hours (and records for the window), the suspensions, where the test
+    units come from and where the runs happened, and the figures' axes say hours."""
+    from core.data.demo import DemoConfig, make_demo_fleet
+    from core.data.fleet_export import export_fleet
+
+    fleet = export_fleet(make_demo_fleet(DemoConfig(train_units=20, test_units=4)), tmp_path)
+    out = tmp_path / "comparison"
+    assert main(["compare", "--source", f"csv:{fleet.engines}", "--removals", str(fleet.removals),
+                 "--time-col", "TSN_h", "--test-units", "5", "--window", "20", "--preset", "tiny",
+                 "--epochs", "1", "--methods", "fixed,gbm", "--seeds", "0", "--out", str(out),
+                 *SMALL_TREES_FLAGS, "--json"]) == 0  # fmt: skip
+    text = render(read_comparison(out))
+    protocol: dict[str, str] = {}
+    for key, value in (r for r in Page(text).rows if len(r) == 2):
+        protocol.setdefault(key, value)  # "Data and protocol" comes before the configuration
+    assert protocol["window"] == "20 records (shorter units front-padded)"
+    assert protocol["RUL cap"] == "125.0 hours"
+    assert protocol["health states"].startswith("critical at RUL <= 30.0 hours")
+    assert (
+        f"removals log {fleet.removals} (engines removed before failure are suspensions"
+        in (protocol["data"])
+    )
+    assert protocol["test"].startswith("5 units held out of the fleet")
+    assert protocol["training"].startswith("up to 1 epoch,")
+    assert protocol["ran on"] == "this process, one run after another"
+    assert "true RUL (hours)" in text and "hours before failure" in text
+    assert "(cycles)" not in text
