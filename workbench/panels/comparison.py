@@ -26,7 +26,7 @@ from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, checkbox_row, set_series
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import MUTED, WARNING, method_colour, pen
+from workbench.plotting.style import MUTED, WARNING, method_colour, pen, set_axis_label
 
 Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
 #: Dash patterns (dash, gap, ... in pen widths) of a method mean drawn exactly over an
@@ -130,6 +130,12 @@ class ComparisonPanel(Panel):
         return splitter
 
     # ------------------------------------------------------------------ API
+    def set_time_unit(self, unit: str) -> None:
+        """The compared runs count RUL in ``unit``: the RMSE axis and the tables say so."""
+        set_axis_label(self.plot, "left", f"RMSE ({unit})")
+        for table in (self.summary_table, self.runs_table):
+            table.time_unit = unit
+
     def set_runs(self, table: pd.DataFrame) -> None:
         """One row per run: method, seed, status and metrics."""
         self.runs = table.copy()

@@ -20,6 +20,7 @@ from core.common.formats import (
     format_value,
     metric_kind,
 )
+from core.data.time_axis import CYCLES
 from core.evaluation.statistics import compared_metric
 from workbench.plotting.style import method_colour
 
@@ -126,6 +127,8 @@ class SummaryTable(QTableWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        #: The unit of the runs' RUL: headers say "(hours)" for a fleet timed in hours.
+        self.time_unit = CYCLES
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setAlternatingRowColors(True)
@@ -169,6 +172,7 @@ class SummaryTable(QTableWidget):
             unit = " pp" if metric_kind(metric) == "percent" else ""
             headers += [name, f"{short} − {baseline}{unit} (95 % CI)"]
         headers += ["p (Holm)"]  # last: its note can be long
+        headers = [in_unit(header, self.time_unit) for header in headers]
         self.setSortingEnabled(False)
         self.clear()
         self.setColumnCount(len(headers))
@@ -269,6 +273,11 @@ def column_name(column: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def in_unit(header: str, unit: str) -> str:
+    """A header written in cycles ("prognostic horizon (cycles)") in the runs' own unit."""
+    return header.replace("(cycles)", f"({unit})")
+
+
 def _base_name(column: str) -> str:
     return COLUMN_NAMES.get(column, column.replace("_", " "))
 
@@ -285,7 +294,8 @@ def fill_table(table: QTableWidget, frame: pd.DataFrame, first: tuple[str, ...])
     table.clear()
     table.setColumnCount(len(columns))
     for c, column in enumerate(columns):
-        header = QTableWidgetItem(column_name(str(column)))
+        unit = getattr(table, "time_unit", CYCLES)
+        header = QTableWidgetItem(in_unit(column_name(str(column)), unit))
         header.setToolTip(f"column '{column}' in the exported CSV")
         header.setData(Qt.ItemDataRole.UserRole, str(column))
         table.setHorizontalHeaderItem(c, header)

@@ -29,7 +29,7 @@ from core.training.events import EpochEvent, RefitEvent, StepEvent
 from resources import ICON, SampleFleet, sample_fleets
 from workbench.common.background import BackgroundTasks, Deadline
 from workbench.common.help_menu import add_help_menu
-from workbench.common.time_units import CYCLES, run_time_unit
+from workbench.common.time_units import run_time_unit
 from workbench.data.csv_import import CsvImportDialog
 from workbench.data.data_dock import DataDock
 from workbench.experiment.experiment_dock import ExperimentDock
@@ -49,7 +49,7 @@ from workbench.training.jobs import JobOutcome
 from workbench.training.live_area import LiveArea
 from workbench.training.live_feed import LiveFeed
 from workbench.training.run_queue import RunQueueDock
-from workbench.training.run_queue_model import QueueRow, RunQueueModel, row_from_config
+from workbench.training.run_queue_model import RunQueueModel, row_from_config
 from workbench.training.run_replay import kept_trajectories, replay_progress, replay_run
 from workbench.training.training_controller import TrainingController
 from workbench.training.worker import warm_up_torch
@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
         if row is None or row.config is None:
             return
         self.area.set_shown_run(f"{row.label} on {row.source}")
-        self.area.set_time_unit(row_time_unit(row))
+        self.area.set_time_unit(row.time_unit)
         if midway and row.run_dir:
             with contextlib.suppress(RunStoreError):  # unreadable: it is followed from now on
                 self.feed.drawn_up_to = replay_progress(self.area, RunDir(row.run_dir))
@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         # A finished run of a fleet without a test split has validation figures only.
         no_test = outcome.status == "finished" and outcome.metrics.get("rmse") is None
         if outcome.predictions is not None or no_test:
-            unit = row_time_unit(row) if row is not None else run_time_unit(outcome.run_dir)
+            unit = row.time_unit if row is not None else run_time_unit(outcome.run_dir)
             if outcome.predictions is not None:
                 self.area.show_results(label, outcome.predictions, outcome.metrics, unit)
             else:
@@ -337,6 +337,7 @@ class MainWindow(QMainWindow):
             inputs = comparison_inputs(rows, scope, "fixed" if "fixed" in methods else methods[0])
         panel.set_methods(methods, inputs.summary.attrs.get("baseline", "fixed"))
         panel.set_note(inputs.note, inputs.mixed)
+        panel.set_time_unit(inputs.time_unit)
         panel.shows = self.comparison_scope().split(" (")[0]
         panel.set_runs(inputs.runs)
         panel.set_summary(inputs.summary)
@@ -475,10 +476,3 @@ def _single_shot(parent: QWidget, ms: int, slot) -> QTimer:
 
 def _source_title(source: str) -> str:
     return "demo fleet" if source == "demo" else source
-
-
-def row_time_unit(row: QueueRow) -> str:
-    """The unit of a run's RUL: the data it trained on, else its saved preprocessing."""
-    if row.data is not None:
-        return row.data.time_unit or CYCLES
-    return run_time_unit(row.run_dir)

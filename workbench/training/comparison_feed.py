@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.common.formats import count
 from core.comparisons.runner import RESULT_COLUMNS, normalised_config
+from core.data.time_axis import CYCLES
 from core.evaluation.seed_ensembles import add_ensembles
 from core.evaluation.statistics import summarise
 from core.evaluation.unit_resolution import add_unit_resolution
@@ -45,6 +46,8 @@ class ComparisonInputs:
     note: str = ""
     #: A warning naming the settings that differ between the runs ("" when none do).
     mixed: str = ""
+    #: The runs' unit of RUL (``cycles``, ``hours``; both, joined, for runs of two fleets).
+    time_unit: str = CYCLES
 
 
 #: Runs whose figures enter the per-method means: they ran to their end (a diverged run's
@@ -126,9 +129,10 @@ def comparison_inputs(
     on_test = table["rmse"].notna().any()
     note = _note(table, scope, on_test)
     mixed = mixed_settings(differing_settings(c for c in configs if c is not None))
+    unit = " / ".join(sorted({row.time_unit for row in rows})) or CYCLES
     complete = table[table["status"].isin(COMPLETE)]
     if complete.empty:
-        return ComparisonInputs(table, pd.DataFrame(), curves, levels, note, mixed)
+        return ComparisonInputs(table, pd.DataFrame(), curves, levels, note, mixed, unit)
     metrics = SUMMARISED if on_test else VALIDATION
     present = [m for m in metrics if complete[m].notna().any()]
     compared = complete.drop(columns=["run", "status", "run_dir"])
@@ -136,7 +140,7 @@ def comparison_inputs(
     if on_test:
         cap = next((r.config.preprocess.rul_cap for r in rows if r.config is not None), 125.0)
         summary = add_ensembles(summary, complete, cap)
-    return ComparisonInputs(table, summary, curves, levels, note, mixed)
+    return ComparisonInputs(table, summary, curves, levels, note, mixed, unit)
 
 
 def with_unit_resolution(inputs: ComparisonInputs) -> tuple[ComparisonInputs, pd.DataFrame]:

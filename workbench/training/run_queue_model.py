@@ -19,8 +19,10 @@ from PySide6.QtGui import QColor
 
 from core.common.formats import format_metric
 from core.data.demo import DemoConfig
+from core.data.pipeline_file import run_time_unit
 from core.data.prepare import PreparedData
 from core.data.sources import SourceSpec
+from core.data.time_axis import CYCLES
 from core.evaluation.variants import variant_suffixes
 from core.experiment.run import ExperimentConfig
 from core.runs import RunDir, RunInfo, RunStoreError
@@ -79,6 +81,13 @@ class QueueRow:
     def label(self) -> str:
         """``gaba s0``: how the user names a run."""
         return self.method if self.seed is None else f"{self.method} s{self.seed}"
+
+    @property
+    def time_unit(self) -> str:
+        """The unit of the run's RUL: the data it trained on, else its saved preprocessing."""
+        if self.data is not None:
+            return self.data.time_unit or CYCLES
+        return run_time_unit(self.run_dir) if self.run_dir else CYCLES
 
 
 def row_from_config(config: ExperimentConfig, data: PreparedData | None = None) -> QueueRow:

@@ -134,3 +134,30 @@ def test_the_fleet_view_predicts_in_hours(qtbot, hours_run, fleet_view, tmp_path
     table = view.engine_table().set_index("unit")["last_cycle"]
     last = engines.groupby("esn")["TSN_h"].max()
     pd.testing.assert_series_equal(table.sort_index(), last.sort_index(), check_names=False)
+
+
+def test_runs_of_hours_are_compared_in_hours(qtbot, hours_run):
+    """The Comparison tab: the RMSE axis and the columns in cycles say hours for such runs."""
+    from workbench.panels import ComparisonPanel
+    from workbench.training.comparison_feed import comparison_inputs
+    from workbench.training.run_queue_model import QueueRow
+
+    run, _ = hours_run
+    metrics = RunDir(run).read_metrics()
+    rows = [
+        QueueRow(m, 0, "finished", metrics=metrics, run_dir=str(run)) for m in ("fixed", "gaba")
+    ]
+    inputs = comparison_inputs(rows, "two runs")
+    assert inputs.time_unit == "hours"
+    panel = ComparisonPanel()
+    qtbot.addWidget(panel)
+    panel.set_time_unit(inputs.time_unit)
+    panel.set_runs(inputs.runs)
+    panel.set_summary(inputs.summary)
+    assert axis_label(panel.plot, "left") == "RMSE (hours)"
+    summary = panel.summary_table
+    headers = [summary.horizontalHeaderItem(c).text() for c in range(summary.columnCount())]
+    runs = [panel.runs_table.horizontalHeaderItem(c).text()
+            for c in range(panel.runs_table.columnCount())]  # fmt: skip
+    assert "prognostic horizon (hours)" in headers and "Test prognostic horizon (hours)" in runs
+    assert not [h for h in headers + runs if "(cycles)" in h]
