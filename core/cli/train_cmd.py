@@ -29,6 +29,17 @@ if TYPE_CHECKING:  # torch and the training stack are imported by the commands t
 HEADLINE = ("rmse", "nasa_score", "mae", "accuracy", "macro_f1", "rmse_uncapped")
 
 
+def _rmse_over_units(run) -> dict:
+    """``{"rmse_interval": [low, high]}``: what the test RMSE is worth, from the run's test
+    units (empty without a test split)."""
+    from core.evaluation.unit_resolution import rmse_interval, run_unit_errors
+
+    errors = run_unit_errors(run.path, "test")
+    if errors is None or len(errors) < 2:
+        return {}
+    return {"rmse_interval": [round(bound, 4) for bound in rmse_interval(errors)]}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     methods = subparsers.add_parser("methods", help="list the balancing methods")
     methods.add_argument("--json", action="store_true")
@@ -195,6 +206,7 @@ def run_train(args: argparse.Namespace) -> int:
         assert new_run is not None  # a store was given, so the run has a folder
         run = new_run
     summary = {k: result.metrics.get(k) for k in HEADLINE}
+    summary.update(_rmse_over_units(run))
     summary.update(
         status=result.status.value,
         best_epoch=result.best_epoch,
@@ -206,6 +218,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         for key, value in summary.items():
+            if isinstance(value, list):
+                value = f"[{value[0]:.4g}, {value[1]:.4g}]  (95 % bootstrap over the test units)"
             print(f"{key:<14} {value:.4g}" if isinstance(value, float) else f"{key:<14} {value}")
     untracked = log_ended(args, [run.path])
     return 0 if result.status.value in ("finished", "stopped") and not untracked else 1

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from core.common.formats import format_metric, format_value
+from core.evaluation.unit_resolution import rmse_interval, unit_errors
 from workbench.common.time_units import CYCLES, rul_label, time_unit
 from workbench.plotting.hover import nearest_point
 from workbench.plotting.panel import Panel, clear_items
@@ -45,6 +48,8 @@ class TestResultsPanel(Panel):
         self.metrics: dict = {}
         #: Why a finished run has no results (no test split), or "".
         self.no_test_text = ""
+        #: The 95 % bootstrap interval over the test engines of the run's RMSE.
+        self.rmse_range = (math.nan, math.nan)
         #: The unit of the run's RUL: ``cycles`` or ``hours``.
         self.time_unit = CYCLES
         self.headline = self.graphics.addLabel("", row=0, col=0, colspan=3, color=FOREGROUND)
@@ -117,6 +122,7 @@ class TestResultsPanel(Panel):
         self.predictions = predictions.copy()
         self.metrics = dict(metrics)
         self.no_test_text = ""
+        self.rmse_range = _rmse_range(self.predictions)
         self.set_time_unit(unit)
         self.mark_dirty()
 
@@ -174,6 +180,7 @@ class TestResultsPanel(Panel):
         self.predictions = pd.DataFrame()
         self.metrics = {}
         self.no_test_text = ""
+        self.rmse_range = (math.nan, math.nan)
         clear_items([self.identity, self.scatter, self.histogram])
         self.confusion_image.clear()
         for text in (t for row in self.confusion_texts for t in row):
@@ -237,8 +244,10 @@ class TestResultsPanel(Panel):
             self.headline.setText("")
             return
         # One line per head, so the headline fits the panel's width instead of widening it.
+        low, high = self.rmse_range
+        spread = f" (95 % over engines {low:.1f}–{high:.1f})" if math.isfinite(low) else ""
         rul = [
-            f"RMSE <b>{format_metric('rmse', m.get('rmse'))}</b> {self.time_unit}",
+            f"RMSE <b>{format_metric('rmse', m.get('rmse'))}</b> {self.time_unit}{spread}",
             f"NASA score <b>{format_metric('nasa_score', m.get('nasa_score'))}</b>",
             f"MAE <b>{format_metric('mae', m.get('mae'))}</b> {self.time_unit}",
             f"{len(self.predictions)} test engines",
@@ -263,6 +272,14 @@ class TestResultsPanel(Panel):
             f"{format_value(float(row['pred_rul']))} · error "
             f"{float(row['pred_rul']) - float(row['true_rul']):+.1f} {self.time_unit}"
         )
+
+
+def _rmse_range(predictions: pd.DataFrame) -> tuple[float, float]:
+    """What the run's test RMSE is worth: its 95 % bootstrap interval over the engines."""
+    if not {"unit", "true_rul", "pred_rul"} <= set(predictions.columns):
+        return math.nan, math.nan
+    known = predictions.dropna(subset=["true_rul", "pred_rul"])
+    return rmse_interval(unit_errors(known)) if len(known) else (math.nan, math.nan)
 
 
 def _majority(metrics: dict, key: str) -> str:

@@ -106,6 +106,8 @@ def test_train_then_rerun_from_config_reproduces(capsys, tmp_path):
     assert code == 0 and first["status"] == "finished"
     for key in ("rmse", "nasa_score", "accuracy", "macro_f1", "run_dir"):
         assert key in first
+    low, high = first["rmse_interval"]  # what the figure is worth over its test units
+    assert low < first["rmse"] < high
     config = f"{first['run_dir']}/config.json"
     code, out, _ = run_cli(capsys, "train", "--config", config, "--out", tmp_path, "--json")
     again = json.loads(out)

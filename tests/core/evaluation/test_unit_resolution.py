@@ -125,3 +125,18 @@ def test_a_run_without_its_file_drops_out_and_validation_reads_the_trajectories(
     assert width == pytest.approx((high - low) / 2)  # seed 1 lacks the baseline's file
     assert width > 0
     assert run_unit_errors(tmp_path / "g1", "val") is None  # no trajectories.csv kept
+
+
+def test_one_runs_rmse_interval_holds_its_rmse_and_narrows_with_more_units():
+    from core.evaluation.unit_resolution import rmse_interval
+
+    rng = np.random.default_rng(6)
+    widths = []
+    for units in (25, 400):
+        errors = unit_errors(predictions(rng.normal(0, 15, units)))
+        rmse = math.sqrt(errors["sum"].sum() / errors["count"].sum())
+        low, high = rmse_interval(errors)
+        assert low < rmse < high
+        widths.append(high - low)
+    assert 2.5 < widths[0] / widths[1] < 6.5
+    assert all(math.isnan(b) for b in rmse_interval(unit_errors(predictions([3.0]))))

@@ -28,6 +28,10 @@ def test_test_results_show_predictions_and_confusion(make):
     edges, counts = panel.histogram.getOriginalDataset()
     assert counts.sum() == len(frame) and len(edges) == len(counts) + 1
     assert "RMSE <b>10.20</b>" in panel.headline.text
+    from core.evaluation.unit_resolution import rmse_interval, unit_errors
+
+    low, high = rmse_interval(unit_errors(frame))  # what 10.20 is worth over these engines
+    assert f"(95 % over engines {low:.1f}–{high:.1f})" in panel.headline.text
     assert "85.0 %" in panel.headline.text
     assert "majority class" not in panel.headline.text, "only when the run reports it"
     panel.set_results(frame, {**metrics, "majority_accuracy": 0.44, "majority_macro_f1": 0.2})
