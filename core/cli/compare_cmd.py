@@ -138,6 +138,19 @@ def _print_notice(message: str) -> None:
     print(f"rulwb: note: {message}", file=sys.stderr)
 
 
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Columns as wide as their widest cell (the method left, figures right), two spaces
+    apart: the table is as narrow as its content allows, for an 80- or 120-column terminal."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if c == 0 else cell.rjust(width)
+            for c, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
 #: The figures the printed summary shows, with the test split ...
 TEST_FIGURES = (("rmse", "RMSE"), ("nasa_score", "NASA"), ("accuracy", "accuracy"),
                 ("macro_f1", "macro-F1"))  # fmt: skip
@@ -158,12 +171,9 @@ def _format(summary: pd.DataFrame) -> str:
     baseline = summary.attrs.get("baseline", "fixed")
     figures = TEST_FIGURES if compared_metric(summary) == "rmse" else VALIDATION_FIGURES
     rmse, rmse_title = figures[0]
-    lines = [
-        f"{'method':<14}{'n':>3}"
-        + "".join(f"  {title:>24}" for _, title in figures)
-        + f"  {rmse_title + ' - ' + baseline + ' [95 % CI]':>34}  {'p (Holm)':>16}"
-        + f"  {'ensemble RMSE':>14}  {'one run ±':>9}"
-    ]
+    head = ["method", "n", *(title for _, title in figures)]
+    head += [f"{rmse_title} - {baseline} [95 % CI]", "p (Holm)", "ensemble RMSE", "one run ±"]
+    rows = [head]
     for _, row in summary.iterrows():
         cells = [
             format_metric_spread(
@@ -185,11 +195,9 @@ def _format(summary: pd.DataFrame) -> str:
             ensemble = f"{row['ensemble_rmse']:.2f} (of {int(members)})"
         resolves = row.get(f"{rmse}_unit_resolution")
         resolves = f"± {resolves:.2f}" if pd.notna(resolves) else ""
-        lines.append(
-            f"{row['method']:<14}{int(row['n']):>3}"
-            + "".join(f"  {c:>24}" for c in cells)
-            + f"  {diff:>34}  {test:>16}  {ensemble:>14}  {resolves:>9}"
-        )
+        rows.append([str(row["method"]), str(int(row["n"])), *cells])
+        rows[-1] += [diff, test, ensemble, resolves]
+    lines = _aligned(rows)
     note = (
         "differences are paired by seed; the Wilcoxon test runs from 6 pairs, "
         "its p adjusted across methods (Holm) in brackets; the ensemble averages the seeds' "
@@ -197,4 +205,6 @@ def _format(summary: pd.DataFrame) -> str:
         "the half-width of one seed's paired 95 % bootstrap interval over units (median over "
         "seeds): the smallest difference one run's units can tell apart"
     )
-    return "\n".join([*lines, note])
+    import textwrap
+
+    return "\n".join([*lines, *textwrap.wrap(note, width=100)])
