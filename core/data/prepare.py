@@ -243,6 +243,7 @@ def prepare(pair: FleetPair, config: PreprocessConfig | None = None) -> Prepared
     warnings = list(pair.train.warnings) + (list(pair.test.warnings) if pair.test else [])
     for fleet in (pair.train, pair.test):
         warnings += short_unit_warnings(fleet, config.window) if fleet is not None else []
+    warnings += few_validation_units_warnings(pair.train, len(held_out))
     return PreparedData(
         config=config,
         source=pair.source,
@@ -286,6 +287,31 @@ def describe_test_split(pair: FleetPair, config: PreprocessConfig) -> str:
     if config.test_units > 0:
         return f"{pair.test.n_units} units held out of the run-to-failure fleet (data seed)"
     return f"the source's in-service fleet ({pair.test.n_units} units with true RUL)"
+
+
+#: Fewer validation units than this and the summary says what rests on them.
+FEW_VALIDATION_UNITS = 10
+
+
+def few_validation_units_warnings(fleet: Fleet, held_out: int) -> list[DataWarning]:
+    """A small fleet's validation split chooses the kept epoch from a handful of units: say so.
+
+    A run's validation RMSE on C-MAPSS FD001's 20 units is worth about ±1.7
+    cycles (docs/statistics.md); on 4 units several times that, and early
+    stopping, the kept epoch and the intervals' calibration all read it.
+    """
+    if not 0 < held_out < FEW_VALIDATION_UNITS:
+        return []
+    why = " (failed units only: a suspended unit's true RUL is unknown)" if fleet.suspended else ""
+    return [
+        DataWarning(
+            f"only {held_out} validation unit(s){why}: the kept epoch, early stopping and the "
+            "calibrated intervals rest on them, and one run's validation RMSE is worth several "
+            "cycles either way; a larger validation share (--val-fraction, the Data dock's "
+            "Validation share) gives more",
+            file=fleet.name,
+        )
+    ]
 
 
 def short_unit_warnings(fleet: Fleet, window: int) -> list[DataWarning]:

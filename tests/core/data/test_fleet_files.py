@@ -204,3 +204,25 @@ def test_an_absurd_reading_in_a_folder_names_its_file_and_line(exported, tmp_pat
     assert len(absurd) == 1
     assert (absurd[0].file, absurd[0].row) == (str(third), 6)
     assert fleet.frame["s2"].abs().max() < 1e6
+
+
+def test_a_small_fleet_is_told_what_rests_on_its_few_validation_units(tmp_path) -> None:
+    """30 engines with a removals log, 12 of them suspended: validation draws from the 18
+    failed ones, 4 units at the default share; the summary says what rests on them."""
+    from core.data.config import PreprocessConfig
+    from core.data.prepare import prepare
+
+    fleet = export_fleet(make_demo_fleet(DemoConfig(train_units=30, test_units=2)), tmp_path)
+    spec = SourceSpec(kind="csv", path=str(fleet.engines), removals=str(fleet.removals))
+    pair = load_source(spec)
+    few = [
+        str(w) for w in prepare(pair, PreprocessConfig()).warnings if "validation unit" in str(w)
+    ]
+    assert few == [
+        f"{fleet.engines}: only 4 validation unit(s) (failed units only: a suspended unit's "
+        "true RUL is unknown): the kept epoch, early stopping and the calibrated intervals "
+        "rest on them, and one run's validation RMSE is worth several cycles either way; a "
+        "larger validation share (--val-fraction, the Data dock's Validation share) gives more"
+    ]
+    more = prepare(pair, PreprocessConfig(val_fraction=0.6)).warnings
+    assert not [w for w in more if "validation unit" in str(w)]  # 11 units: no warning
