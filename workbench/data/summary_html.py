@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
+from core.data.prepare import FEW_VALIDATION_UNITS
+
 STATES = ("normal", "degrading", "critical")
 STATE_COLOURS = {"normal": "#1a7f37", "degrading": "#9a6700", "critical": "#cf222e"}
 
@@ -20,6 +22,7 @@ def summary_html(summary: dict) -> str:
         _splits_table(summary),
         _unit_status(summary),
         _test_split(summary),
+        _validation(summary),
         _protocol(summary),
         _features(summary),
         _classes(summary),
@@ -53,6 +56,18 @@ def _test_split(summary: dict) -> str:
         return ""
     colour = STATE_COLOURS["degrading"] if text.startswith("no test split") else "#57606a"
     return f"<p><font color='{colour}'>Test: {escape(text)}</font></p>"
+
+
+def _validation(summary: dict) -> str:
+    """A small validation split, said near the top (its warning, in full, is further down)."""
+    n = int(summary.get("val_units") or 0)
+    if not 0 < n < FEW_VALIDATION_UNITS:
+        return ""
+    colour = STATE_COLOURS["degrading"]
+    return (
+        f"<p><font color='{colour}'>Validation: only {n} unit{'s' * (n != 1)} choose the kept "
+        "epoch (see the warnings below)</font></p>"
+    )
 
 
 def _protocol(summary: dict) -> str:

@@ -455,6 +455,9 @@ def test_the_data_dock_summary_says_failed_suspended_and_the_time_unit(exported)
     shown = summary_html(summarise(prepare(load_source(spec), PreprocessConfig())))
     assert "Training units: 20 units: 12 failed, 8 suspended" in shown
     assert "RUL cap 125 hours" in shown and "Window 40 records" in shown
+    # 12 failed units at a share of 0.2: 2 validate, said near the top and in the warnings
+    assert "Validation: only 2 units choose the kept epoch (see the warnings below)" in shown
+    assert "only 2 validation unit(s) (failed units only" in shown
     one_file = FleetPair(train=FLEET.train, source="csv:export.csv")
     cycles = summary_html(summarise(prepare(one_file, PreprocessConfig())))
     assert "12 units, all taken as run to failure" in cycles and "RUL cap 125 cycles" in cycles
