@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from core.common.colours import DASHED_METHODS, HEALTH, HEALTH_STATES, RUL, method_colour
 from core.common.formats import format_metric
@@ -79,6 +80,8 @@ def validation_curves(record: ComparisonRecord) -> str | None:
         rmse.set(xlabel="epoch", ylabel=f"validation RUL RMSE ({record.time_unit})",
                  title="RUL head")  # fmt: skip
         f1.set(xlabel="epoch", ylabel="validation macro-F1", title="Health head")
+        for axes in (rmse, f1):  # epochs are whole: no "1.25" on a three-epoch run's axis
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         _clip_to_settled(rmse, trained)
         _method_legend(figure, record.methods)
         figure.suptitle("Validation curves (● the epoch each run kept)", x=0.01, ha="left")

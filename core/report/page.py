@@ -51,7 +51,8 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #3c
        max-width: 1100px; margin: 24px auto; padding: 0 16px; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0; } h2 { margin-top: 2em; border-bottom: 1px solid #dadce0; }
 .sub { color: #80868b; margin-top: 4px; }
-table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92em;
+        display: block; max-width: 100%; overflow-x: auto; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e8eaed; text-align: left; }
 th { background: #f1f3f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.settings td:first-child { color: #5f6368; }
