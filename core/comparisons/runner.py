@@ -23,6 +23,7 @@ import pandas as pd
 
 from core import __version__
 from core.common.formats import count
+from core.comparisons.folder_lock import comparison_lock
 from core.data.prepare import PreparedData
 from core.evaluation.prognostics import KEYS as PROGNOSTIC_KEYS
 from core.evaluation.seed_ensembles import add_ensembles
@@ -244,9 +245,25 @@ def run_comparison(
     ``notice`` hears about runs of the folder that are damaged or interrupted,
     those it goes on with, and about runs that failed under a parallel
     executor. ``executor`` says where the runs happen (default: one after
-    another, here).
+    another, here). One comparison at a time trains into a folder
+    (:mod:`~core.comparisons.folder_lock`): a second is refused, naming the first.
     """
     store = _open_store(folder)
+    with comparison_lock(folder):
+        return _run_pairs(plan, folder, store, progress, data, notice, executor, control)
+
+
+def _run_pairs(
+    plan: ComparisonPlan,
+    folder: Path,
+    store: RunStore,
+    progress: Callable[[str], Callable[[Event], None]] | None,
+    data: PreparedData | None,
+    notice: Callable[[str], None] | None,
+    executor: ExecutorConfig | None,
+    control: TrainingControl | None,
+) -> pd.DataFrame:
+    """:func:`run_comparison`'s work, while it holds the folder's lock."""
     executor = executor or ExecutorConfig()
     _write_plan(plan, executor, folder)
     done, going_on = _store_state(store, plan, notice)

@@ -82,6 +82,13 @@ def process_alive(pid: int, started: int | None = None) -> bool:
     return state != "Z" and (started is None or start == started)
 
 
+def own_start_time() -> int | None:
+    """This process's start time (Linux clock ticks; None elsewhere), recorded beside its pid
+    so that a recycled pid does not make a dead process look alive (:func:`process_alive`)."""
+    stat = _linux_proc_stat(os.getpid())
+    return stat[1] if stat else None
+
+
 def effective_status(record: dict[str, Any]) -> dict[str, Any]:
     """Turn a stale ``running`` record into ``interrupted`` when its process is gone.
 
@@ -112,13 +119,12 @@ def status_record(
     ``torch_threads`` is the process's torch thread count when torch is loaded
     (a run whose own setting is 0 uses it; :mod:`core.runs.live` reads it).
     """
-    stat = _linux_proc_stat(os.getpid())
     threads = getattr(sys.modules.get("torch"), "get_num_threads", None)
     return {
         "status": RunStatus(status).value,
         "detail": detail,
         "pid": os.getpid(),
-        "process_start": stat[1] if stat else None,
+        "process_start": own_start_time(),
         "host": socket.gethostname(),
         "torch_threads": threads() if threads is not None else None,
         "created": created,
