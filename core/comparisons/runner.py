@@ -250,48 +250,34 @@ def run_comparison(
     """
     store = _open_store(folder)
     with comparison_lock(folder):
-        return _run_pairs(plan, folder, store, progress, data, notice, executor, control)
-
-
-def _run_pairs(
-    plan: ComparisonPlan,
-    folder: Path,
-    store: RunStore,
-    progress: Callable[[str], Callable[[Event], None]] | None,
-    data: PreparedData | None,
-    notice: Callable[[str], None] | None,
-    executor: ExecutorConfig | None,
-    control: TrainingControl | None,
-) -> pd.DataFrame:
-    """:func:`run_comparison`'s work, while it holds the folder's lock."""
-    executor = executor or ExecutorConfig()
-    _write_plan(plan, executor, folder)
-    done, going_on = _store_state(store, plan, notice)
-    if executor.kind != "serial":
-        missing = [c for c in plan.experiments() if _identity(c.to_dict()) not in done]
-        done.update(
-            _run_elsewhere(missing, store, executor, progress, data, notice, control, going_on)
-        )
-        rows = [done[k] for k in map(experiment_key, plan.experiments()) if k in done]
-        _write_table(rows, folder)
+        executor = executor or ExecutorConfig()
+        _write_plan(plan, executor, folder)
+        done, going_on = _store_state(store, plan, notice)
+        if executor.kind != "serial":
+            missing = [c for c in plan.experiments() if _identity(c.to_dict()) not in done]
+            done.update(
+                _run_elsewhere(missing, store, executor, progress, data, notice, control, going_on)
+            )
+            rows = [done[k] for k in map(experiment_key, plan.experiments()) if k in done]
+            _write_table(rows, folder)
+            return pd.DataFrame(rows)
+        rows = []
+        for config in plan.experiments():
+            key = experiment_key(config)
+            if key not in done:
+                data = data or load_data(config)
+                on_event = progress(run_label(config)) if progress else None
+                if key in going_on:
+                    run = RunDir(going_on[key])
+                    result = resume_run(run, on_event, control, data)
+                else:
+                    result, new_run = run_experiment(config, store, data, on_event, control)
+                    assert new_run is not None  # a store was given, so the run has a folder
+                    run = new_run
+                done[key] = _row(config.to_dict(), result.metrics, run.path)
+            rows.append(done[key])
+            _write_table(rows, folder)
         return pd.DataFrame(rows)
-    rows = []
-    for config in plan.experiments():
-        key = experiment_key(config)
-        if key not in done:
-            data = data or load_data(config)
-            on_event = progress(run_label(config)) if progress else None
-            if key in going_on:
-                run = RunDir(going_on[key])
-                result = resume_run(run, on_event, control, data)
-            else:
-                result, new_run = run_experiment(config, store, data, on_event, control)
-                assert new_run is not None  # a store was given, so the run has a folder
-                run = new_run
-            done[key] = _row(config.to_dict(), result.metrics, run.path)
-        rows.append(done[key])
-        _write_table(rows, folder)
-    return pd.DataFrame(rows)
 
 
 def _store_state(
