@@ -96,6 +96,7 @@ def comparison_lock(folder: Path) -> Iterator[None]:
             holder = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             holder = {}  # being written this instant, or half-written by a process killed then
+        holder = holder if isinstance(holder, dict) else {}
         # An unreadable lock is stale only once its writer has had ample time to write it.
         alive = _alive(holder) if holder else _age_s(path) < FRESH_S
         if alive is not False:
