@@ -60,10 +60,14 @@ def run_unit_errors(run_dir: str | Path, split: str) -> pd.DataFrame | None:
     return unit_errors(table)
 
 
+def _rmse(squared: np.ndarray, count: np.ndarray, axis: int = -1):
+    """RMSE of resampled units (vectorised along ``axis``, as scipy asks)."""
+    return np.sqrt(squared.sum(axis=axis) / count.sum(axis=axis))
+
+
 def _rmse_difference(ours: np.ndarray, theirs: np.ndarray, count: np.ndarray, axis: int = -1):
-    """RMSE(ours) − RMSE(theirs) of resampled units (vectorised along ``axis``, as scipy asks)."""
-    total = count.sum(axis=axis)
-    return np.sqrt(ours.sum(axis=axis) / total) - np.sqrt(theirs.sum(axis=axis) / total)
+    """RMSE(ours) − RMSE(theirs) of resampled units: the same units, so the same counts."""
+    return _rmse(ours, count, axis) - _rmse(theirs, count, axis)
 
 
 def paired_unit_interval(
@@ -87,11 +91,6 @@ def paired_unit_interval(
     )  # fmt: skip
     low, high = result.confidence_interval
     return point, float(low), float(high)
-
-
-def _rmse(squared: np.ndarray, count: np.ndarray, axis: int = -1):
-    """RMSE of resampled units (vectorised along ``axis``)."""
-    return np.sqrt(squared.sum(axis=axis) / count.sum(axis=axis))
 
 
 def rmse_interval(errors: pd.DataFrame, seed: int = 0) -> tuple[float, float]:
