@@ -3,7 +3,8 @@
     python studies/balance.py effective                 # JSON on stdout, docs/balance_table.md
 
 ``effective`` reads every finished run of the reproduction table and the
-wider family's screening (``studies/out/reproduce`` and ``studies/out/screen``)
+wider family's screening (``studies/out/reproduce-2026-11-30``, the table on the
+recipe of 2026-11-30 that docs/balance.md was measured on, and ``studies/out/screen``)
 that probed its gradients, and gives per subset and method: the median over
 epochs 3 and later of the raw ratio ``|g_rul| / |g_health|`` on the shared
 parameters, of the *effective* ratio ``w_rul |g_rul| / (w_health |g_health|)``
@@ -35,7 +36,11 @@ sys.path.insert(0, str(REPO))
 from core.runs import RunDir  # noqa: E402
 from core.training.selection import selection_score  # noqa: E402
 
-STORES = (REPO / "studies" / "out" / "reproduce", REPO / "studies" / "out" / "screen")
+#: The table docs/balance.md was measured on (the recipe of 2026-11-30) and the screen.
+STORES = (
+    REPO / "studies" / "out" / "reproduce-2026-11-30",
+    REPO / "studies" / "out" / "screen",
+)
 #: Epochs before this are the warm-up of most methods (GABA's 100 steps, DWA's two epochs).
 FROM_EPOCH = 3
 

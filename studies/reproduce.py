@@ -7,8 +7,7 @@
     python studies/reproduce.py run --screen --subsets FD001 --methods amnl,dwa,... --seeds 0
     python studies/reproduce.py screen         # the wider family ranked on validation figures
     python studies/reproduce.py epochs         # JSON: where each subset's validation curve turns
-    python studies/reproduce.py --store studies/out/reproduce-next table   # another study folder
-    python studies/reproduce.py --store studies/out/reproduce-next readme --progress
+    python studies/reproduce.py --store studies/out/reproduce-2026-11-30 table   # the previous one
 
 ``run`` is one resumable `rulwb compare` per subset into
 ``studies/out/reproduce/<subset>`` (default settings, compact preset; test
@@ -78,12 +77,6 @@ RESULTS_BLOCK = (
     REPO / "docs" / "results.md",
     "<!-- reproduction-table -->",
     "<!-- /reproduction-table -->",
-)
-#: Where ``readme --progress`` writes a table still training (``--store``): docs/results.md only.
-PROGRESS_BLOCK = (
-    REPO / "docs" / "results.md",
-    "<!-- reproduction-next -->",
-    "<!-- /reproduction-next -->",
 )
 #: The headline table's fixed columns, each shown when some subset has runs of it.
 CONTROLS = ("fixed", "fixed_tuned", "gbm", "weibull")
@@ -245,18 +238,10 @@ def replace_block(path: Path, begin: str, end: str, lines: list[str]) -> None:
 
 
 def readme(args: argparse.Namespace) -> None:
-    """The headline table into README.md and the full table into docs/results.md.
-
-    With ``--progress``, a table still training (in its own ``--store``) goes
-    into its own block of docs/results.md, and the README keeps the finished one.
-    """
+    """The headline table into README.md and the full table into docs/results.md."""
     summaries = list(subset_summaries())
     if not summaries:
         sys.exit(f"no finished runs under {OUT}: nothing to write")
-    if args.progress:
-        replace_block(*PROGRESS_BLOCK, table_lines(summaries))
-        print(f"wrote {PROGRESS_BLOCK[0].relative_to(REPO)}")
-        return
     replace_block(*README_BLOCK, headline_lines(summaries))
     replace_block(*RESULTS_BLOCK, table_lines(summaries))
     print(f"wrote {README_BLOCK[0].relative_to(REPO)} and {RESULTS_BLOCK[0].relative_to(REPO)}")
@@ -336,8 +321,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--store", type=Path, default=OUT,
-        help="the study's folder, one comparison per subset (default: studies/out/reproduce); "
-        "a table trained on new defaults grows in its own until it replaces the old one",
+        help="the study's folder, one comparison per subset (default: studies/out/reproduce)",
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     go = sub.add_parser("run")
@@ -353,11 +337,7 @@ def main() -> None:
     )  # fmt: skip
     go.add_argument("extra", nargs="*", help="more `rulwb compare` flags, after --")
     sub.add_parser("table")
-    write = sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
-    write.add_argument(
-        "--progress", action="store_true",
-        help="a table still training: only its block of docs/results.md (with --store)",
-    )  # fmt: skip
+    sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
     sub.add_parser("epochs")
     rank = sub.add_parser("screen")
     rank.add_argument("--subset", default="FD001")

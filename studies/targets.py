@@ -1,9 +1,8 @@
 """Where the reproduction table stands against its targets, and how finely it can tell.
 
     python studies/targets.py                                   # studies/out/reproduce
-    python studies/targets.py --store studies/out/reproduce-next
-    python studies/targets.py --store studies/out/reproduce-next --write   # into docs/results.md
-    python studies/targets.py --store studies/out/reproduce-next --plot docs/val_vs_test.png
+    python studies/targets.py --write                           # into docs/results.md
+    python studies/targets.py --plot docs/val_vs_test.png
 
 Per subset and network method: the per-seed mean test RMSE and health
 macro-F1 against the round's targets, then the method against the same-split
@@ -16,8 +15,10 @@ macro-F1 against the round's targets, then the method against the same-split
   (core.evaluation.unit_resolution, as the Comparison tab, ``rulwb compare``
   and the report show it); the column is the median over seeds of the interval's
   half-width, i.e. the smallest difference one run can tell apart on that
-  split. Validation needs the runs' ``trajectories.csv`` (every validation
-  window; not kept in git), test needs ``predictions.csv`` (kept).
+  split. Validation reads the runs' ``trajectories.csv`` (every validation
+  window; megabytes, not kept in git) and keeps each run's per-unit errors
+  beside it (``unit_errors_val.csv``, kept), so the column can be read again
+  after the trajectories are gone; test reads ``predictions.csv`` (kept).
 
 It reads figures the runs already hold; it neither selects nor trains
 anything, so reading the test columns changes no default.
@@ -34,7 +35,7 @@ from reproduce import paired_interval, replace_block  # studies/ is first on sys
 
 from core.comparisons.runner import finished_runs
 from core.evaluation.statistics import summarise, summary_to_json
-from core.evaluation.unit_resolution import add_unit_resolution
+from core.evaluation.unit_resolution import add_unit_resolution, keep_unit_errors
 from core.experiment import METHODS as REGISTERED
 from core.runs import RunStore
 
@@ -141,6 +142,8 @@ def main() -> None:
         runs = pd.DataFrame(finished_runs(RunStore(folder / "runs")).values())
         if runs.empty or TREES not in set(runs["method"]):
             continue
+        for run_dir in runs["run_dir"].dropna():
+            keep_unit_errors(run_dir, "val")
         own = runs[runs["method"] == TREES]
         trees.append(
             f"{folder.name} `{TREES}`: test RMSE {own['rmse'].mean():.2f}, "

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.stats import bootstrap
 
 from core.runs import RunDir, RunStoreError
+from core.runs.atomic import atomic_write_text
 
 #: Bootstrap resamples per pair of runs (enough for a half-width to about 0.05 cycles).
 RESAMPLES = 2000
@@ -32,6 +33,8 @@ RESAMPLES = 2000
 CONFIDENCE = 0.95
 #: The figure each split's resolution is of, as the summary names it.
 SPLIT_METRIC = {"test": "rmse", "val": "val_rmse"}
+#: A run's per-unit errors on a split, kept beside it by :func:`keep_unit_errors`.
+KEPT_ERRORS = "unit_errors_{split}.csv"
 
 
 def unit_errors(table: pd.DataFrame) -> pd.DataFrame:
@@ -46,18 +49,40 @@ def unit_errors(table: pd.DataFrame) -> pd.DataFrame:
 
 def run_unit_errors(run_dir: str | Path, split: str) -> pd.DataFrame | None:
     """A run's :func:`unit_errors` on ``test`` (predictions.csv: one window per unit, the
-    headline figure) or ``val`` (trajectories.csv's validation rows: every window); None
-    when the run did not keep the file or it cannot be read."""
+    headline figure) or ``val`` (trajectories.csv's validation rows: every window), else
+    what :func:`keep_unit_errors` kept of them; None when neither can be read."""
     run = RunDir(run_dir)
     try:
         table = run.read_predictions() if split == "test" else run.read_trajectories()
     except RunStoreError:
-        return None
+        return _kept_unit_errors(run.path, split)
     if split != "test" and not table.empty:
         table = table[table["split"] == split]
     if table.empty or table["true_rul"].isna().any():
-        return None
+        return _kept_unit_errors(run.path, split)
     return unit_errors(table)
+
+
+def keep_unit_errors(run_dir: str | Path, split: str) -> bool:
+    """Keep a run's per-unit errors on ``split`` beside it (a few hundred bytes); True if kept.
+
+    A study keeps its runs in git without ``trajectories.csv`` (megabytes per
+    run): kept this way, what one run's validation units resolve can still be
+    computed after the trajectories are gone.
+    """
+    errors = run_unit_errors(run_dir, split)
+    if errors is None:
+        return False
+    atomic_write_text(Path(run_dir) / KEPT_ERRORS.format(split=split), errors.to_csv())
+    return True
+
+
+def _kept_unit_errors(folder: Path, split: str) -> pd.DataFrame | None:
+    path = folder / KEPT_ERRORS.format(split=split)
+    try:
+        return pd.read_csv(path, index_col="unit", dtype={"unit": str})  # ids as written
+    except (OSError, ValueError, pd.errors.ParserError):
+        return None
 
 
 def _rmse(squared: np.ndarray, count: np.ndarray, axis: int = -1):
@@ -79,7 +104,9 @@ def paired_unit_interval(
     Raises ValueError when the two runs did not score the same units and windows
     (another split or window length): then they are not a pair.
     """
-    if not ours.index.equals(theirs.index) or not np.array_equal(ours["count"], theirs["count"]):
+    # compared as text: a kept file reads unit ids back as written
+    same_units = ours.index.astype(str).equals(theirs.index.astype(str))
+    if not same_units or not np.array_equal(ours["count"], theirs["count"]):
         raise ValueError("the two runs scored different units or windows: not a pair")
     data = (ours["sum"].to_numpy(), theirs["sum"].to_numpy(), ours["count"].to_numpy())
     point = float(_rmse_difference(*data))

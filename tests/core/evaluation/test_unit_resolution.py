@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from core.evaluation.statistics import summarise
 from core.evaluation.unit_resolution import (
     add_unit_resolution,
+    keep_unit_errors,
     paired_unit_interval,
     run_unit_errors,
     unit_errors,
@@ -125,6 +127,29 @@ def test_a_run_without_its_file_drops_out_and_validation_reads_the_trajectories(
     assert width == pytest.approx((high - low) / 2)  # seed 1 lacks the baseline's file
     assert width > 0
     assert run_unit_errors(tmp_path / "g1", "val") is None  # no trajectories.csv kept
+
+
+def test_kept_validation_errors_outlive_the_trajectories_and_give_the_same_resolution(tmp_path):
+    """A study commits its runs without trajectories.csv: what it kept still resolves."""
+    rng = np.random.default_rng(7)
+    folders = {}
+    for method in ("fixed", "gaba"):
+        errors = rng.normal(0, 10, 30)
+        val = predictions(errors).assign(split="val")
+        folders[method] = write_run(tmp_path / method, errors, pd.concat([val, val, val]))
+    runs = pd.DataFrame([{"method": m, "seed": 0, "val_rmse": 1.0, "run_dir": f}
+                         for m, f in folders.items()])  # fmt: skip
+    before = add_unit_resolution(summarise(runs, ["val_rmse"]), runs, "val")
+    assert all(keep_unit_errors(folder, "val") for folder in folders.values())
+    (Path(folders["gaba"]) / "trajectories.csv").unlink()  # paired with fixed's trajectories
+    kept = run_unit_errors(folders["gaba"], "val")
+    assert kept is not None and kept["count"].tolist() == [3] * 30  # every window counted
+    after = add_unit_resolution(summarise(runs, ["val_rmse"]), runs, "val")
+    width = after.set_index("method").loc["gaba", "val_rmse_unit_resolution"]
+    assert width > 0
+    before_width = before.set_index("method").loc["gaba", "val_rmse_unit_resolution"]
+    assert width == pytest.approx(before_width)
+    assert not keep_unit_errors(tmp_path / "nothing", "val")  # nothing to keep, nothing written
 
 
 def test_one_runs_rmse_interval_holds_its_rmse_and_narrows_with_more_units():
