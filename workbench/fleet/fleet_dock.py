@@ -23,9 +23,13 @@ OPEN_HEIGHT = 420
 class FleetDock(QDockWidget):
     """The fleet view (prediction for engines in service) as a dock, hidden until asked for."""
 
-    def __init__(self, runs_root: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runs_root: Path, parent: QWidget | None = None, beside: QDockWidget | None = None
+    ) -> None:
         super().__init__("Fleet in service", parent)
         self.setObjectName("fleet_dock")
+        #: The dock it shares a place with, as a tab, once it opens (the run queue).
+        self.beside = beside
         self.view = FleetView(runs_root, self)
         self.setWidget(self.view)
 
@@ -36,9 +40,13 @@ class FleetDock(QDockWidget):
         table and a trajectory need more, so the area grows when the dock opens.
         """
         self.view.refresh_runs()
+        window = self.parentWidget()
+        if isinstance(window, QMainWindow) and self.beside and not window.tabifiedDockWidgets(self):
+            # Tabified only now: a hidden dock tabified at start-up left its tab drawn
+            # over the run queue's title ("Run queue" garbled, a tab for a hidden dock).
+            window.tabifyDockWidget(self.beside, self)
         self.show()
         self.raise_()
-        window = self.parentWidget()
         if isinstance(window, QMainWindow) and self.height() < OPEN_HEIGHT:
             wanted = max(OPEN_HEIGHT, window.height() * 45 // 100)
             window.resizeDocks([self], [wanted], Qt.Orientation.Vertical)
@@ -82,11 +90,10 @@ def import_csv(
 
 
 def install_fleet(window) -> FleetDock:
-    """Add the fleet dock (tabified with the run queue) and enable its menu entry."""
-    fleet = FleetDock(window.options.runs_dir, window)
+    """Add the fleet dock (hidden; tabified with the run queue when it opens) and enable its
+    menu entry."""
+    fleet = FleetDock(window.options.runs_dir, window, beside=window.queue_dock)
     window.install_dock(fleet, Qt.DockWidgetArea.BottomDockWidgetArea)
-    window.tabifyDockWidget(window.queue_dock, fleet)
-    window.queue_dock.raise_()
     fleet.hide()
     window.fleet_action.setEnabled(True)
     window.fleet_action.setToolTip("Predict RUL for engines still in service with a finished run")

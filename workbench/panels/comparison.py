@@ -76,6 +76,14 @@ class ComparisonPanel(Panel):
             "best, where methods differ; the first epochs run off the top. Untick for every value."
         )
         self.settled.toggled.connect(lambda _: self.mark_dirty())
+        #: Baselines whose level the settled range leaves out, named with their level.
+        self.off_range = QLabel()
+        self.off_range.setToolTip(
+            "A baseline far from every run (the age-only weibull) would flatten the curves "
+            "as the first epochs do: its level is named here instead. Untick to see it."
+        )
+        self.off_range.setStyleSheet(f"color: {MUTED};")
+        self.off_range.hide()
         checkbox_row(self.controls, self.settled)
         self.pair_with = QComboBox()
         self.pair_with.setToolTip(
@@ -87,6 +95,7 @@ class ComparisonPanel(Panel):
         self.pair_with.setMaximumWidth(220)
         self.pair_with.textActivated.connect(self.baselineChosen.emit)
         checkbox_row(self.controls, QLabel("pair with"), self.pair_with)
+        checkbox_row(self.controls, self.off_range)
         self.add_export_action(
             self.export_menu, "Summary table (CSV)…", "CSV table (*.csv)", self.export_summary_csv
         )
@@ -261,13 +270,26 @@ class ComparisonPanel(Panel):
         self._fit_y()
 
     def _fit_y(self) -> None:
-        """The settled range (see the checkbox), or pyqtgraph's auto-range over everything."""
-        levels = [item.value() for item in self.baseline_items.values()]
-        span = settled_range(self.curves, levels) if self.settled.isChecked() else None
+        """The settled range (see the checkbox), or pyqtgraph's auto-range over everything;
+        baselines the range leaves out are named beside the controls."""
+        levels = {method: item.value() for method, item in self.baseline_items.items()}
+        settled = self.settled.isChecked()
+        span = settled_range(self.curves, list(levels.values())) if settled else None
         if span is None:
             self.plot.enableAutoRange(axis="y")
         else:
             self.plot.setYRange(*span, padding=0.05)
+        outside = {m: v for m, v in levels.items() if span and not span[0] <= v <= span[1]}
+        self.off_range.setText(
+            "off the range: "
+            + ", ".join(
+                f"{m} {format_metric('val_rmse', v)} {'↑' if v > span[1] else '↓'}"
+                for m, v in outside.items()
+            )
+            if outside and span
+            else ""
+        )
+        self.off_range.setVisible(bool(outside))
 
     def _add_curve(self, items: dict, key: str) -> pg.PlotDataItem:
         item = self.add_curve(self.plot, None, "#000000", 1)
@@ -329,22 +351,36 @@ class ComparisonPanel(Panel):
 
 
 def settled_range(curves: Curves, levels: list[float]) -> tuple[float, float] | None:
-    """The RMSE span of the curves once settled, with the baseline levels; None if nothing.
+    """The RMSE span of the curves once settled, with the baseline levels near them; None if
+    nothing.
 
     Each curve counts from the first epoch within 50 % of its own best, so the
     first fast drop (often 5-10 times the settled values) does not flatten the
     differences between methods. Only that head is left out: a run that never
     learns (flat far above the others) counts whole and later overfitting
-    counts, so neither is hidden.
+    counts, so neither is hidden. A baseline level counts when it lies within
+    the curves' span widened by that span on either side (``gbm`` beside the
+    networks); one farther off (``weibull``'s age-only answer, twice the
+    networks' RMSE) would flatten them just as the first epochs do. Without
+    curves, every level counts.
     """
-    values = [np.asarray(levels, float)]
+    values = []
     for _, _, rmse in curves.values():
         finite = rmse[np.isfinite(rmse)]
         if finite.size:
             first = int(np.argmax(finite <= 1.5 * finite.min()))
             values.append(finite[first:])
+    levels_ = np.asarray(levels, float)
+    levels_ = levels_[np.isfinite(levels_)]
+    if values:
+        settled = np.concatenate(values)
+        low, high = float(settled.min()), float(settled.max())
+        reach = high - low
+        levels_ = levels_[(levels_ >= low - reach) & (levels_ <= high + reach)]
+        values.append(levels_)
+    else:
+        values = [levels_]
     both = np.concatenate(values)
-    both = both[np.isfinite(both)]
     if both.size == 0:
         return None
     return float(both.min()), float(both.max())

@@ -142,6 +142,24 @@ def test_comparison_zooms_on_settled_epochs_without_hiding_a_run(make):
     assert panel.plot.viewRange()[1][1] >= 88.0, "unticked: every value"
 
 
+def test_a_baseline_far_from_every_run_is_named_instead_of_flattening_them(make):
+    panel = make(ComparisonPanel)
+    panel.show()
+    epochs = np.arange(1.0, 11.0)
+    settled = np.array([88.0, 25.0, 13.0, 12.0, 12.5, 12.2, 13.0, 14.0, 14.5, 15.0])
+    panel.set_curves({"fixed-s0": ("fixed", epochs, settled)})
+    panel.set_baselines({"gbm": 12.4, "weibull": 28.21})
+    panel.flush()
+    low, high = panel.plot.viewRange()[1]
+    assert low <= 12.0 and 15.0 <= high < 16.0, "the age-only level (28) is left out"
+    assert panel.off_range.isVisible()
+    assert panel.off_range.text() == "off the range: weibull 28.21 ↑"
+    panel.set_baselines({"gbm": 12.4, "weibull": 17.0})  # near enough: within the runs' reach
+    panel.flush()
+    assert panel.plot.viewRange()[1][1] >= 17.0
+    assert not panel.off_range.isVisible()
+
+
 def test_comparison_says_why_there_is_no_test(make):
     panel = make(ComparisonPanel)
     _, summary, _ = comparison_data(seeds=2)

@@ -352,6 +352,30 @@ def test_a_cmapss_subset_loads_off_the_gui_thread(qtbot, make_window, cmapss):
     assert "cmapss:FD001" in window.windowTitle()
 
 
+def _dock_tabs(window) -> list[list[str]]:
+    """The tab bars the window shows for its tabified docks, as their tabs' titles."""
+    from PySide6.QtWidgets import QTabBar
+
+    return [
+        [bar.tabText(i) for i in range(bar.count())]
+        for bar in window.findChildren(QTabBar)
+        if bar.parent() is window and bar.isVisible() and bar.geometry().bottom() >= 0
+    ]
+
+
+def test_the_hidden_fleet_dock_has_no_tab_until_it_opens(qtbot, make_window):
+    """Tabified while hidden, its tab was drawn over the run queue's title at start-up."""
+    window = make_window(autoload=False)
+    qtbot.waitExposed(window)
+    assert not window.fleet_dock.isVisible()
+    assert ["Run queue", "Fleet in service"] not in _dock_tabs(window)
+    both = ["Run queue", "Fleet in service"]
+    window.fleet_dock.open()
+    qtbot.waitUntil(lambda: both in _dock_tabs(window), timeout=3_000)
+    window.fleet_dock.close()
+    qtbot.waitUntil(lambda: both not in _dock_tabs(window), timeout=3_000)
+
+
 @pytest.mark.slow
 def test_fleet_menu_predicts_engines_of_a_finished_run(qtbot, make_window, quick):
     window = loaded(qtbot, make_window())
