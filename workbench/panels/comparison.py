@@ -24,15 +24,12 @@ from core.common.formats import format_metric, format_value
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
 from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import nearest_point
+from workbench.plotting.overlap import coinciding, overlap_dashes
 from workbench.plotting.panel import Panel, checkbox_row, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import MUTED, WARNING, method_colour, pen, set_axis_label
 
 Curves = dict[str, tuple[str, np.ndarray, np.ndarray]]
-#: Dash patterns (dash, gap, ... in pen widths) of a method mean drawn exactly over an
-#: earlier one: the earlier colour shows through the gaps, so neither hides the other.
-#: Dotted-ish patterns, unlike the long dashes of the baseline levels.
-OVERLAP_DASHES = ([1, 2], [3, 3], [1, 2, 4, 2])
 
 
 class ComparisonPanel(Panel):
@@ -309,9 +306,7 @@ class ComparisonPanel(Panel):
         for method, (epochs, rmse) in means.items():
             item = self.mean_items.get(method) or self._add_curve(self.mean_items, method)
             line = pen(method_colour(method), 2.5)
-            if method in self.same_as:
-                twins = [m for m, first in self.same_as.items() if first == self.same_as[method]]
-                line.setDashPattern(OVERLAP_DASHES[twins.index(method) % len(OVERLAP_DASHES)])
+            overlap_dashes(line, method, self.same_as)
             item.setPen(line)
             item.setZValue(5 + (method in self.same_as))
             set_series(item, epochs, rmse)
@@ -384,22 +379,6 @@ def settled_range(curves: Curves, levels: list[float]) -> tuple[float, float] | 
     if both.size == 0:
         return None
     return float(both.min()), float(both.max())
-
-
-def coinciding(means: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, str]:
-    """Method -> the first method (in drawing order) whose mean curve is the same as its own:
-    the same epochs and RMSE equal to a millionth, where one line would hide the other."""
-    same: dict[str, str] = {}
-    drawn: list[str] = []
-    for method, (epochs, rmse) in means.items():
-        for first in drawn:
-            x, y = means[first]
-            if np.array_equal(epochs, x) and np.allclose(rmse, y, rtol=1e-6, equal_nan=True):
-                same[method] = first
-                break
-        else:
-            drawn.append(method)
-    return same
 
 
 def method_means(curves: Curves) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 from core.evaluation.balance import balance_headline, balance_note
 from workbench.common.widgets import ElidedLabel
 from workbench.plotting.curves import GrowingSeries, SmoothedSeries
+from workbench.plotting.overlap import coinciding, show_overlaps
 from workbench.plotting.panel import SeriesPanel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
 from workbench.plotting.style import (
@@ -42,7 +43,7 @@ QUANTITIES = {
 #: Plot -> (title, axis label, log axis). The titles say what the short labels leave out:
 #: a stacked plot is low, and a label longer than its axis runs into the one above.
 PLOTS = {
-    "norms": ("Gradient norm per task (shared layers, log axis)", "L2 norm", True),
+    "norms": ("Gradient norm per task (shared layers, log axis)", "norm", True),
     "ratio": ("Gradient ratio RUL : health (log axis; dashed: 1 = balanced)", "ratio", True),
     "cosine": ("Gradient agreement (1 aligned, 0 unrelated, −1 conflicting)", "cosine", False),
 }
@@ -83,6 +84,8 @@ class GradientPanel(SeriesPanel):
             self.plots[name].setXLink(self.plots["norms"])
         self.readouts = {name: self.add_readout(p, "step") for name, p in self.plots.items()}
         self.raw_curves: dict[str, pg.PlotDataItem] = {}
+        #: Quantity -> the earlier one of its plot its smoothed line equals (ratio: raw).
+        self.same_as: dict[str, str] = {}
         self.smooth_curves: dict[str, pg.PlotDataItem] = {}
         for key in QUANTITIES:
             self._make_curves(key)
@@ -201,3 +204,25 @@ class GradientPanel(SeriesPanel):
         for key, series in self.series.items():
             set_series(self.raw_curves[key], steps, series.raw.view())
             set_series(self.smooth_curves[key], steps, series.smooth.view())
+        self._mark_overlaps(steps)
+
+    def _mark_overlaps(self, steps) -> None:
+        """The effective ratio equals the raw one under equal weights (fixed 0.5 / 0.5), where
+        its line hid the raw one's: drawn dashed over it, and named so in the legend."""
+        same: dict[str, str] = {}
+        for plot_name in self.plots:  # only lines on one plot can hide each other
+            same |= coinciding({
+                key: (steps, series.smooth.view()) for key, series in self.series.items()
+                if QUANTITIES[key][0] == plot_name
+            })  # fmt: skip
+        if same == self.same_as:
+            return
+        self.same_as = same
+        for plot_name, plot in self.plots.items():
+            show_overlaps(
+                plot.legend,
+                {key: (self.smooth_curves[key], QUANTITIES[key][1], pen(QUANTITIES[key][2], 2))
+                 for key in self.smooth_curves if QUANTITIES[key][0] == plot_name},
+                same,
+                called={"ratio": "raw"},
+            )  # fmt: skip

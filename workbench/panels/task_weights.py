@@ -8,9 +8,10 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from workbench.plotting.curves import GrowingSeries
+from workbench.plotting.overlap import coinciding, show_overlaps
 from workbench.plotting.panel import SeriesPanel, checkbox_row, clear_items, set_series
 from workbench.plotting.redraw import RedrawCoalescer
-from workbench.plotting.style import series_colour
+from workbench.plotting.style import pen, series_colour
 
 
 def display_name(name: str) -> str:
@@ -26,7 +27,9 @@ class TaskWeightPanel(SeriesPanel):
     """λ_RUL and λ_health (and any other weights a method reports) per step.
 
     A series first seen late (a learnable weight appearing after warm-up) is
-    back-filled with NaN, so every series stays aligned with the step axis.
+    back-filled with NaN, so every series stays aligned with the step axis. A
+    weight equal to an earlier one all along (fixed weights' 0.5 and 0.5) is
+    drawn dashed over it and named so in the legend ("λ_health (= λ_RUL)").
     """
 
     title = "Task weights"
@@ -39,6 +42,9 @@ class TaskWeightPanel(SeriesPanel):
         self.axis = GrowingSeries()
         self.series: dict[str, GrowingSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.colours: dict[str, str] = {}
+        #: Name -> the earlier weight it equals at every step so far.
+        self.same_as: dict[str, str] = {}
         self.plot = self.add_plot(0, 0, "Task weights", "step", "weight λ")
         self.hover = self.add_readout(self.plot, "step")
         self.log_scale = QCheckBox("log scale")
@@ -74,12 +80,26 @@ class TaskWeightPanel(SeriesPanel):
         series = GrowingSeries()
         series.extend([math.nan] * (len(self.axis) - 1))
         self.series[name] = series
-        colour = series_colour(name, len(self.series) - 1)
+        self.colours[name] = series_colour(name, len(self.series) - 1)
         label = display_name(name)
-        self.curves[name] = self.add_curve(self.plot, label, colour)
+        self.curves[name] = self.add_curve(self.plot, label, self.colours[name])
         self.hover.track(label, self.curves[name])
+        self.same_as = {}
 
     def _redraw(self) -> None:
         steps = self.axis.view()
         for name, item in self.curves.items():
             set_series(item, steps, self.series[name].view())
+        same = coinciding({name: (steps, self.series[name].view()) for name in self.curves})
+        if same != self.same_as:
+            self.same_as = same
+            self._mark_overlaps()
+
+    def _mark_overlaps(self) -> None:
+        """Dash each weight drawn over an earlier equal one and name it so in the legend."""
+        show_overlaps(
+            self.plot.legend,
+            {name: (item, display_name(name), pen(self.colours[name], 2.0))  # as add_curve drew
+             for name, item in self.curves.items()},
+            self.same_as,
+        )  # fmt: skip

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import Qt
 
 from core.training.events import PredictionsEvent
 from tests.helpers.panel_samples import (
@@ -195,6 +196,29 @@ def test_gradient_panel_tolerates_infinite_and_missing_values(make):
     assert table["ratio_smoothed"].iloc[-1] == pytest.approx(2.0)
 
 
+def test_an_effective_ratio_equal_to_the_raw_one_leaves_both_visible(make):
+    """Under equal weights the effective ratio is the raw one: its line hid the raw one's."""
+    panel = make(GradientPanel)
+    for step in range(1, 6):
+        ratio = 100.0 + step
+        panel.add_probe({"step": step, "norm_rul": ratio, "norm_health": 1.0, "ratio": ratio,
+                         "effective_ratio": ratio, "cosine": 0.5})  # fmt: skip
+    panel.flush()
+    assert panel.same_as == {"effective_ratio": "ratio"}
+    assert panel.smooth_curves["effective_ratio"].opts["pen"].style() == Qt.PenStyle.CustomDashLine
+    assert panel.smooth_curves["ratio"].opts["pen"].style() == Qt.PenStyle.SolidLine
+    names = [label.text for _, label in panel.plots["ratio"].legend.items]
+    assert names == [
+        "raw ‖g_RUL‖ / ‖g_health‖",
+        "effective (λ-weighted) (= raw)",
+    ]
+    panel.add_probe({"step": 6, "norm_rul": 200.0, "norm_health": 1.0, "ratio": 200.0,
+                     "effective_ratio": 20.0, "cosine": 0.5})  # fmt: skip
+    panel.flush()
+    assert panel.same_as == {}
+    assert panel.smooth_curves["effective_ratio"].opts["pen"].style() == Qt.PenStyle.SolidLine
+
+
 def test_gradient_panel_says_what_the_balance_means(make):
     """The toolbar names the typical effective ratio and cosine; the tooltip the sentence."""
     from core.evaluation.balance import balance_headline, balance_note
@@ -230,6 +254,26 @@ def test_small_weights_keep_their_values_on_the_axis(make, qtbot):
     qtbot.wait(50)
     axis = panel.plot.getAxis("left")
     assert "x0.001" not in axis.labelString() and axis.autoSIPrefixScale == 1.0
+
+
+def test_equal_weights_are_both_visible_and_named_so(make):
+    """Fixed weights' 0.5 and 0.5 drew one line: λ_RUL's was hidden under λ_health's."""
+    panel = make(TaskWeightPanel)
+    for step in range(5):
+        panel.add_step(step, {"lambda_rul": 0.5, "lambda_health": 0.5})
+    panel.flush()
+    assert panel.same_as == {"lambda_health": "lambda_rul"}
+    styles = {name: item.opts["pen"].style() for name, item in panel.curves.items()}
+    assert styles == {"lambda_rul": Qt.PenStyle.SolidLine,
+                      "lambda_health": Qt.PenStyle.CustomDashLine}  # fmt: skip
+    assert panel.curves["lambda_health"].opts["pen"].color().name() == HEALTH
+    names = [label.text for _, label in panel.plot.legend.items]
+    assert names == ["λ_RUL", "λ_health (= λ_RUL)"]
+    panel.add_step(5, {"lambda_rul": 0.7, "lambda_health": 0.3})  # they part: two lines again
+    panel.flush()
+    assert panel.same_as == {}
+    assert panel.curves["lambda_health"].opts["pen"].style() == Qt.PenStyle.SolidLine
+    assert [label.text for _, label in panel.plot.legend.items] == ["λ_RUL", "λ_health"]
 
 
 def test_task_weights_follow_the_steps_and_new_series_appear(make):
