@@ -43,7 +43,10 @@ MISSING = "#e8eaed"
 
 #: The Experiment dock's name for the setting, from its declaration: one name everywhere.
 PROBE_BLOCKS_LABEL = next(d.about.label for d in declared(TrainConfig) if d.name == "probe_blocks")
-EMPTY_TEXT = f"Tick '{PROBE_BLOCKS_LABEL}' in the Experiment dock to see the breakdown"
+EMPTY_TEXT = (
+    "The gradients of each block appear here for a run trained with "
+    f"'{PROBE_BLOCKS_LABEL}' ticked in the Experiment dock."
+)
 
 #: Heatmap -> (title, colour bar label). The block names take the left axis.
 PLOTS = {
