@@ -131,6 +131,9 @@ def gradient_figure(record: ComparisonRecord) -> str | None:
             weights.set(
                 ylabel="task weight", title=f"{method}: weights, RUL (orange), health (blue)"
             )
+            low, high = weights.get_ylim()  # weights in [0, 1] read on that scale, not ±0.02
+            if low >= -0.05 and high <= 1.05:
+                weights.set_ylim(-0.03, 1.03)
         for axes in grid[-1]:
             axes.set_xlabel("training step")
         figure.suptitle(
@@ -157,7 +160,11 @@ def _draw_gradients(ratio: Axes, weights: Axes, run: RunRecord) -> None:
     positive = table[table["ratio"] > 0]
     ratio.plot(positive["step"], positive["ratio"], color=method_colour(run.method), lw=0.8)
     weights.plot(table["step"], table["weight_rul"], color=RUL, lw=0.8)
-    weights.plot(table["step"], table["weight_health"], color=HEALTH, lw=0.8)
+    # Equal weights (fixed: 0.5 and 0.5) would draw health over RUL and hide it: dashed,
+    # the RUL colour shows through the gaps.
+    same = np.allclose(table["weight_rul"], table["weight_health"], equal_nan=True)
+    weights.plot(table["step"], table["weight_health"], color=HEALTH, lw=0.8,
+                 ls=(0, (3, 3)) if same else "-")  # fmt: skip
 
 
 def test_scatter(record: ComparisonRecord) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from html.parser import HTMLParser
@@ -14,6 +15,7 @@ from core.cli.main import main
 from core.common.formats import format_metric
 from core.comparisons.runner import comparison_summary
 from core.report import read_comparison, render
+from core.report.figures import gradient_figure
 from core.runs import RunDir
 from tests.helpers.experiments import SMALL_TREES_FLAGS
 
@@ -132,12 +134,31 @@ def test_the_prognostic_figures_are_the_summarys_with_an_alpha_lambda_plot(page,
 
 
 def test_the_gradient_figure_shows_the_networks_and_not_the_baseline(comparison):
-    from core.report.figures import gradient_figure
-
     svg = gradient_figure(read_comparison(comparison))
     assert svg is not None
     assert "gaba: ratio" in svg and "fixed: ratio" in svg
     assert "gbm" not in svg, "the classical baseline has no gradients"
+
+
+def test_equal_task_weights_are_both_visible_on_a_readable_scale(comparison):
+    """Fixed weights' 0.5 and 0.5: health was drawn over RUL, on an axis of 0.48-0.52."""
+    from matplotlib.figure import Figure
+
+    from core.report.figures import _draw_gradients
+
+    record = read_comparison(comparison)
+    fixed = record.runs_of("fixed")[0]
+    moved = dataclasses.replace(fixed, probe=fixed.probe.assign(weight_rul=0.3, weight_health=0.7))
+    styles = {}
+    for name, run in (("equal", fixed), ("moved", moved)):
+        ratio, weights = Figure().subplots(1, 2)
+        _draw_gradients(ratio, weights, run)
+        styles[name] = [line.get_linestyle() for line in weights.get_lines()]
+    assert styles["equal"] == ["-", "--"], "health dashed over the equal RUL weight"
+    assert styles["moved"] == ["-", "-"]
+    svg = gradient_figure(record)
+    assert svg is not None  # the weights' axis spans 0 to 1, not 0.48 to 0.52
+    assert ">0.48<" not in svg and ">1.0<" in svg
 
 
 def test_the_confusion_counts_are_summed_over_seeds(comparison):
