@@ -82,7 +82,9 @@ class FleetPredictor:
         """
         run = RunDir(run_dir)
         if not (run.path / BEST_CHECKPOINT).exists():
-            raise WorkbenchError(f"{run.path}: no best.pt checkpoint (the run saved no epoch)")
+            raise WorkbenchError(
+                f"{run.path}: no {BEST_CHECKPOINT} checkpoint ({_why_no_checkpoint(run)})"
+            )
         config = read_run_config(run)
         pipeline = _saved_pipeline(run)
         if pipeline is None:
@@ -199,3 +201,18 @@ def source_fleet(spec: SourceSpec) -> Fleet:
     if fleet is None:
         raise WorkbenchError(f"{spec.label} has no in-service fleet (give --test-csv)")
     return fleet
+
+
+def _why_no_checkpoint(run: RunDir) -> str:
+    """A run that trained epochs had its checkpoint removed (a folder copied or kept in git
+    without its ``*.pt`` files); one that trained none never saved one."""
+    try:
+        epochs = len(run.read_history())
+    except RunStoreError:
+        epochs = 0
+    if epochs:
+        return (
+            f"the run trained {epochs} epoch{'s' if epochs != 1 else ''} but its checkpoint is "
+            "not in the folder: copied or kept without its *.pt files?"
+        )
+    return "the run saved no epoch"

@@ -228,7 +228,11 @@ PREDICT_DAMAGES = {
     "truncated checkpoint": ("best.pt", truncate, "checkpoint cannot be loaded"),
     "garbage checkpoint": ("best.pt", garbage, "damaged or not a workbench checkpoint"),
     "list checkpoint": ("best.pt", list_checkpoint, "expected a dictionary"),
-    "checkpoint removed": ("best.pt", pathlib.Path.unlink, "no best.pt checkpoint"),
+    "checkpoint removed": (
+        "best.pt",
+        pathlib.Path.unlink,
+        "no best.pt checkpoint (the run trained 1 epoch but its checkpoint is not in the folder",
+    ),
 }
 
 
