@@ -8,6 +8,7 @@
     python studies/reproduce.py screen         # the wider family ranked on validation figures
     python studies/reproduce.py epochs         # JSON: where each subset's validation curve turns
     python studies/reproduce.py --store studies/out/reproduce-2026-11-30 table   # the previous one
+    python studies/reproduce.py intervals      # coverage and width of the RUL intervals
 
 ``run`` is one resumable `rulwb compare` per subset into
 ``studies/out/reproduce/<subset>`` (default settings, compact preset; test
@@ -282,6 +283,29 @@ def screen(args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+def intervals(_: argparse.Namespace) -> None:
+    """Test coverage and mean width of the calibrated 90 % RUL intervals, per subset and method.
+
+    From each run's metrics.json (calibrated on its validation units at the end
+    of the run, scored once on the test engines): no trajectories needed.
+    """
+    lines = [
+        "| subset | method | seeds | test coverage | mean width (cycles) |",
+        "|---|---|---|---|---|",
+    ]
+    for folder in sorted(p for p in OUT.iterdir() if (p / "runs").is_dir()):
+        runs = pd.DataFrame(finished_runs(RunStore(folder / "runs")).values())
+        if runs.empty or "interval_coverage" not in runs:
+            continue
+        summary = summary_to_json(summarise(runs, metrics=["interval_coverage", "interval_width"]))
+        for row in summary["methods"]:
+            lines.append(
+                f"| {folder.name} | {row['method']} | {row['n']} "
+                f"| {fmt(row, 'interval_coverage')} | {fmt(row, 'interval_width')} |"
+            )
+    print("\n".join(lines))
+
+
 def epochs(_: argparse.Namespace) -> None:
     """How soon the validation RMSE turns, per subset and method (validation figures only)."""
     out: dict = {}
@@ -339,12 +363,16 @@ def main() -> None:
     sub.add_parser("table")
     sub.add_parser("readme", help="write the tables into README.md and docs/results.md")
     sub.add_parser("epochs")
+    sub.add_parser("intervals", help="test coverage and width of the calibrated RUL intervals")
     rank = sub.add_parser("screen")
     rank.add_argument("--subset", default="FD001")
     rank.add_argument("--seeds", default="0", help="the seeds every screened method has")
     args = parser.parse_args()
     OUT = args.store.resolve()
-    commands = {"run": run, "table": table, "readme": readme, "screen": screen, "epochs": epochs}
+    commands = {
+        "run": run, "table": table, "readme": readme, "screen": screen, "epochs": epochs,
+        "intervals": intervals,
+    }  # fmt: skip
     commands[args.command](args)
 
 
