@@ -73,16 +73,15 @@ def validation_curves(record: ComparisonRecord) -> str | None:
         for run in trained:
             for axes, column in ((rmse, "val_rmse"), (f1, "val_macro_f1")):
                 _curve(axes, run, column)
-        for run in record.runs:  # the classical baseline has no epochs: its figure as a level
-            if run not in trained and run.metrics.get("val_rmse") is not None:
-                for axes, key in ((rmse, "val_rmse"), (f1, "val_macro_f1")):
-                    axes.axhline(run.metrics[key], color=method_colour(run.method), ls="--", lw=1)
         rmse.set(xlabel="epoch", ylabel=f"validation RUL RMSE ({record.time_unit})",
                  title="RUL head")  # fmt: skip
         f1.set(xlabel="epoch", ylabel="validation macro-F1", title="Health head")
         for axes in (rmse, f1):  # epochs are whole: no "1.25" on a three-epoch run's axis
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         _clip_to_settled(rmse, trained)
+        levels = _baseline_levels(record, trained)  # no epochs: their figure as a level
+        for axes, key, first in ((rmse, "val_rmse", 2), (f1, "val_macro_f1", 1)):
+            _draw_levels(axes, key, levels, _curve_values(trained, key, first))
         _method_legend(figure, record.methods)
         figure.suptitle("Validation curves (● the epoch each run kept)", x=0.01, ha="left")
         return to_svg(figure)
@@ -104,6 +103,52 @@ def _clip_to_settled(axes: Axes, runs: list[RunRecord]) -> None:
     if later.notna().any():
         top = float(np.nanpercentile(later, 98))
         axes.set_ylim(max(0.0, float(later.min()) * 0.9), top * 1.1)
+
+
+def _baseline_levels(record: ComparisonRecord, trained: list[RunRecord]) -> dict[str, dict]:
+    """Per classical baseline (no epochs): its runs' mean validation RMSE and macro-F1."""
+    levels: dict[str, dict] = {}
+    for method in record.methods:
+        runs = [r for r in record.runs_of(method) if r not in trained]
+        for key in ("val_rmse", "val_macro_f1"):
+            values = [r.metrics[key] for r in runs if r.metrics.get(key) is not None]
+            if values:
+                levels.setdefault(method, {})[key] = float(np.mean(values))
+    return levels
+
+
+def _curve_values(runs: list[RunRecord], column: str, first_epoch: int) -> np.ndarray:
+    """Every run's ``column`` from ``first_epoch`` on (the settled part of an RMSE curve)."""
+    parts = [r.history.loc[r.history["epoch"] >= first_epoch, column] for r in runs]
+    values = pd.concat(parts).to_numpy(float) if parts else np.array([])
+    return values[np.isfinite(values)]
+
+
+def _draw_levels(axes: Axes, key: str, levels: dict[str, dict], values: np.ndarray) -> None:
+    """Each baseline's figure as a dashed level, when it lies within the curves' span widened
+    by that span on either side; one farther off (``weibull``'s age-only RMSE, twice the
+    networks') would flatten the curves, so it is named at the axes' edge instead."""
+    low, high = (values.min(), values.max()) if values.size else (-np.inf, np.inf)
+    reach = high - low
+    bottom, top = axes.get_ylim()
+    near, off = [], []
+    for method, figures in levels.items():
+        level = figures.get(key)
+        if level is None:
+            continue
+        if low - reach <= level <= high + reach:
+            axes.axhline(level, color=method_colour(method), ls="--", lw=1)
+            near.append(level)
+        else:
+            off.append(f"{method} {format_metric(key, level)} {'↑' if level > high else '↓'}")
+    outside = [level for level in near if not bottom <= level <= top]
+    if outside and not axes.get_autoscaley_on():  # a clipped axis grows to its near levels
+        bottom, top = min(bottom, *outside), max(top, *outside)
+        margin = 0.03 * (top - bottom)
+        axes.set_ylim(bottom - margin, top + margin)
+    if off:
+        axes.text(0.99, 0.98, "off the range: " + ", ".join(off), transform=axes.transAxes,
+                  ha="right", va="top", fontsize=8, color="0.35")  # fmt: skip
 
 
 def _method_legend(figure: Figure, methods: list[str]) -> None:

@@ -8,6 +8,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -159,6 +160,25 @@ def test_equal_task_weights_are_both_visible_on_a_readable_scale(comparison):
     svg = gradient_figure(record)
     assert svg is not None  # the weights' axis spans 0 to 1, not 0.48 to 0.52
     assert ">0.48<" not in svg and ">1.0<" in svg
+
+
+def test_a_baseline_far_from_every_curve_is_named_instead_of_stretching_the_axis():
+    """weibull's age-only RMSE (twice the networks') squashed the curves to a strip."""
+    from matplotlib.figure import Figure
+
+    from core.report.figures import _draw_levels
+
+    axes = Figure().subplots()
+    curves = np.array([13.0, 12.0, 12.5, 14.0, 15.0])
+    axes.plot(np.arange(5), curves)
+    axes.set_ylim(11.0, 16.0)  # clipped to the settled curves, as the report does
+    levels = {"gbm": {"val_rmse": 16.5}, "weibull": {"val_rmse": 28.2}}
+    _draw_levels(axes, "val_rmse", levels, curves)
+    dashed = [line for line in axes.get_lines() if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in dashed] == [16.5]  # gbm, near: drawn
+    assert axes.get_ylim()[1] > 16.5, "the clipped axis grew to the near level"
+    assert axes.get_ylim()[1] < 20, "and not to the far one"
+    assert [t.get_text() for t in axes.texts] == ["off the range: weibull 28.20 ↑"]
 
 
 def test_the_confusion_counts_are_summed_over_seeds(comparison):
