@@ -25,6 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 from core.common.colours import DASHED_METHODS, HEALTH, HEALTH_STATES, RUL, method_colour
 from core.common.formats import format_metric
+from core.common.plot_range import within_reach
 from core.evaluation.prognostics import ALPHA, alpha_cone
 from core.report.collect import ComparisonRecord, RunRecord
 from core.runs import RunDir, RunStoreError
@@ -129,14 +130,13 @@ def _draw_levels(axes: Axes, key: str, levels: dict[str, dict], values: np.ndarr
     by that span on either side; one farther off (``weibull``'s age-only RMSE, twice the
     networks') would flatten the curves, so it is named at the axes' edge instead."""
     low, high = (values.min(), values.max()) if values.size else (-np.inf, np.inf)
-    reach = high - low
     bottom, top = axes.get_ylim()
     near, off = [], []
     for method, figures in levels.items():
         level = figures.get(key)
         if level is None:
             continue
-        if low - reach <= level <= high + reach:
+        if within_reach(level, low, high):
             axes.axhline(level, color=method_colour(method), ls="--", lw=1)
             near.append(level)
         else:

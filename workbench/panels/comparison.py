@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.common.formats import format_metric, format_value
+from core.common.plot_range import within_reach
 from workbench.panels.comparison_tables import RUN_COLUMNS, SummaryTable, fill_table
 from workbench.plotting.export import export_frame_csv, grab_png
 from workbench.plotting.hover import nearest_point
@@ -370,9 +371,7 @@ def settled_range(curves: Curves, levels: list[float]) -> tuple[float, float] | 
     if values:
         settled = np.concatenate(values)
         low, high = float(settled.min()), float(settled.max())
-        reach = high - low
-        levels_ = levels_[(levels_ >= low - reach) & (levels_ <= high + reach)]
-        values.append(levels_)
+        values.append(np.array([v for v in levels_ if within_reach(v, low, high)], float))
     else:
         values = [levels_]
     both = np.concatenate(values)
