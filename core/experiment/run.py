@@ -33,7 +33,14 @@ from core.training.config import TrainConfig
 from core.training.control import TrainingControl
 from core.training.events import EpochEvent, Event, FailedEvent, RefitEvent
 from core.training.trainer import Trainer, TrainResult
-from core.training.tuning import fixed_lambdas, save_tuning, saved_tuning, tune, tune_epochs
+from core.training.tuning import (
+    Tuning,
+    fixed_lambdas,
+    save_tuning,
+    saved_tuning,
+    tune,
+    tune_epochs,
+)
 
 
 @dataclass(frozen=True)
@@ -166,13 +173,16 @@ def build_trainer(
     A tuned method (``fixed_tuned``) first makes its choice on validation
     units, or reads back the one it made before this run was interrupted.
     """
-    config = tuned_config(config, data, run, on_event, control)
+    tuning = choose_tuning(config, data, run, on_event, control)
+    config = with_tuning(config, tuning)
     seed_everything(config.seed)
     model = DualTaskModel(data.n_features, config.model_preset())
     method = create_method(config.method, **config.method_params)
     if not isinstance(method, BalancingMethod):
         raise ValueError(f"'{config.method}' is a baseline, not a network: use run_experiment")
     trainer = Trainer(data, method, model, config.train, config.seed, run, on_event, control)
+    if tuning is not None and tuning.seconds is not None:
+        trainer.tuning_seconds = tuning.seconds  # the run's cost includes its grid
     if config.train.refit:
         trainer.refit = partial(_refit, config, data, on_event, control)
     return trainer
@@ -187,9 +197,21 @@ def tuned_config(
 ) -> ExperimentConfig:
     """The configuration the network trains with: ``fixed`` with the lambdas a tuned
     method chose (:mod:`core.training.tuning`); any other method's unchanged."""
+    return with_tuning(config, choose_tuning(config, data, run, on_event, control))
+
+
+def choose_tuning(
+    config: ExperimentConfig,
+    data: PreparedData,
+    run: RunDir | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    control: TrainingControl | None = None,
+) -> Tuning | None:
+    """A tuned method's choice: made now on validation units, or read back from the run
+    being resumed; None for any other method."""
     method = create_method(config.method, **config.method_params)
     if not method.tuned:
-        return config
+        return None
     tuning = saved_tuning(run)
     if tuning is None:
         epochs = tune_epochs(int(method.params["tune_epochs"]), config.train.epochs)
@@ -197,6 +219,13 @@ def tuned_config(
         tuning = tune(short_run, config.train.select_on, epochs)
         if all(math.isfinite(score) for score in tuning.scores.values()):
             save_tuning(run, tuning)  # not a choice cut short by a stop: resuming tunes again
+    return tuning
+
+
+def with_tuning(config: ExperimentConfig, tuning: Tuning | None) -> ExperimentConfig:
+    """``fixed`` at the tuned lambdas, or ``config`` itself without a tuning."""
+    if tuning is None:
+        return config
     return config.with_(method="fixed", method_params=fixed_lambdas(tuning.lambda_rul))
 
 

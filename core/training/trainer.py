@@ -168,6 +168,9 @@ class Trainer:
         self.best: tuple[float, int, dict[str, Any] | None] = (math.inf, 0, None)
         #: Set when the run asks for a refit after selection (``build_trainer`` does).
         self.refit: Refit | None = None
+        #: Wall time a tuned method (``fixed_tuned``) spent choosing its weights before this
+        #: run trained, counted in the run's ``seconds`` (``build_trainer`` sets it).
+        self.tuning_seconds = 0.0
 
     def _optimizer(self) -> torch.optim.Optimizer:
         groups = [
@@ -459,9 +462,11 @@ class Trainer:
             best_epoch=self.best[1],
             epochs_run=len(self.history),
             steps=self.step,
-            seconds=sum(r["seconds"] for r in self.history),
+            seconds=sum(r["seconds"] for r in self.history) + self.tuning_seconds,
             torch_threads=torch.get_num_threads(),
         )
+        if self.tuning_seconds:
+            metrics["tuning_seconds"] = self.tuning_seconds
         if self.run is not None:
             self.run.write_metrics(metrics)
             self.run.set_status(status, detail, step=self.step)

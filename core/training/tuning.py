@@ -12,6 +12,7 @@ never read. The grid, every score and the choice are written to the run's
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,11 +25,16 @@ FILE = "tuning.json"
 
 @dataclass(frozen=True)
 class Tuning:
-    """What the grid gave: every tried lambda_rul's best validation score, and the choice."""
+    """What the grid gave: every tried lambda_rul's best validation score, and the choice.
+
+    ``seconds`` is the grid's wall time (None in a file written before it was
+    recorded): part of what the run cost, so its ``metrics.json`` counts it.
+    """
 
     criterion: str
     epochs: int
     scores: dict[float, float]
+    seconds: float | None = None
 
     @property
     def lambda_rul(self) -> float:
@@ -41,12 +47,17 @@ class Tuning:
             "epochs_per_value": self.epochs,
             "grid": [{"lambda_rul": v, "best_score": s} for v, s in self.scores.items()],
             **fixed_lambdas(self.lambda_rul),
+            "seconds": self.seconds,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Tuning:
         scores = {float(row["lambda_rul"]): float(row["best_score"]) for row in data["grid"]}
-        return cls(str(data["criterion"]), int(data["epochs_per_value"]), scores)
+        seconds = data.get("seconds")
+        return cls(
+            str(data["criterion"]), int(data["epochs_per_value"]), scores,
+            None if seconds is None else float(seconds),
+        )  # fmt: skip
 
 
 def fixed_lambdas(lambda_rul: float) -> dict[str, float]:
@@ -66,7 +77,9 @@ def tune(
     grid: tuple[float, ...] = TUNING_GRID,
 ) -> Tuning:
     """Score every lambda_rul of ``grid`` with ``short_run`` (its best validation score)."""
-    return Tuning(criterion, epochs, {value: short_run(value) for value in grid})
+    started = time.perf_counter()
+    scores = {value: short_run(value) for value in grid}
+    return Tuning(criterion, epochs, scores, time.perf_counter() - started)
 
 
 def saved_tuning(run: RunDir | None) -> Tuning | None:

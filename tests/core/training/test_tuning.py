@@ -34,6 +34,10 @@ def test_the_run_trains_with_the_lambda_of_the_best_validation_score(small_data,
     assert history["weight_rul"].tolist() == pytest.approx([chosen] * 2)
     assert history["weight_health"].tolist() == pytest.approx([1 - chosen] * 2)
     assert json.loads((run.path / "config.json").read_text())["method"] == "fixed_tuned"
+    # the grid is part of what the run cost: its seconds count in the run's
+    metrics = json.loads((run.path / "metrics.json").read_text())
+    assert record["seconds"] > 0 and metrics["tuning_seconds"] == record["seconds"]
+    assert metrics["seconds"] == pytest.approx(history["seconds"].sum() + record["seconds"])
     # each recorded score is what a one-epoch run of fixed at that lambda scores on validation
     value = TUNING_GRID[1]
     fixed = small_experiment(
@@ -57,6 +61,14 @@ def test_a_resumed_run_reuses_its_choice(small_data, tmp_path, monkeypatch):
 def test_ties_go_to_the_value_nearest_the_books_half():
     assert Tuning("combined", 1, {0.1: 1.0, 0.3: 0.5, 0.7: 0.5, 0.5: 0.6}).lambda_rul == 0.3
     assert Tuning("combined", 1, {0.1: 1.0, 0.5: 0.5, 0.7: 0.5}).lambda_rul == 0.5
+
+
+def test_a_tuning_file_from_before_its_seconds_were_recorded_still_reads():
+    record = Tuning("combined", 1, {0.1: 1.0, 0.5: 0.5}, seconds=12.5).to_dict()
+    assert Tuning.from_dict(record).seconds == 12.5
+    del record["seconds"]
+    old = Tuning.from_dict(record)
+    assert old.seconds is None and old.lambda_rul == 0.5
 
 
 def test_other_methods_are_left_alone(small_data):
