@@ -450,11 +450,14 @@ class Trainer:
     def _finish(self, status: RunStatus, detail: str) -> TrainResult:
         """Evaluate the selected weights on the test set once and write the results."""
         metrics: dict = {}
+        extra = {"tuning_seconds": self.tuning_seconds}  # what the run cost beside its epochs
         if self.best[2] is not None:
             self.ema.model.load_state_dict(self.best[2])
             refit = None
             if status is RunStatus.FINISHED and self.refit is not None:
+                started = time.perf_counter()
                 refit, status, note = self._refit_weights()
+                extra["refit_seconds"] = time.perf_counter() - started
                 detail = "; ".join(filter(None, (detail, note)))
             metrics = self._final_evaluation(refit)
         metrics.update(
@@ -462,11 +465,10 @@ class Trainer:
             best_epoch=self.best[1],
             epochs_run=len(self.history),
             steps=self.step,
-            seconds=sum(r["seconds"] for r in self.history) + self.tuning_seconds,
+            seconds=sum(r["seconds"] for r in self.history) + sum(extra.values()),
             torch_threads=torch.get_num_threads(),
         )
-        if self.tuning_seconds:
-            metrics["tuning_seconds"] = self.tuning_seconds
+        metrics.update({key: value for key, value in extra.items() if value})
         if self.run is not None:
             self.run.write_metrics(metrics)
             self.run.set_status(status, detail, step=self.step)

@@ -73,6 +73,10 @@ def test_a_refit_keeps_the_selection_and_tests_a_model_trained_on_every_unit(pla
     assert refit.metrics["refit_units"] == len(data.train.unit_ids) + len(data.val.unit_ids)
     assert refit.metrics["rmse"] != plain.metrics["rmse"], "the test figures are the refit's"
     assert "refit on every training unit" in run.read_status()["detail"]
+    # the refit is part of what the run cost: its seconds count in the run's
+    assert refit.metrics["refit_seconds"] > 0 and "refit_seconds" not in plain.metrics
+    epoch_seconds = sum(r["seconds"] for r in refit.history)
+    assert refit.metrics["seconds"] == pytest.approx(epoch_seconds + refit.metrics["refit_seconds"])
     best = run.load_checkpoint("best.pt", map_location="cpu")
     selected = run.load_checkpoint(SELECTED_CHECKPOINT, map_location="cpu")
     assert best["refit_epochs"] == epochs and "refit_epochs" not in selected
