@@ -188,18 +188,6 @@ def build_trainer(
     return trainer
 
 
-def tuned_config(
-    config: ExperimentConfig,
-    data: PreparedData,
-    run: RunDir | None = None,
-    on_event: Callable[[Event], None] | None = None,
-    control: TrainingControl | None = None,
-) -> ExperimentConfig:
-    """The configuration the network trains with: ``fixed`` with the lambdas a tuned
-    method chose (:mod:`core.training.tuning`); any other method's unchanged."""
-    return with_tuning(config, choose_tuning(config, data, run, on_event, control))
-
-
 def choose_tuning(
     config: ExperimentConfig,
     data: PreparedData,

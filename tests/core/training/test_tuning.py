@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.experiment import run as experiment
-from core.experiment.run import run_experiment, tuned_config
+from core.experiment.run import choose_tuning, run_experiment, with_tuning
 from core.methods.fixed import TUNING_GRID
 from core.runs import RunStore
 from core.training.tuning import FILE, Tuning
@@ -53,7 +53,7 @@ def test_a_resumed_run_reuses_its_choice(small_data, tmp_path, monkeypatch):
     _, run = run_experiment(tuned(), RunStore(tmp_path), data=small_data)
     saved = json.loads((run.path / FILE).read_text())["lambda_rul"]
     monkeypatch.setattr(experiment, "tune", lambda *a, **k: pytest.fail("tuned again"))
-    config = tuned_config(tuned(), small_data, run)
+    config = with_tuning(tuned(), choose_tuning(tuned(), small_data, run))
     assert config.method == "fixed"
     assert config.method_params == {"lambda_rul": saved, "lambda_health": pytest.approx(1 - saved)}
 
@@ -73,4 +73,5 @@ def test_a_tuning_file_from_before_its_seconds_were_recorded_still_reads():
 
 def test_other_methods_are_left_alone(small_data):
     config = small_experiment(method="gaba")
-    assert tuned_config(config, small_data) is config
+    assert choose_tuning(config, small_data) is None
+    assert with_tuning(config, None) is config
