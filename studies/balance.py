@@ -15,8 +15,12 @@ correlation (Spearman) across methods between the effective ratio and the
 validation RMSE says whether the balance a method strikes predicts its
 outcome.
 
-The follow-up cells (GABA with a floor of 0.01 and 0; SGD with momentum) are
-recipe cells (``studies/recipe.py``: ``balance-*``), trained and reported there.
+    python studies/balance.py cells                     # JSON on stdout, docs/balance_cells.md
+
+``cells`` gives the same figures per cell for the follow-up cells (GABA with a
+floor of 0.01 and 0; fixed weights and GABA under SGD with momentum), which
+are recipe cells (``studies/recipe.py``: ``balance-*``, trained by ``recipe.py
+run``, their paired validation differences by ``recipe.py versus``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ STORES = (
     REPO / "studies" / "out" / "reproduce-2026-11-30",
     REPO / "studies" / "out" / "screen",
 )
+#: Where studies/recipe.py trains its cells (the balance-* cells are probed).
+RECIPE = REPO / "studies" / "out" / "recipe"
 #: Epochs before this are the warm-up of most methods (GABA's 100 steps, DWA's two epochs).
 FROM_EPOCH = 3
 
@@ -54,6 +60,16 @@ def run_rows(subsets: list[str]) -> pd.DataFrame:
                 row = _run_row(status.parent, subset)
                 if row is not None:
                     rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cell_rows(subset: str) -> pd.DataFrame:
+    """One row per finished run of the balance-* recipe cells, named by its cell."""
+    rows = []
+    for status in sorted(RECIPE.glob(f"balance-*/{subset}/runs/*/status.json")):
+        row = _run_row(status.parent, subset)
+        if row is not None:
+            rows.append({**row, "cell": status.parents[3].name})
     return pd.DataFrame(rows)
 
 
@@ -78,14 +94,15 @@ def _run_row(folder: Path, subset: str) -> dict | None:
         "effective_ratio": float(later["effective_ratio"].median()),
         "cosine": float(later["cosine"].median()),
         "kept_epoch": int(kept["epoch"]),
+        "kept_effective_ratio": float(kept["effective_ratio"]),
         "val_rmse": float(kept["val_rmse"]),
         "val_macro_f1": float(kept["val_macro_f1"]),
     }
 
 
-def per_method(runs: pd.DataFrame) -> pd.DataFrame:
-    """Median balance and mean validation figures per subset and method."""
-    grouped = runs.groupby(["subset", "method"])
+def per_method(runs: pd.DataFrame, by: str = "method") -> pd.DataFrame:
+    """Median balance and mean validation figures per subset and method (or ``by``)."""
+    grouped = runs.groupby(["subset", by])
     table = grouped.agg(
         seeds=("seed", "count"),
         ratio=("ratio", "median"),
@@ -108,16 +125,17 @@ def correlations(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def markdown(table: pd.DataFrame) -> str:
+def markdown(table: pd.DataFrame, name: str = "method") -> str:
     lines = [
-        "| subset | method | seeds | raw ratio | effective ratio | cosine | val RMSE "
+        f"| subset | {name} | seeds | raw ratio | effective ratio | cosine | val RMSE "
         "| val macro-F1 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         spread = "" if np.isnan(r.val_rmse_std) else f" ± {r.val_rmse_std:.2f}"
         lines.append(
-            f"| {r.subset} | {r.method} | {r.seeds} | {r.ratio:.0f} | {r.effective_ratio:.3g} "
+            f"| {r.subset} | {getattr(r, name)} | {r.seeds} | {r.ratio:.0f} "
+            f"| {r.effective_ratio:.3g} "
             f"| {r.cosine:.2f} | {r.val_rmse:.2f}{spread} | {r.val_macro_f1:.3f} |"
         )
     return "\n".join(lines)
@@ -133,14 +151,49 @@ def effective(args: argparse.Namespace) -> None:
         Path(args.table).write_text(markdown(table) + "\n")
 
 
+def cells(args: argparse.Namespace) -> None:
+    """The balance-* cells, with the effective ratio of the epoch each run kept beside the median.
+
+    The median over epochs 3 and later says where a method takes the mix; the
+    kept epoch's says what the model that answers was trained under.
+    """
+    runs = cell_rows(args.subset)
+    table = per_method(runs, by="cell")
+    at_kept = runs.groupby("cell").agg(
+        kept_epoch=("kept_epoch", "mean"), kept_effective_ratio=("kept_effective_ratio", "median")
+    )
+    table = table.join(at_kept, on="cell")
+    print(json.dumps({"from_epoch": FROM_EPOCH, "rows": table.to_dict("records")}, indent=1))
+    if args.table:
+        Path(args.table).write_text(cells_markdown(table) + "\n")
+
+
+def cells_markdown(table: pd.DataFrame) -> str:
+    lines = [
+        "| cell | seeds | raw ratio | effective ratio | kept epoch | effective ratio there "
+        "| cosine | val RMSE | val macro-F1 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.cell} | {r.seeds} | {r.ratio:.0f} | {r.effective_ratio:.3g} "
+            f"| {r.kept_epoch:.1f} | {r.kept_effective_ratio:.3g} | {r.cosine:.2f} "
+            f"| {r.val_rmse:.2f} ± {r.val_rmse_std:.2f} | {r.val_macro_f1:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("effective")
     p.add_argument("--subsets", default="FD001,FD003")
     p.add_argument("--table", default=str(REPO / "docs" / "balance_table.md"))
+    c = sub.add_parser("cells")
+    c.add_argument("--subset", default="FD001")
+    c.add_argument("--table", default=str(REPO / "docs" / "balance_cells.md"))
     args = parser.parse_args()
-    {"effective": effective}[args.command](args)
+    {"effective": effective, "cells": cells}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ COMMON = ["--preset", "compact", "--probe-every", "0"]
 W40 = ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--window", "40"]
 #: Round two's winner and today's defaults: windows of 40, the RUL output starting at the mean.
 B40 = [*W40, "--rul-bias-init"]
+#: The balance cells: today's defaults with the gradient probe on (every 10 steps, its default).
+BAL = [*B40, "--probe-every", "10"]
 CELLS: dict[str, tuple[str, list[str]]] = {
     "before": ("before", []),
     # the dropout fix alone: dropout 0.2 between funnel layers, no longer on the representation
@@ -106,17 +108,22 @@ CELLS: dict[str, tuple[str, list[str]]] = {
     "window40-bias-swa3": ("current", [*B40, "--swa-from", "3"]),
     # why the methods hardly differ (studies/balance.py, docs/balance.md): GABA's floor caps its
     # reweighting at (1 - floor) / floor, 19x at the book's 0.05; lower floors let it reach an
-    # effective ratio near 1. The same under SGD with momentum (clipped, as every run is).
-    "balance-gaba": ("current", [*W40, "--methods", "gaba"]),
+    # effective ratio near 1. The same under SGD with momentum (clipped, as every run is). On
+    # today's defaults, probed (the effective ratio is the point), fixed weights as the base.
+    "balance-fixed": ("current", BAL),
+    "balance-gaba": ("current", [*BAL, "--methods", "gaba", "--baseline", "gaba"]),
     "balance-gaba-floor0.01": (
         "current",
-        [*W40, "--methods", "gaba", "--param", "gaba.floor=0.01"],
+        [*BAL, "--methods", "gaba", "--baseline", "gaba", "--param", "gaba.floor=0.01"],
     ),
-    "balance-gaba-floor0": ("current", [*W40, "--methods", "gaba", "--param", "gaba.floor=0"]),
-    "balance-sgd-fixed": ("current", [*W40, "--optimizer", "sgd", "--lr", "1e-2"]),
+    "balance-gaba-floor0": (
+        "current",
+        [*BAL, "--methods", "gaba", "--baseline", "gaba", "--param", "gaba.floor=0"],
+    ),
+    "balance-sgd-fixed": ("current", [*BAL, "--optimizer", "sgd", "--lr", "1e-2"]),
     "balance-sgd-gaba": (
         "current",
-        [*W40, "--optimizer", "sgd", "--lr", "1e-2", "--methods", "gaba"],
+        [*BAL, "--optimizer", "sgd", "--lr", "1e-2", "--methods", "gaba", "--baseline", "gaba"],
     ),
     # the default recipe with ten times the book's weight decay (1e-4)
     "nodrop-wd1e-3": (
