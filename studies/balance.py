@@ -125,16 +125,16 @@ def correlations(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def markdown(table: pd.DataFrame, name: str = "method") -> str:
+def markdown(table: pd.DataFrame) -> str:
     lines = [
-        f"| subset | {name} | seeds | raw ratio | effective ratio | cosine | val RMSE "
+        "| subset | method | seeds | raw ratio | effective ratio | cosine | val RMSE "
         "| val macro-F1 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         spread = "" if np.isnan(r.val_rmse_std) else f" ± {r.val_rmse_std:.2f}"
         lines.append(
-            f"| {r.subset} | {getattr(r, name)} | {r.seeds} | {r.ratio:.0f} "
+            f"| {r.subset} | {r.method} | {r.seeds} | {r.ratio:.0f} "
             f"| {r.effective_ratio:.3g} "
             f"| {r.cosine:.2f} | {r.val_rmse:.2f}{spread} | {r.val_macro_f1:.3f} |"
         )

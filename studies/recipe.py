@@ -60,6 +60,8 @@ W40 = ["--lr-schedule", "cosine", "--input-noise", "0.2", "--dropout", "0", "--w
 B40 = [*W40, "--rul-bias-init"]
 #: The balance cells: today's defaults with the gradient probe on (every 10 steps, its default).
 BAL = [*B40, "--probe-every", "10"]
+#: GABA in a balance cell, paired with itself: compare's default baseline (fixed) is not trained.
+BAL_GABA = [*BAL, "--methods", "gaba", "--baseline", "gaba"]
 CELLS: dict[str, tuple[str, list[str]]] = {
     "before": ("before", []),
     # the dropout fix alone: dropout 0.2 between funnel layers, no longer on the representation
@@ -111,19 +113,19 @@ CELLS: dict[str, tuple[str, list[str]]] = {
     # effective ratio near 1. The same under SGD with momentum (clipped, as every run is). On
     # today's defaults, probed (the effective ratio is the point), fixed weights as the base.
     "balance-fixed": ("current", BAL),
-    "balance-gaba": ("current", [*BAL, "--methods", "gaba", "--baseline", "gaba"]),
+    "balance-gaba": ("current", BAL_GABA),
     "balance-gaba-floor0.01": (
         "current",
-        [*BAL, "--methods", "gaba", "--baseline", "gaba", "--param", "gaba.floor=0.01"],
+        [*BAL_GABA, "--param", "gaba.floor=0.01"],
     ),
     "balance-gaba-floor0": (
         "current",
-        [*BAL, "--methods", "gaba", "--baseline", "gaba", "--param", "gaba.floor=0"],
+        [*BAL_GABA, "--param", "gaba.floor=0"],
     ),
     "balance-sgd-fixed": ("current", [*BAL, "--optimizer", "sgd", "--lr", "1e-2"]),
     "balance-sgd-gaba": (
         "current",
-        [*BAL, "--optimizer", "sgd", "--lr", "1e-2", "--methods", "gaba", "--baseline", "gaba"],
+        [*BAL_GABA, "--optimizer", "sgd", "--lr", "1e-2"],
     ),
     # the default recipe with ten times the book's weight decay (1e-4)
     "nodrop-wd1e-3": (
